@@ -1,0 +1,2 @@
+// Public surface of coordinator: filled by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of worker: filled by its issue.
+export {};

@@ -1,0 +1,29 @@
+// Two projects: `unit` (pure logic, next to the code) and `integration` (real Kafka and Postgres, see
+// test/global-setup.js). Workspace packages resolve to their TypeScript sources, so tests never need a build.
+const moduleNameMapper = {
+  "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
+};
+const transform = {
+  // Type checking is `npm run typecheck`'s job; the transformer only strips types, which keeps jest fast.
+  "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "<rootDir>/tsconfig.json" }],
+};
+const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts"],
+    },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: ["<rootDir>/{apps,packages}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.int.test.ts"],
+      globalSetup: "<rootDir>/test/global-setup.js",
+      globalTeardown: "<rootDir>/test/global-teardown.js",
+      testTimeout: 120_000,
+    },
+  ],
+};

@@ -1,0 +1,2 @@
+// Public surface of bus-kafka: filled by its issue.
+export {};

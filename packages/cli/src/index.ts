@@ -1,0 +1,2 @@
+// Public surface of cli: filled by its issue.
+export {};

@@ -1,0 +1,2 @@
+// Public surface of lifecycle: filled by its issue.
+export {};

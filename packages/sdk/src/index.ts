@@ -1,0 +1,2 @@
+// Public surface of sdk: filled by its issue.
+export {};

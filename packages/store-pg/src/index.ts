@@ -1,0 +1,2 @@
+// Public surface of store-pg: filled by its issue.
+export {};
