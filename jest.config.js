@@ -4,8 +4,8 @@ const moduleNameMapper = {
   "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
-  // Type checking is `npm run typecheck`'s job; the transformer only strips types, which keeps jest fast.
-  "^.+\\.ts$": ["ts-jest", { isolatedModules: true, tsconfig: "<rootDir>/tsconfig.json" }],
+  // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
+  "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }],
 };
 const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform };
 
@@ -23,7 +23,7 @@ module.exports = {
       testMatch: ["<rootDir>/{apps,packages}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.int.test.ts"],
       globalSetup: "<rootDir>/test/global-setup.js",
       globalTeardown: "<rootDir>/test/global-teardown.js",
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
   ],
 };

@@ -1,0 +1,16 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * A name no other test run uses, for topics, consumer groups and Postgres schemas alike: lowercase letters,
+ * digits and `_` only (valid unquoted in SQL and as a Kafka topic), at most 50 characters (Postgres allows 63).
+ * Tests share one broker and one database, so every test makes its own names and deletes what it made.
+ *
+ * @example uniqueName("orders") // "orders_m3k9x2a1_5f0c2e"
+ */
+export function uniqueName(prefix: string): string {
+  const safePrefix = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 28);
+  return `${safePrefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+}
