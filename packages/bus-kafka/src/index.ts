@@ -1,2 +1,52 @@
-// Public surface of bus-kafka: filled by its issue.
-export {};
+// Public surface of @omnidaemon/bus-kafka. kafkajs types never appear here: the client can be swapped.
+export { BUS_ERROR_CODES, BusError, type BusErrorCode } from "./errors";
+export {
+  DeadlineExceededError,
+  NonRetriableError,
+  ResultNotJsonError,
+  RetryAfterError,
+  isNonRetriable,
+  retryAfterMsOf,
+} from "./handler-errors";
+export {
+  kafkaConnectionSchema,
+  parseKafkaConnection,
+  type KafkaConnection,
+  type KafkaConnectionInput,
+} from "./config";
+export {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  createEnvelope,
+  decodeEnvelope,
+  encodeEnvelope,
+  envelopeSchema,
+  keyOf,
+  parseEnvelope,
+  type Envelope,
+  type NewEnvelope,
+} from "./envelope";
+export { HEADER, type RecordHeaders } from "./headers";
+export { findNonJson } from "./json-value";
+export {
+  RESERVED_PREFIX,
+  agentNames,
+  defaultAgentName,
+  validateAgentName,
+  validateTopic,
+  type AgentNames,
+} from "./naming";
+export { KafkaProducer, type KafkaProducerOptions, type OutgoingRecord, type Publisher } from "./producer";
+export {
+  agentRuntimeConfigSchema,
+  parseAgentRuntimeConfig,
+  type AgentRuntimeConfig,
+  type AgentRuntimeConfigInput,
+} from "./engine/agent-config";
+export { AgentConsumer, type AgentConsumerOptions, type AgentConsumerStatus } from "./engine/agent-consumer";
+export type {
+  AgentHandler,
+  DeadLetterReason,
+  DeliveryContext,
+  EngineObserver,
+  RecordOrigin,
+} from "./engine/types";

@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/**
+ * How to reach Kafka. Parsed by the app's config schema from `OMNIDAEMON_KAFKA_*`; the bus only validates shape.
+ */
+export const kafkaConnectionSchema = z.object({
+  /** Bootstrap brokers, `host:port`. */
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected host:port")).min(1),
+  /** Client id sent to the broker (shows in broker logs and quotas). @default "omnidaemon" */
+  clientId: z.string().min(1).default("omnidaemon"),
+  /** TLS: `true` for system CAs, or PEM material. @default false */
+  ssl: z
+    .union([
+      z.boolean(),
+      z.object({
+        ca: z.string().optional(),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+        rejectUnauthorized: z.boolean().default(true),
+      }),
+    ])
+    .default(false),
+  /** SASL authentication. @default undefined (none) */
+  sasl: z
+    .object({
+      mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
+      username: z.string().min(1),
+      password: z.string().min(1),
+    })
+    .optional(),
+  /** Timeout for establishing a broker connection. @default 10000 */
+  connectionTimeoutMs: z.number().int().positive().default(10_000),
+  /** Timeout for one broker request. @default 30000 */
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+});
+
+export type KafkaConnectionInput = z.input<typeof kafkaConnectionSchema>;
+export type KafkaConnection = z.output<typeof kafkaConnectionSchema>;
+
+export function parseKafkaConnection(input: KafkaConnectionInput): KafkaConnection {
+  const result = kafkaConnectionSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid Kafka connection: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+  }
+  return result.data;
+}

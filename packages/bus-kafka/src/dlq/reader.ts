@@ -1,0 +1,117 @@
+import type { Consumer, Kafka } from "kafkajs";
+import type { Logger } from "pino";
+import { BusError } from "../errors";
+import { decodeHeaders } from "../headers";
+import { withDeadline } from "../util/deadline";
+import type { DlqRecord } from "./entry";
+
+/** Offsets `[from, to)` of one partition. */
+export interface ReadRange {
+  partition: number;
+  from: string;
+  to: string;
+}
+
+export interface ReadOptions {
+  topic: string;
+  ranges: ReadRange[];
+  /** Every partition of the topic; those without a range are paused, not read. */
+  allPartitions: number[];
+  /** A group id nobody else uses; the caller deletes the group afterwards. */
+  groupId: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** Aborts the read (the owner is stopping). */
+  signal: AbortSignal;
+  /** Called once per record, in offset order within a partition. */
+  onRecord: (record: DlqRecord) => void;
+}
+
+/**
+ * Reads fixed offset ranges of a topic and returns once every range is done. kafkajs has no group-less fetch, so
+ * this joins a throwaway consumer group that never commits; the fixed upper bounds (the high watermarks captured
+ * by the caller) make the read finish even while new records keep arriving.
+ */
+export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<void> {
+  const { topic, logger, signal } = options;
+  const pending = new Map<number, { next: bigint; to: bigint }>();
+  for (const range of options.ranges) {
+    const from = BigInt(range.from);
+    const to = BigInt(range.to);
+    if (from < to) pending.set(range.partition, { next: from, to });
+  }
+  if (pending.size === 0) return;
+  if (signal.aborted) throw new BusError("STOPPED", "DLQ manager is stopping");
+
+  let finish: () => void = () => undefined;
+  let fail: (error: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  // It may fail (crash, abort) before it is awaited below; the await still sees the rejection.
+  done.catch(() => undefined);
+  const onAbort = (): void => fail(new BusError("STOPPED", "DLQ manager is stopping"));
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+    retry: { retries: 3 },
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) fail(event.payload.error);
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const state = pending.get(batch.partition);
+        if (batch.topic !== topic || state === undefined) return;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          // A seek can make kafkajs deliver an offset again; `next` keeps each record to one call.
+          if (offset < state.next) continue;
+          if (offset >= state.to) break;
+          state.next = offset + 1n;
+          options.onRecord({
+            partition: batch.partition,
+            offset: message.offset,
+            timestamp: message.timestamp,
+            key: message.key ?? null,
+            value: message.value ?? null,
+            headers: decodeHeaders(message.headers as Record<string, unknown> | undefined),
+          });
+        }
+        if (state.next >= state.to || BigInt(batch.lastOffset()) >= state.to - 1n) {
+          pending.delete(batch.partition);
+          if (pending.size === 0) finish();
+        }
+      },
+    });
+    // Partitions outside the ranges are not read at all; the others start at their range.
+    const assigned = new Set(pending.keys());
+    for (const [partition, state] of pending)
+      consumer.seek({ topic, partition, offset: state.next.toString() });
+    const others = options.allPartitions.filter((p) => !assigned.has(p));
+    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+    await withDeadline(
+      done,
+      options.timeoutMs,
+      () =>
+        new BusError(
+          "ADMIN_FAILED",
+          `reading ${topic} did not reach its end within ${options.timeoutMs} ms (${pending.size} partitions left)`,
+        ),
+    );
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    // Never from inside eachBatch: kafkajs waits for the running batch, which would wait for us.
+    await consumer
+      .disconnect()
+      .catch((error: unknown) => logger.warn({ err: error }, "DLQ reader disconnect failed"));
+  }
+}

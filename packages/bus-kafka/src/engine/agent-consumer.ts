@@ -1,0 +1,804 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Batch, Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import pino, { type Logger } from "pino";
+import type { KafkaConnectionInput } from "../config";
+import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
+import { DeadlineExceededError, isNonRetriable, ResultNotJsonError, retryAfterMsOf } from "../handler-errors";
+import { decodeHeaders, HEADER, intHeader } from "../headers";
+import { findNonJson } from "../json-value";
+import { createKafka } from "../kafka-client";
+import { agentNames, type AgentNames } from "../naming";
+import type { Publisher } from "../producer";
+import { sleep } from "../util/deadline";
+import {
+  parseAgentRuntimeConfig,
+  type AgentRuntimeConfig,
+  type AgentRuntimeConfigInput,
+} from "./agent-config";
+import { backoffMs } from "./backoff";
+import { deadLetterRecord, retryRecord, type FailureInfo, type InboundRecord } from "./dead-letter";
+import { KeyScheduler } from "./key-scheduler";
+import { PartitionTracker } from "./partition-tracker";
+import type { AgentHandler, DeliveryContext, EngineObserver } from "./types";
+
+export interface AgentConsumerOptions {
+  connection: KafkaConnectionInput;
+  topic: string;
+  agent: string;
+  handler: AgentHandler;
+  /** Used for retries, dead letters, `reply_to` and `ctx.publish`. Started and stopped by its owner. */
+  publisher: Publisher;
+  config?: AgentRuntimeConfigInput;
+  logger?: Logger;
+  observer?: EngineObserver;
+  /** Start without consuming (the agent is paused fleet-wide). @default false */
+  startPaused?: boolean;
+  /** Group session timeout: a worker that stops heartbeating loses its partitions after this. @default 30000 */
+  sessionTimeoutMs?: number;
+  /** @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** How often completed offsets are committed (one request for all partitions). @default 1000 */
+  commitIntervalMs?: number;
+  /** How long stop() and pause() wait for in-flight deliveries before aborting them. @default 30000 */
+  drainTimeoutMs?: number;
+  /** Records held in memory before fetching pauses (back-pressure). @default max(256, 4 × concurrency) */
+  maxBufferedRecords?: number;
+  /** Longest wait of a fetch on an idle topic; bounds publish → start latency. @default 100 */
+  maxWaitTimeMs?: number;
+}
+
+interface PartitionState {
+  topic: string;
+  partition: number;
+  tracker: PartitionTracker;
+  /** Aborted when the partition is revoked: in-flight work stops and is not committed by this process. */
+  revoked: AbortController;
+  delayed: Set<NodeJS.Timeout>;
+  highWatermark: number;
+}
+
+type Phase = "idle" | "starting" | "running" | "draining" | "stopped";
+
+export interface AgentConsumerStatus {
+  phase: Phase;
+  paused: boolean;
+  /** Joined the group and holds an assignment (possibly empty). */
+  member: boolean;
+  assignedPartitions: number;
+  inFlight: number;
+  buffered: number;
+  /** Epoch ms of the last fetch response (proves the poll loop is alive). */
+  lastFetchAt: number | undefined;
+  /** Epoch ms of the last completed delivery. */
+  lastCompletionAt: number | undefined;
+}
+
+class ShutdownAbort extends Error {
+  override readonly name = "ShutdownAbort";
+}
+class RevokedAbort extends Error {
+  override readonly name = "PartitionRevoked";
+}
+
+/**
+ * One agent's consumer: one Kafka consumer group, reading the agent's topic and its retry topic.
+ *
+ * kafkajs hands batches to `eachBatch`, which only files records into a per-key scheduler and returns; kafkajs keeps
+ * fetching and heartbeating however long handlers run, so a minutes-long LLM call neither gets the worker kicked
+ * from its group nor stalls a rebalance. Deliveries run up to `concurrency` at once, never two of one key; offsets
+ * are committed only over contiguous completed runs. A failed delivery is re-published to the retry topic (with its
+ * attempt count and not-before time in headers) and its offset completes, so one slow key never holds back others.
+ */
+export class AgentConsumer {
+  readonly name: string;
+  readonly names: AgentNames;
+  private readonly config: AgentRuntimeConfig;
+  private readonly logger: Logger;
+  private readonly observer: EngineObserver;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly commitIntervalMs: number;
+  private readonly drainTimeoutMs: number;
+  private readonly maxBuffered: number;
+  private readonly maxWaitTimeMs: number;
+
+  private kafka: Kafka | undefined;
+  private consumer: Consumer | undefined;
+  private phase: Phase = "idle";
+  private paused: boolean;
+  private readonly partitions = new Map<string, PartitionState>();
+  private scheduler: KeyScheduler<InboundRecord>;
+  private readonly active = new Set<Promise<void>>();
+  private delayedCount = 0;
+  private backpressured = false;
+  private member = false;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  /** Aborted when a drain deadline passes: every remaining delivery gives up. */
+  private forced = new AbortController();
+  private lastFetchAt: number | undefined;
+  private lastCompletionAt: number | undefined;
+  private transition: Promise<void> = Promise.resolve();
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(private readonly options: AgentConsumerOptions) {
+    this.names = agentNames(options.topic, options.agent);
+    this.name = `agent-consumer:${options.topic}/${options.agent}`;
+    this.config = parseAgentRuntimeConfig(options.config ?? {});
+    this.logger = (options.logger ?? pino({ level: "silent" })).child({
+      component: "agent-consumer",
+      agent: options.agent,
+      topic: options.topic,
+    });
+    this.observer = options.observer ?? {};
+    this.paused = options.startPaused ?? false;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
+    this.commitIntervalMs = options.commitIntervalMs ?? 1000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.maxBuffered = options.maxBufferedRecords ?? Math.max(256, 4 * this.config.concurrency);
+    this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
+    this.scheduler = new KeyScheduler(this.config.concurrency);
+  }
+
+  get runtimeConfig(): AgentRuntimeConfig {
+    return this.config;
+  }
+
+  status(): AgentConsumerStatus {
+    return {
+      phase: this.phase,
+      paused: this.paused,
+      member: this.member,
+      assignedPartitions: this.partitions.size,
+      inFlight: this.scheduler.inFlight,
+      buffered: this.scheduler.buffered + this.delayedCount,
+      lastFetchAt: this.lastFetchAt,
+      lastCompletionAt: this.lastCompletionAt,
+    };
+  }
+
+  /** Joins the group and starts consuming, unless the agent is paused. Idempotent. */
+  start(): Promise<void> {
+    return this.serialize(async () => {
+      if (this.phase === "stopped") throw new Error(`${this.name} is stopped and cannot start again`);
+      if (this.paused || this.phase === "running") return;
+      await this.startConsuming();
+    });
+  }
+
+  /** Stops consuming fleet-style: stop fetching, finish in-flight (bounded), commit, leave the group. */
+  pause(): Promise<void> {
+    return this.serialize(async () => {
+      this.paused = true;
+      await this.stopConsuming();
+    });
+  }
+
+  /** Rejoins the group and continues from the committed offset. */
+  resume(): Promise<void> {
+    return this.serialize(async () => {
+      this.paused = false;
+      if (this.phase === "stopped" || this.phase === "running") return;
+      await this.startConsuming();
+    });
+  }
+
+  /** Stops for good: drains within `drainTimeoutMs`, commits, leaves the group. Idempotent; safe before start(). */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.serialize(async () => {
+      await this.stopConsuming();
+      this.phase = "stopped";
+    });
+    return this.stopPromise;
+  }
+
+  /** Aborts every in-flight delivery now (second signal): nothing more is committed for them. */
+  abortInFlight(): void {
+    this.forced.abort(new ShutdownAbort("delivery aborted by forced shutdown"));
+  }
+
+  /** Commits what is complete now (also runs on a timer). */
+  commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const consumer = this.consumer;
+    if (!consumer) return Promise.resolve();
+    const offsets: Array<{
+      topic: string;
+      partition: number;
+      offset: string;
+      state: PartitionState;
+      at: number;
+    }> = [];
+    for (const state of this.partitions.values()) {
+      const at = state.tracker.commitCandidate();
+      if (at !== undefined)
+        offsets.push({ topic: state.topic, partition: state.partition, offset: String(at), state, at });
+    }
+    if (offsets.length === 0) return Promise.resolve();
+    this.committing = consumer
+      .commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+      .then(() => {
+        for (const { state, at } of offsets) {
+          state.tracker.markCommitted(at);
+          this.reportLag(state);
+        }
+        this.safe("onCommitted", () =>
+          this.observer.onCommitted?.({
+            agent: this.names.agent,
+            topic: this.names.topic,
+            partitions: offsets.length,
+          }),
+        );
+      })
+      .catch((error: unknown) => {
+        // Not fatal: the offsets stay pending and the next commit carries them.
+        this.logger.warn({ err: error }, "offset commit failed; will retry");
+      })
+      .finally(() => {
+        this.committing = undefined;
+      });
+    return this.committing;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private serialize(step: () => Promise<void>): Promise<void> {
+    const next = this.transition.then(step);
+    this.transition = next.catch(() => undefined);
+    return next;
+  }
+
+  private async startConsuming(): Promise<void> {
+    this.phase = "starting";
+    this.forced = new AbortController();
+    this.kafka ??= createKafka(this.options.connection, this.logger);
+    const consumer = this.kafka.consumer({
+      groupId: this.names.groupId,
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(this.sessionTimeoutMs, 60_000),
+      maxWaitTimeInMs: this.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.member = false;
+      // Best effort: hand over what is complete before the partitions move.
+      void this.commit();
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.member = false;
+      this.logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
+    });
+    try {
+      await consumer.connect();
+      const fromBeginning = this.config.startFrom === "earliest";
+      await consumer.subscribe({ topics: [this.names.topic, this.names.retryTopic], fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+    } catch (error) {
+      this.consumer = undefined;
+      this.phase = "idle";
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.phase = "running";
+    this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
+    this.logger.info({ groupId: this.names.groupId }, "agent consumer started");
+  }
+
+  private async stopConsuming(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || this.phase === "idle" || this.phase === "stopped") return;
+    this.phase = "draining";
+    // Stop fetching first: eachBatch would otherwise get the same unresolved records again and again.
+    consumer.pause([{ topic: this.names.topic }, { topic: this.names.retryTopic }]);
+    this.dropWaiting(() => true);
+    const inFlight = this.active.size;
+    const drained = await this.waitForActive(this.drainTimeoutMs);
+    if (!drained) {
+      this.logger.warn(
+        { inFlight: this.active.size, drainTimeoutMs: this.drainTimeoutMs },
+        "drain deadline passed",
+      );
+      this.abortInFlight();
+      await this.waitForActive(5000);
+    }
+    clearInterval(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.committing;
+    await this.commit();
+    await consumer
+      .disconnect()
+      .catch((error: unknown) => this.logger.warn({ err: error }, "disconnect failed"));
+    for (const state of this.partitions.values()) this.revoke(state);
+    this.partitions.clear();
+    this.consumer = undefined;
+    this.member = false;
+    this.backpressured = false;
+    this.scheduler = new KeyScheduler(this.config.concurrency);
+    this.phase = "idle";
+    this.logger.info({ drainedInFlight: inFlight, forced: !drained }, "agent consumer stopped");
+  }
+
+  private async waitForActive(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.active.size > 0) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.active]),
+        new Promise((resolve) => (timer = setTimeout(resolve, remaining))),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) assigned.add(`${topic}:${partition}`);
+    }
+    for (const [tp, state] of this.partitions) {
+      if (!assigned.has(tp)) {
+        this.revoke(state);
+        this.partitions.delete(tp);
+      }
+    }
+    this.member = true;
+    const mainPartitions = assignment[this.names.topic]?.length ?? 0;
+    this.logger.info({ assigned: assigned.size, mainPartitions }, "group assignment received");
+    this.safe("onRebalance", () =>
+      this.observer.onRebalance?.({
+        agent: this.names.agent,
+        topic: this.names.topic,
+        assigned: mainPartitions,
+      }),
+    );
+  }
+
+  /** The partition moved to another worker: stop its work here and never commit it from here. */
+  private revoke(state: PartitionState): void {
+    state.revoked.abort(new RevokedAbort(`partition ${state.topic}:${state.partition} was revoked`));
+    const tp = `${state.topic}:${state.partition}`;
+    for (const timer of state.delayed) clearTimeout(timer);
+    this.delayedCount -= state.delayed.size;
+    state.delayed.clear();
+    this.scheduler.drop((record) => record.tp === tp);
+  }
+
+  private dropWaiting(predicate: (record: InboundRecord) => boolean): void {
+    this.scheduler.drop(predicate);
+    for (const state of this.partitions.values()) {
+      for (const timer of state.delayed) clearTimeout(timer);
+      this.delayedCount -= state.delayed.size;
+      state.delayed.clear();
+    }
+  }
+
+  private stateFor(topic: string, partition: number): PartitionState {
+    const tp = `${topic}:${partition}`;
+    let state = this.partitions.get(tp);
+    if (!state) {
+      state = {
+        topic,
+        partition,
+        tracker: new PartitionTracker(),
+        revoked: new AbortController(),
+        delayed: new Set(),
+        highWatermark: -1,
+      };
+      this.partitions.set(tp, state);
+    }
+    return state;
+  }
+
+  private async onBatch({ batch, resolveOffset }: EachBatchPayload): Promise<void> {
+    if (this.phase !== "running" && this.phase !== "starting") return;
+    const state = this.stateFor(batch.topic, batch.partition);
+    const retry = batch.topic === this.names.retryTopic;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      if (state.tracker.receive(offset)) {
+        const headers = decodeHeaders(message.headers as Record<string, unknown> | undefined);
+        const kafkaKey = message.key === null ? null : message.key.toString("utf8");
+        this.intake(state, {
+          tp: `${batch.topic}:${batch.partition}`,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset,
+          kafkaKey,
+          value: message.value,
+          headers,
+          retry,
+          attempt: retry ? (intHeader(headers, HEADER.attempt) ?? 1) : 1,
+          key: kafkaKey ?? `${batch.topic}:${batch.partition}:${offset}`,
+        });
+      }
+      resolveOffset(message.offset);
+    }
+    state.highWatermark = Number((batch as Batch).highWatermark);
+    this.reportLag(state);
+    this.pump();
+  }
+
+  private intake(state: PartitionState, record: InboundRecord): void {
+    this.safe("onReceived", () =>
+      this.observer.onReceived?.({ agent: this.names.agent, topic: this.names.topic, retry: record.retry }),
+    );
+    const notBefore = record.retry ? intHeader(record.headers, HEADER.notBefore) : undefined;
+    const wait = notBefore === undefined ? 0 : notBefore - Date.now();
+    if (wait <= 0) {
+      this.scheduler.enqueue(record.key, record);
+      return;
+    }
+    // A retry that is not due yet waits here; it stays uncommitted, so a crash re-reads it from the retry topic.
+    this.delayedCount++;
+    const timer = setTimeout(() => {
+      state.delayed.delete(timer);
+      this.delayedCount--;
+      this.scheduler.enqueue(record.key, record);
+      this.pump();
+    }, wait);
+    state.delayed.add(timer);
+  }
+
+  private pump(): void {
+    if (this.phase === "running" || this.phase === "starting") {
+      for (let next = this.scheduler.next(); next; next = this.scheduler.next()) {
+        const { key, item } = next;
+        const run: Promise<void> = this.deliver(item)
+          .catch((error: unknown) =>
+            this.logger.error({ err: error, offset: item.offset }, "delivery crashed"),
+          )
+          .finally(() => {
+            this.active.delete(run);
+            this.scheduler.release(key);
+            this.reportInFlight();
+            this.pump();
+          });
+        this.active.add(run);
+      }
+      this.reportInFlight();
+    }
+    this.applyBackpressure();
+  }
+
+  private applyBackpressure(): void {
+    const consumer = this.consumer;
+    if (!consumer || this.phase !== "running") return;
+    const buffered = this.scheduler.buffered + this.delayedCount;
+    const topics = [{ topic: this.names.topic }, { topic: this.names.retryTopic }];
+    if (!this.backpressured && buffered >= this.maxBuffered) {
+      this.backpressured = true;
+      consumer.pause(topics);
+    } else if (this.backpressured && buffered <= this.maxBuffered / 2) {
+      this.backpressured = false;
+      consumer.resume(topics);
+    }
+  }
+
+  // --- one record, start to finish ---------------------------------------------------------------------------------
+
+  private async deliver(record: InboundRecord): Promise<void> {
+    const state = this.partitions.get(record.tp);
+    if (!state || state.revoked.signal.aborted) return;
+    const decoded = decodeEnvelope(record.value);
+    if (!decoded.ok) {
+      const failure: FailureInfo = {
+        reason: "invalid_record",
+        error: Object.assign(new Error(decoded.reason), { name: "InvalidEnvelope" }),
+        attempt: record.attempt,
+        now: Date.now(),
+      };
+      this.logger.warn(
+        { offset: record.offset, partition: record.partition, reason: decoded.reason },
+        "invalid record",
+      );
+      if (await this.publishDurably(state, deadLetterRecord(record, this.names, failure))) {
+        this.safe("onDeadLettered", () =>
+          this.observer.onDeadLettered?.({
+            agent: this.names.agent,
+            topic: this.names.topic,
+            reason: "invalid_record",
+          }),
+        );
+        this.complete(state, record);
+      }
+      return;
+    }
+    let attempt = record.attempt;
+    for (;;) {
+      const envelope: Envelope = { ...decoded.envelope, delivery_attempts: attempt };
+      const outcome = await this.attempt(state, record, envelope, attempt);
+      if (outcome.kind === "abandoned") return;
+      if (outcome.kind === "succeeded") {
+        if (envelope.reply_to && !(await this.publishReply(state, envelope, outcome.result))) return;
+        this.complete(state, record);
+        return;
+      }
+      const failure: FailureInfo = {
+        reason: isNonRetriable(outcome.error) ? "non_retriable" : "retries_exhausted",
+        error: outcome.error,
+        attempt,
+        now: Date.now(),
+      };
+      const exhausted = failure.reason === "non_retriable" || attempt > this.config.maxRetries;
+      const next = exhausted ? (this.config.dlqEnabled ? "dead_letter" : "dropped") : "retry";
+      this.safe("onFailed", () =>
+        this.observer.onFailed?.({
+          envelope,
+          attempt,
+          agent: this.names.agent,
+          durationMs: outcome.durationMs,
+          error: outcome.error,
+          outcome: next,
+        }),
+      );
+      const logFields = { taskId: envelope.id, attempt, err: outcome.error, next };
+      this.logger.warn(logFields, "delivery failed");
+      if (next === "retry") {
+        const delay =
+          retryAfterMsOf(outcome.error) ??
+          backoffMs(attempt, this.config.retryBackoffMs, this.config.maxRetryBackoffMs);
+        if (this.config.strictKeyOrder) {
+          // In place: the key stays locked, so this key's later events wait behind this one.
+          await sleep(delay, AbortSignal.any([state.revoked.signal, this.forced.signal]));
+          if (state.revoked.signal.aborted || this.forced.signal.aborted) return;
+          attempt++;
+          continue;
+        }
+        const value = encodeEnvelope(
+          { ...decoded.envelope, delivery_attempts: attempt + 1 },
+          Number.MAX_SAFE_INTEGER,
+        );
+        if (
+          !(await this.publishDurably(
+            state,
+            retryRecord(record, this.names, failure, value, Date.now() + delay),
+          ))
+        ) {
+          return;
+        }
+      } else if (next === "dead_letter") {
+        if (!(await this.publishDurably(state, deadLetterRecord(record, this.names, failure)))) return;
+        this.safe("onDeadLettered", () =>
+          this.observer.onDeadLettered?.({
+            agent: this.names.agent,
+            topic: this.names.topic,
+            reason: failure.reason,
+            envelope,
+          }),
+        );
+      }
+      this.complete(state, record);
+      return;
+    }
+  }
+
+  private async attempt(
+    state: PartitionState,
+    record: InboundRecord,
+    envelope: Envelope,
+    attempt: number,
+  ): Promise<
+    | { kind: "succeeded"; result: unknown; durationMs: number }
+    | { kind: "failed"; error: unknown; durationMs: number }
+    | { kind: "abandoned" }
+  > {
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DeadlineExceededError(this.config.reclaimIdleMs)),
+      this.config.reclaimIdleMs,
+    );
+    const signal = AbortSignal.any([deadline.signal, state.revoked.signal, this.forced.signal]);
+    const ctx = new Delivery(this, envelope, record, attempt, signal);
+    const startedAt = performance.now();
+    this.safe("onStarted", () => this.observer.onStarted?.({ envelope, attempt, agent: this.names.agent }));
+    try {
+      const result = await untilAborted(
+        Promise.resolve().then(() => this.options.handler(envelope, ctx)),
+        signal,
+      );
+      const durationMs = performance.now() - startedAt;
+      const normalized = result === undefined ? null : result;
+      const problem = findNonJson(normalized, "result");
+      if (problem !== undefined) {
+        return {
+          kind: "failed",
+          error: new ResultNotJsonError(`callback returned non-JSON: ${problem}`),
+          durationMs,
+        };
+      }
+      this.safe("onSucceeded", () =>
+        this.observer.onSucceeded?.({
+          envelope,
+          attempt,
+          agent: this.names.agent,
+          durationMs,
+          result: normalized,
+        }),
+      );
+      return { kind: "succeeded", result: normalized, durationMs };
+    } catch (error) {
+      const durationMs = performance.now() - startedAt;
+      // Revocation and forced shutdown are not the handler's fault: the attempt does not count, nothing commits.
+      if (state.revoked.signal.aborted || this.forced.signal.aborted) return { kind: "abandoned" };
+      return { kind: "failed", error, durationMs };
+    } finally {
+      clearTimeout(timer);
+      ctx.dispose();
+    }
+  }
+
+  private async publishReply(state: PartitionState, envelope: Envelope, result: unknown): Promise<boolean> {
+    const reply = createEnvelope({
+      topic: envelope.reply_to as string,
+      content: result,
+      correlationId: envelope.correlation_id ?? null,
+      causationId: envelope.id,
+      tenantId: envelope.tenant_id ?? null,
+      source: this.names.agent,
+    });
+    return this.publishDurably(state, {
+      topic: reply.topic,
+      key: reply.correlation_id ?? reply.id,
+      value: encodeEnvelope(reply, Number.MAX_SAFE_INTEGER),
+    });
+  }
+
+  /**
+   * Publishes and retries until acknowledged, or until the partition is revoked or shutdown is forced. The
+   * record's offset completes only after this returns true, so a broker outage delays events but never drops them.
+   */
+  private async publishDurably(
+    state: PartitionState,
+    record: Parameters<Publisher["send"]>[0],
+  ): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (state.revoked.signal.aborted || this.forced.signal.aborted) return false;
+      try {
+        await this.options.publisher.send(record);
+        return true;
+      } catch (error) {
+        this.logger.warn({ err: error, topic: record.topic, attempt }, "publish failed; retrying");
+        await sleep(
+          backoffMs(attempt, 200, 10_000),
+          AbortSignal.any([state.revoked.signal, this.forced.signal]),
+        );
+      }
+    }
+  }
+
+  private complete(state: PartitionState, record: InboundRecord): void {
+    if (this.partitions.get(record.tp) !== state) return;
+    state.tracker.complete(record.offset);
+    this.lastCompletionAt = Date.now();
+  }
+
+  private reportLag(state: PartitionState): void {
+    if (state.topic !== this.names.topic || state.highWatermark < 0) return;
+    const position = state.tracker.committed ?? state.tracker.position() ?? state.highWatermark;
+    const lag = Math.max(0, state.highWatermark - position);
+    this.safe("onLag", () =>
+      this.observer.onLag?.({
+        agent: this.names.agent,
+        topic: this.names.topic,
+        partition: state.partition,
+        lag,
+      }),
+    );
+  }
+
+  private reportInFlight(): void {
+    const inFlight = this.scheduler.inFlight;
+    this.safe("onInFlight", () =>
+      this.observer.onInFlight?.({ agent: this.names.agent, topic: this.names.topic, inFlight }),
+    );
+  }
+
+  private safe(hook: string, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.logger.warn({ err: error, hook }, "observer hook threw; ignored");
+    }
+  }
+
+  /** @internal used by Delivery */
+  get deliveryLogger(): Logger {
+    return this.logger;
+  }
+
+  /** @internal used by Delivery */
+  async publishFollowUp(parent: Envelope, event: NewEnvelope): Promise<string> {
+    const envelope = createEnvelope({
+      ...event,
+      correlationId: event.correlationId ?? parent.correlation_id ?? parent.id,
+      causationId: event.causationId ?? parent.id,
+      tenantId: event.tenantId ?? parent.tenant_id ?? null,
+      source: event.source ?? this.names.agent,
+    });
+    await this.options.publisher.publish(envelope, event.key === undefined ? {} : { key: event.key });
+    return envelope.id;
+  }
+}
+
+/** Resolves with the promise, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+/** The per-delivery context. The workdir and child logger are made on first use: most handlers never touch them. */
+class Delivery implements DeliveryContext {
+  readonly agent: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  private dir: string | undefined;
+  private childLogger: Logger | undefined;
+
+  constructor(
+    private readonly owner: AgentConsumer,
+    private readonly envelope: Envelope,
+    record: InboundRecord,
+    readonly attempt: number,
+    readonly signal: AbortSignal,
+  ) {
+    this.agent = owner.names.agent;
+    this.topic = record.topic;
+    this.partition = record.partition;
+    this.offset = String(record.offset);
+  }
+
+  get logger(): Logger {
+    this.childLogger ??= this.owner.deliveryLogger.child({
+      taskId: this.envelope.id,
+      correlationId: this.envelope.correlation_id ?? undefined,
+      tenantId: this.envelope.tenant_id ?? undefined,
+      attempt: this.attempt,
+    });
+    return this.childLogger;
+  }
+
+  get workdir(): string {
+    this.dir ??= mkdtempSync(join(tmpdir(), `omnidaemon-${this.agent}-`));
+    return this.dir;
+  }
+
+  publish(event: NewEnvelope): Promise<string> {
+    return this.owner.publishFollowUp(this.envelope, event);
+  }
+
+  dispose(): void {
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,98 @@
+import { HEADER, clip, type RecordHeaders } from "../headers";
+import type { AgentNames } from "../naming";
+import type { OutgoingRecord } from "../producer";
+import type { DeadLetterReason } from "./types";
+
+/** A record as the engine received it, with what it needs to route it onwards. */
+export interface InboundRecord {
+  /** `${topic}:${partition}` */
+  tp: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  kafkaKey: string | null;
+  value: Buffer | null;
+  headers: RecordHeaders;
+  /** Came from the agent's retry topic. */
+  retry: boolean;
+  attempt: number;
+  /** Scheduling key: the Kafka key, or a per-record key when there is none (no ordering to keep). */
+  key: string;
+}
+
+export interface FailureInfo {
+  reason: DeadLetterReason;
+  error: unknown;
+  attempt: number;
+  now: number;
+}
+
+function errorFields(error: unknown): { errorClass: string; message: string; stack: string } {
+  if (error instanceof Error) {
+    return { errorClass: error.name, message: error.message, stack: error.stack ?? "" };
+  }
+  return { errorClass: typeof error, message: String(error), stack: "" };
+}
+
+/** The record's original coordinates: carried in headers once it went through the retry topic. */
+function origin(record: InboundRecord): RecordHeaders {
+  return {
+    [HEADER.originTopic]: record.headers[HEADER.originTopic] ?? record.topic,
+    [HEADER.originPartition]: record.headers[HEADER.originPartition] ?? String(record.partition),
+    [HEADER.originOffset]: record.headers[HEADER.originOffset] ?? String(record.offset),
+  };
+}
+
+function failureHeaders(record: InboundRecord, names: AgentNames, failure: FailureInfo): RecordHeaders {
+  const { errorClass, message, stack } = errorFields(failure.error);
+  return {
+    ...origin(record),
+    [HEADER.agent]: names.agent,
+    [HEADER.consumerGroup]: names.groupId,
+    [HEADER.attempt]: String(failure.attempt),
+    [HEADER.errorClass]: clip(errorClass, 256),
+    [HEADER.errorMessage]: clip(message, 4096),
+    [HEADER.errorStack]: clip(stack),
+    [HEADER.firstFailureAt]: record.headers[HEADER.firstFailureAt] ?? String(failure.now),
+    [HEADER.lastFailureAt]: String(failure.now),
+  };
+}
+
+/**
+ * The DLQ record keeps the original key, value and headers byte for byte, and adds provenance: where the event
+ * came from, which agent and group gave up on it, after how many attempts, and why.
+ */
+export function deadLetterRecord(
+  record: InboundRecord,
+  names: AgentNames,
+  failure: FailureInfo,
+): OutgoingRecord {
+  const { [HEADER.notBefore]: _notBefore, ...kept } = record.headers;
+  return {
+    topic: names.dlqTopic,
+    key: record.kafkaKey,
+    value: record.value,
+    headers: { ...kept, ...failureHeaders(record, names, failure), [HEADER.dlqReason]: failure.reason },
+  };
+}
+
+/** The next attempt of an event, parked on the agent's retry topic until `notBefore`. */
+export function retryRecord(
+  record: InboundRecord,
+  names: AgentNames,
+  failure: FailureInfo,
+  value: Buffer,
+  notBefore: number,
+): OutgoingRecord {
+  return {
+    topic: names.retryTopic,
+    key: record.kafkaKey,
+    value,
+    headers: {
+      ...record.headers,
+      ...failureHeaders(record, names, failure),
+      [HEADER.attempt]: String(failure.attempt + 1),
+      [HEADER.notBefore]: String(notBefore),
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Logger } from "pino";
+import type { Envelope, NewEnvelope } from "../envelope";
+
+/** Per-delivery context handed to the agent callback next to the envelope. */
+export interface DeliveryContext {
+  /** Fires on the deadline (`reclaimIdleMs`), when the partition is revoked, and on forced shutdown. */
+  readonly signal: AbortSignal;
+  /** 1 for the first delivery, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Child logger carrying task, correlation and agent ids. */
+  readonly logger: Logger;
+  /** A fresh temporary directory for this delivery, created on first use and removed afterwards. */
+  readonly workdir: string;
+  readonly agent: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Publishes a follow-up event; correlation and tenant are inherited, causation is this task. Returns its id. */
+  publish(event: NewEnvelope): Promise<string>;
+}
+
+export type AgentHandler = (envelope: Envelope, ctx: DeliveryContext) => Promise<unknown> | unknown;
+
+/** Where a record came from, for provenance and metrics. */
+export interface RecordOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export type DeadLetterReason = "invalid_record" | "non_retriable" | "retries_exhausted";
+
+/** What the engine reports. Every method is optional and must not throw (failures are logged and ignored). */
+export interface EngineObserver {
+  /** A record was taken from Kafka (main or retry topic). */
+  onReceived?(event: { agent: string; topic: string; retry: boolean }): void;
+  onStarted?(event: { envelope: Envelope; attempt: number; agent: string }): void;
+  onSucceeded?(event: {
+    envelope: Envelope;
+    attempt: number;
+    agent: string;
+    durationMs: number;
+    result: unknown;
+  }): void;
+  onFailed?(event: {
+    envelope: Envelope;
+    attempt: number;
+    agent: string;
+    durationMs: number;
+    error: unknown;
+    /** What happens next: another attempt, the DLQ, or (with the DLQ disabled) nothing. */
+    outcome: "retry" | "dead_letter" | "dropped";
+  }): void;
+  onDeadLettered?(event: {
+    agent: string;
+    topic: string;
+    reason: DeadLetterReason;
+    envelope?: Envelope;
+  }): void;
+  onInFlight?(event: { agent: string; topic: string; inFlight: number }): void;
+  onLag?(event: { agent: string; topic: string; partition: number; lag: number }): void;
+  onRebalance?(event: { agent: string; topic: string; assigned: number }): void;
+  onCommitted?(event: { agent: string; topic: string; partitions: number }): void;
+}
+
+export type { AgentRuntimeConfig } from "./agent-config";

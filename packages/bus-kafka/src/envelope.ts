@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { BusError } from "./errors";
+import { findNonJson } from "./json-value";
+
+/** Default largest serialized envelope accepted by `publish`, in bytes (1 MiB). */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024;
+
+const optionalText = z.string().min(1).max(1024).nullish();
+
+/**
+ * The wire format: the Kafka value is this object as JSON. Field names follow the reference system (OmniDaemon) so
+ * its clients and documentation read true; unknown fields are kept (forward compatibility), not dropped.
+ */
+export const envelopeSchema = z.looseObject({
+  id: z.string().min(1).max(256),
+  topic: z.string().min(1).max(249),
+  // Decoded records are JSON by construction; `createEnvelope` checks what publishers hand us (findNonJson).
+  content: z.unknown().refine((value) => value !== undefined, "content is required"),
+  correlation_id: optionalText,
+  causation_id: optionalText,
+  tenant_id: optionalText,
+  source: optionalText,
+  webhook: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .nullish(),
+  reply_to: z.string().min(1).max(249).nullish(),
+  /** Seconds since the epoch (float), as in the reference system. */
+  created_at: z.number().nonnegative(),
+  delivery_attempts: z.number().int().min(1).default(1),
+});
+
+export type Envelope = z.output<typeof envelopeSchema>;
+
+/** What a publisher supplies; everything but `topic` and `content` has a default. */
+export interface NewEnvelope {
+  topic: string;
+  content: unknown;
+  id?: string;
+  correlationId?: string | null;
+  causationId?: string | null;
+  tenantId?: string | null;
+  source?: string | null;
+  webhook?: string | null;
+  replyTo?: string | null;
+  /** Kafka key; defaults to the correlation id, else the task id. */
+  key?: string;
+}
+
+export function createEnvelope(input: NewEnvelope, now: () => number = Date.now): Envelope {
+  const problem = findNonJson(input.content, "content");
+  if (problem !== undefined) {
+    throw new BusError("INVALID_ENVELOPE", `invalid envelope: ${problem}`, { field: "content" });
+  }
+  return parseEnvelope({
+    id: input.id ?? randomUUID(),
+    topic: input.topic,
+    content: input.content,
+    correlation_id: input.correlationId ?? null,
+    causation_id: input.causationId ?? null,
+    tenant_id: input.tenantId ?? null,
+    source: input.source ?? null,
+    webhook: input.webhook ?? null,
+    reply_to: input.replyTo ?? null,
+    created_at: now() / 1000,
+    delivery_attempts: 1,
+  });
+}
+
+/** Validates an already-decoded value; the error names the first offending field. */
+export function parseEnvelope(value: unknown): Envelope {
+  const result = envelopeSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue?.path.join(".") || "(root)";
+    throw new BusError("INVALID_ENVELOPE", `invalid envelope: ${field}: ${issue?.message ?? "invalid"}`, {
+      field,
+    });
+  }
+  return result.data;
+}
+
+/** Decodes a Kafka value. Never throws: a record that is not an envelope is a result, routed to the DLQ. */
+export function decodeEnvelope(
+  value: Buffer | null,
+): { ok: true; envelope: Envelope } | { ok: false; reason: string } {
+  if (value === null || value.length === 0) return { ok: false, reason: "empty record value" };
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(value.toString("utf8"));
+  } catch (error) {
+    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
+  }
+  try {
+    return { ok: true, envelope: parseEnvelope(decoded) };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+/** Kafka key: explicit key, else correlation id, else task id — so one conversation stays in one partition. */
+export function keyOf(envelope: Envelope, explicitKey?: string | null): string {
+  return explicitKey ?? envelope.correlation_id ?? envelope.id;
+}
+
+export function encodeEnvelope(envelope: Envelope, maxBytes = DEFAULT_MAX_ENVELOPE_BYTES): Buffer {
+  const buffer = Buffer.from(JSON.stringify(envelope), "utf8");
+  if (buffer.length > maxBytes) {
+    throw new BusError(
+      "ENVELOPE_TOO_LARGE",
+      `envelope ${envelope.id} is ${buffer.length} bytes, over the limit of ${maxBytes} bytes (maxEnvelopeBytes)`,
+      { field: "content" },
+    );
+  }
+  return buffer;
+}

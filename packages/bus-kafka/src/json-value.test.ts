@@ -1,0 +1,22 @@
+import { findNonJson } from "./json-value";
+
+describe("findNonJson", () => {
+  it("accepts plain JSON values", () => {
+    expect(findNonJson({ a: [1, "two", null, { b: true }] })).toBeUndefined();
+  });
+
+  it("names the path of the first value JSON would lose or refuse", () => {
+    expect(findNonJson({ a: { b: () => 1 } })).toBe("$.a.b: a function is not JSON");
+    expect(findNonJson([1, undefined])).toBe("$[1]: undefined is not JSON");
+    expect(findNonJson({ n: NaN })).toBe("$.n: NaN is not a JSON number");
+    expect(findNonJson({ d: new Map() })).toBe("$.d: a Map instance is not plain JSON");
+  });
+
+  it("detects cycles but accepts shared (non-cyclic) references", () => {
+    const shared = { x: 1 };
+    expect(findNonJson({ a: shared, b: shared })).toBeUndefined();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(findNonJson(cyclic)).toBe("$.self: circular reference");
+  });
+});
