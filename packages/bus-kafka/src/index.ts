@@ -50,3 +50,27 @@ export type {
   EngineObserver,
   RecordOrigin,
 } from "./engine/types";
+export {
+  BusAdmin,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_TOPIC_PARTITIONS,
+  type AgentTopics,
+  type BusAdminOptions,
+  type GroupInfo,
+  type GroupLag,
+  type GroupMember,
+  type PartitionLag,
+  type PingResult,
+  type TopicOffsets,
+} from "./admin";
+export {
+  DLQ_READER_GROUP_PREFIX,
+  DlqManager,
+  type DlqEntry,
+  type DlqFilter,
+  type DlqListOptions,
+  type DlqManagerOptions,
+  type DlqReplayOptions,
+  type DlqReplayResult,
+} from "./dlq-manager";
+export { dlqFilterSchema } from "./dlq/filter";
