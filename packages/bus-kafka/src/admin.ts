@@ -3,7 +3,7 @@ import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "./config";
 import { BusError } from "./errors";
 import { createKafka } from "./kafka-client";
-import { agentNames, RESERVED_PREFIX, validateTopic } from "./naming";
+import { agentNames, RESERVED_PREFIX, SYSTEM_TOPICS, validateTopic } from "./naming";
 import { sleep, withDeadline } from "./util/deadline";
 import { hasType } from "./kafka-errors";
 
@@ -252,6 +252,22 @@ export class BusAdmin {
     const partitions = positiveInt(options.partitions, "partitions", this.defaultPartitions);
     const created = await this.createMissing([{ topic, partitions }]);
     return { created: created.length > 0 };
+  }
+
+  /**
+   * The fleet's own topics: the compacted control topic (desired state, one partition so every worker reads one
+   * ordered log) and the task-events topic (worker → coordinator reports, keyed by task id).
+   */
+  async ensureSystemTopics(options: { taskEventPartitions?: number } = {}): Promise<{ created: string[] }> {
+    const created = await this.createMissing([
+      { topic: SYSTEM_TOPICS.control, partitions: 1, configs: { "cleanup.policy": "compact" } },
+      {
+        topic: SYSTEM_TOPICS.taskEvents,
+        partitions: positiveInt(options.taskEventPartitions, "taskEventPartitions", this.defaultPartitions),
+        configs: { "retention.ms": String(7 * 24 * 3600 * 1000) },
+      },
+    ]);
+    return { created };
   }
 
   /**
@@ -535,14 +551,16 @@ export class BusAdmin {
   }
 
   /** Creates the topics that do not exist yet and waits for their leaders; returns the ones this call created. */
-  private async createMissing(topics: Array<{ topic: string; partitions: number }>): Promise<string[]> {
+  private async createMissing(
+    topics: Array<{ topic: string; partitions: number; configs?: Record<string, string> }>,
+  ): Promise<string[]> {
     const created = await this.call("createTopics", async (admin) => {
       const present = new Set(await admin.listTopics());
       const toCreate = topics.filter((t) => !present.has(t.topic));
       if (toCreate.length === 0) return [];
       // One request per topic, so each result says exactly whether this call created that topic.
       const results = await Promise.all(
-        toCreate.map(async ({ topic, partitions }) => {
+        toCreate.map(async ({ topic, partitions, configs }) => {
           try {
             // false: the broker answered TOPIC_ALREADY_EXISTS — another worker won the race, which is fine.
             const created = await admin.createTopics({
@@ -553,7 +571,10 @@ export class BusAdmin {
                   topic,
                   numPartitions: partitions,
                   replicationFactor: this.replicationFactor,
-                  configEntries: [{ name: "max.message.bytes", value: String(this.maxMessageBytes) }],
+                  configEntries: Object.entries({
+                    "max.message.bytes": String(this.maxMessageBytes),
+                    ...configs,
+                  }).map(([name, value]) => ({ name, value })),
                 },
               ],
             });

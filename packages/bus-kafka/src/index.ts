@@ -74,3 +74,22 @@ export {
   type DlqReplayResult,
 } from "./dlq-manager";
 export { dlqFilterSchema } from "./dlq/filter";
+export { COORDINATOR_GROUP, SYSTEM_TOPICS } from "./naming";
+export {
+  AGENT_STATES,
+  controlKey,
+  desiredStateRecord,
+  desiredStateSchema,
+  type AgentState,
+  type DesiredState,
+} from "./control/desired-state";
+export { ControlFollower, type ControlFollowerOptions } from "./control/control-follower";
+export {
+  TASK_EVENT_STATUSES,
+  parseTaskEvent,
+  taskEventRecord,
+  taskEventSchema,
+  type TaskEvent,
+  type TaskEventStatus,
+} from "./task-events";
+export { RecordConsumer, type ConsumedRecord, type RecordConsumerOptions } from "./record-consumer";

@@ -16,6 +16,17 @@ const KAFKA_TOPIC = /^[a-zA-Z0-9._-]+$/;
 const AGENT_NAME = /^[a-zA-Z0-9_-]+$/;
 const MAX_TOPIC_LENGTH = 249;
 
+/** Topics of the fleet itself (see docs/control-plane.md). */
+export const SYSTEM_TOPICS = {
+  /** Desired state per agent, compacted; coordinator → workers. */
+  control: `${RESERVED_PREFIX}control`,
+  /** Task status transitions and results; workers → coordinator. */
+  taskEvents: `${RESERVED_PREFIX}task-events`,
+} as const;
+
+/** The coordinator's consumer group on the task-events topic. */
+export const COORDINATOR_GROUP = `${RESERVED_PREFIX}coordinator`;
+
 export interface AgentNames {
   topic: string;
   agent: string;

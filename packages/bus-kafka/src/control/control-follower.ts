@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import type { Admin, Consumer, Kafka } from "kafkajs";
+import pino, { type Logger } from "pino";
+import type { KafkaConnectionInput } from "../config";
+import { createKafka } from "../kafka-client";
+import { RESERVED_PREFIX, SYSTEM_TOPICS } from "../naming";
+import { controlKey, desiredStateSchema, type DesiredState } from "./desired-state";
+
+export interface ControlFollowerOptions {
+  connection: KafkaConnectionInput;
+  /** Called for every newer desired state (older revisions of an agent are dropped). Must not throw. */
+  onState: (state: DesiredState) => void | Promise<void>;
+  logger?: Logger;
+  /** How long start() waits to catch up with the topic before going on with what it has. @default 15000 */
+  catchUpTimeoutMs?: number;
+}
+
+/**
+ * Follows the compacted control topic: reads it from the beginning (a throwaway consumer group each time — the
+ * topic is tiny) so a worker knows every agent's desired state before its consumers start, then applies changes as
+ * they arrive. Works while the coordinator is down: the state lives in Kafka.
+ */
+export class ControlFollower {
+  readonly name = "control-follower";
+  private readonly logger: Logger;
+  private readonly applied = new Map<string, number>();
+  private kafka: Kafka | undefined;
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  private groupId: string | undefined;
+  private startPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+
+  constructor(private readonly options: ControlFollowerOptions) {
+    this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "control-follower" });
+  }
+
+  /** The latest desired state seen for an agent, if any. */
+  revisionOf(topic: string, agent: string): number | undefined {
+    return this.applied.get(controlKey(topic, agent));
+  }
+
+  start(): Promise<void> {
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
+    this.kafka = createKafka(this.options.connection, this.logger);
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    const ends = await this.admin.fetchTopicOffsets(SYSTEM_TOPICS.control);
+    const pending = new Map(
+      ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]),
+    );
+    let caughtUp: () => void = () => undefined;
+    const caughtUpPromise = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (pending.size === 0) caughtUp();
+
+    this.groupId = `${RESERVED_PREFIX}control-reader.${randomUUID()}`;
+    this.consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      maxWaitTimeInMs: 200,
+      heartbeatInterval: 1000,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: SYSTEM_TOPICS.control, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        await this.apply(message.value);
+        const end = pending.get(partition);
+        if (end !== undefined && Number(message.offset) + 1 >= end) {
+          pending.delete(partition);
+          if (pending.size === 0) caughtUp();
+        }
+      },
+    });
+    const timeoutMs = this.options.catchUpTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      caughtUpPromise.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) this.logger.warn({ timeoutMs }, "control topic not caught up in time; continuing");
+    this.logger.info({ agents: this.applied.size }, "control topic followed");
+  }
+
+  private async apply(value: Buffer | null): Promise<void> {
+    if (value === null) return;
+    let state: DesiredState;
+    try {
+      state = desiredStateSchema.parse(JSON.parse(value.toString("utf8")));
+    } catch (error) {
+      this.logger.warn({ err: error }, "ignoring an invalid control record");
+      return;
+    }
+    const key = controlKey(state.topic, state.agent);
+    if ((this.applied.get(key) ?? -1) >= state.revision) return;
+    this.applied.set(key, state.revision);
+    try {
+      await this.options.onState(state);
+    } catch (error) {
+      this.logger.error(
+        { err: error, topic: state.topic, agent: state.agent },
+        "applying desired state failed",
+      );
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopPromise ??= this.doStop();
+    return this.stopPromise;
+  }
+
+  private async doStop(): Promise<void> {
+    await this.startPromise?.catch(() => undefined);
+    await this.consumer?.disconnect().catch(() => undefined);
+    if (this.groupId) await this.admin?.deleteGroups([this.groupId]).catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,123 @@
+import type { Admin, Kafka } from "kafkajs";
+import { BusAdmin } from "../src/admin";
+import { ControlFollower } from "../src/control/control-follower";
+import { desiredStateRecord, type DesiredState } from "../src/control/desired-state";
+import { SYSTEM_TOPICS } from "../src/naming";
+import type { KafkaProducer } from "../src/producer";
+import { RecordConsumer, type ConsumedRecord } from "../src/record-consumer";
+import { taskEventRecord } from "../src/task-events";
+import { uniqueName } from "../../../test/helpers";
+import { connection, logger, rawKafka, startedProducer, waitFor } from "./support";
+
+let kafka: Kafka;
+let admin: Admin;
+let busAdmin: BusAdmin;
+let producer: KafkaProducer;
+
+beforeAll(async () => {
+  kafka = rawKafka();
+  admin = kafka.admin();
+  await admin.connect();
+  busAdmin = new BusAdmin({ connection: connection(), logger });
+  await busAdmin.start();
+  await busAdmin.ensureSystemTopics();
+  producer = await startedProducer();
+});
+
+afterAll(async () => {
+  await producer.stop();
+  await busAdmin.stop();
+  await admin.disconnect();
+});
+
+function state(topic: string, agent: string, value: DesiredState["state"], revision: number): DesiredState {
+  return { topic, agent, state: value, revision, updated_at: new Date().toISOString(), updated_by: "test" };
+}
+
+describe("control topic", () => {
+  it("is compacted and has one partition, so every worker reads one ordered log", async () => {
+    const configs = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: SYSTEM_TOPICS.control, configNames: ["cleanup.policy"] }],
+    });
+    expect(configs.resources[0]?.configEntries[0]?.configValue).toBe("compact");
+    expect(await busAdmin.topicPartitions(SYSTEM_TOPICS.control)).toBe(1);
+  });
+
+  it("gives a starting follower the latest desired state before start() returns, then follows changes", async () => {
+    const topic = uniqueName("ctl");
+    await producer.send(desiredStateRecord(state(topic, "a", "active", 1_000_001)));
+    await producer.send(desiredStateRecord(state(topic, "a", "paused", 1_000_002)));
+    await producer.send(desiredStateRecord(state(topic, "b", "active", 1_000_003)));
+    const seen = new Map<string, string>();
+    const follower = new ControlFollower({
+      connection: connection(),
+      logger,
+      onState: (s) => void (s.topic === topic && seen.set(s.agent, s.state)),
+    });
+    await follower.start();
+    try {
+      expect(Object.fromEntries(seen)).toEqual({ a: "paused", b: "active" });
+      await producer.send(desiredStateRecord(state(topic, "a", "active", 1_000_004)));
+      await waitFor("the resume", () => seen.get("a") === "active", 5000);
+      // An older revision arriving late never undoes a newer one.
+      await producer.send(desiredStateRecord(state(topic, "a", "paused", 1_000_000)));
+      await producer.send(desiredStateRecord(state(topic, "b", "deleted", 1_000_005)));
+      await waitFor("the delete", () => seen.get("b") === "deleted", 5000);
+      expect(seen.get("a")).toBe("active");
+      expect(follower.revisionOf(topic, "a")).toBe(1_000_004);
+    } finally {
+      await follower.stop();
+    }
+    const groups = await busAdmin.listGroups({ prefix: "omnidaemon.control-reader." });
+    expect(groups.filter((g) => g.members.length > 0)).toEqual([]);
+  });
+});
+
+describe("RecordConsumer", () => {
+  it("hands task events over in batches and commits only after the handler resolved", async () => {
+    const groupId = uniqueName("coordinator_test");
+    const taskIds = Array.from({ length: 20 }, () => uniqueName("task"));
+    await Promise.all(
+      taskIds.map((taskId) =>
+        producer.send(
+          taskEventRecord({
+            task_id: taskId,
+            topic: "t",
+            agent: "a",
+            status: "completed",
+            attempt: 1,
+            at: new Date().toISOString(),
+          }),
+        ),
+      ),
+    );
+    const handled: ConsumedRecord[] = [];
+    let failOnce = true;
+    const consumer = new RecordConsumer({
+      connection: connection(),
+      topic: SYSTEM_TOPICS.taskEvents,
+      groupId,
+      logger,
+      handle: async (records) => {
+        // The first batch fails (Postgres down): it must come back, not be skipped.
+        if (failOnce) {
+          failOnce = false;
+          throw new Error("database unavailable");
+        }
+        handled.push(...records);
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(
+        "all 20 events",
+        () => taskIds.every((id) => handled.some((r) => (r.value as { task_id: string }).task_id === id)),
+        60_000,
+      );
+    } finally {
+      await consumer.stop();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  });
+});
