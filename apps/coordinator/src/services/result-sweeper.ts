@@ -1,0 +1,31 @@
+import type { Logger } from "pino";
+import { PeriodicJob } from "./periodic-job";
+import type { ControlPlaneStore } from "./store-port";
+
+/** Deletes task records past their TTL (`OMNIDAEMON_RESULT_TTL_MS`), every `intervalMs`. */
+export class ResultSweeper {
+  readonly name = "result-sweeper";
+  private readonly job: PeriodicJob;
+
+  constructor(
+    private readonly store: ControlPlaneStore,
+    private readonly logger: Logger,
+    intervalMs = 60_000,
+  ) {
+    this.job = new PeriodicJob("result-sweeper", intervalMs, async () => void (await this.sweep()), logger);
+  }
+
+  start(): Promise<void> {
+    return this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
+  }
+
+  async sweep(): Promise<number> {
+    const deleted = await this.store.tasks.deleteExpired(new Date());
+    if (deleted > 0) this.logger.info({ deleted }, "expired task records deleted");
+    return deleted;
+  }
+}
