@@ -92,11 +92,52 @@ export function decodeEnvelope(
   } catch (error) {
     return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
   }
+  const fast = fastEnvelope(decoded);
+  if (fast) return { ok: true, envelope: fast };
   try {
     return { ok: true, envelope: parseEnvelope(decoded) };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }
+}
+
+function optionalString(value: unknown, max: number): boolean {
+  return (
+    value === undefined ||
+    value === null ||
+    (typeof value === "string" && value.length >= 1 && value.length <= max)
+  );
+}
+
+/**
+ * The hot path of every delivery: accepts the common, plainly valid envelope without zod's general machinery.
+ * It accepts a strict subset of what `envelopeSchema` accepts (anything unusual — a webhook URL to check, a bad
+ * field — falls through to zod, which also words the error), so both paths agree.
+ */
+export function fastEnvelope(value: unknown): Envelope | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const id = v.id;
+  const topic = v.topic;
+  const createdAt = v.created_at;
+  const attempts = v.delivery_attempts;
+  if (typeof id !== "string" || id.length < 1 || id.length > 256) return undefined;
+  if (typeof topic !== "string" || topic.length < 1 || topic.length > 249) return undefined;
+  if (v.content === undefined) return undefined;
+  if (typeof createdAt !== "number" || !(createdAt >= 0) || createdAt === Infinity) return undefined;
+  if (attempts !== undefined && !(Number.isInteger(attempts) && (attempts as number) >= 1)) return undefined;
+  if (v.webhook !== undefined && v.webhook !== null) return undefined;
+  if (
+    !optionalString(v.correlation_id, 1024) ||
+    !optionalString(v.causation_id, 1024) ||
+    !optionalString(v.tenant_id, 1024) ||
+    !optionalString(v.source, 1024) ||
+    !optionalString(v.reply_to, 249)
+  ) {
+    return undefined;
+  }
+  if (attempts === undefined) v.delivery_attempts = 1;
+  return v as Envelope;
 }
 
 /** Kafka key: explicit key, else correlation id, else task id — so one conversation stays in one partition. */

@@ -93,7 +93,7 @@ async function deadLetter(names: AgentNames, failure: Failure): Promise<Envelope
     offset,
     kafkaKey: key,
     value: failure.value === undefined ? encodeEnvelope(envelope) : failure.value,
-    headers: { "user-header": `u-${failure.taskId}`, [HEADER.tenantId]: "tenant-1" },
+    rawHeaders: { "user-header": `u-${failure.taskId}`, [HEADER.tenantId]: "tenant-1" },
     retry: false,
     attempt: failure.attempt ?? 4,
     key: key ?? `${names.topic}:${partition}:${offset}`,

@@ -6,7 +6,7 @@ import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
 import { DeadlineExceededError, isNonRetriable, ResultNotJsonError, retryAfterMsOf } from "../handler-errors";
-import { decodeHeaders, HEADER, intHeader } from "../headers";
+import { HEADER, intHeader } from "../headers";
 import { findNonJson } from "../json-value";
 import { createKafka } from "../kafka-client";
 import { agentNames, type AgentNames } from "../naming";
@@ -18,7 +18,13 @@ import {
   type AgentRuntimeConfigInput,
 } from "./agent-config";
 import { backoffMs } from "./backoff";
-import { deadLetterRecord, retryRecord, type FailureInfo, type InboundRecord } from "./dead-letter";
+import {
+  deadLetterRecord,
+  headersOf,
+  retryRecord,
+  type FailureInfo,
+  type InboundRecord,
+} from "./dead-letter";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
 import type { AgentHandler, DeliveryContext, EngineObserver } from "./types";
@@ -56,6 +62,8 @@ interface PartitionState {
   /** Aborted when the partition is revoked: in-flight work stops and is not committed by this process. */
   revoked: AbortController;
   delayed: Set<NodeJS.Timeout>;
+  /** Deliveries running for this partition, to abort on revocation. */
+  running: Set<Delivery>;
   highWatermark: number;
 }
 
@@ -111,6 +119,9 @@ export class AgentConsumer {
   private readonly partitions = new Map<string, PartitionState>();
   private scheduler: KeyScheduler<InboundRecord>;
   private readonly active = new Set<Promise<void>>();
+  /** Every delivery whose callback is running: for the deadline sweep and forced aborts. */
+  private readonly running = new Set<Delivery>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private delayedCount = 0;
   private backpressured = false;
   private member = false;
@@ -197,7 +208,9 @@ export class AgentConsumer {
 
   /** Aborts every in-flight delivery now (second signal): nothing more is committed for them. */
   abortInFlight(): void {
-    this.forced.abort(new ShutdownAbort("delivery aborted by forced shutdown"));
+    const reason = new ShutdownAbort("delivery aborted by forced shutdown");
+    this.forced.abort(reason);
+    for (const delivery of this.running) delivery.abort(reason, true);
   }
 
   /** Commits what is complete now (also runs on a timer). */
@@ -296,6 +309,8 @@ export class AgentConsumer {
     }
     this.phase = "running";
     this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
+    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.config.reclaimIdleMs / 4)));
+    this.deadlineTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
     this.logger.info({ groupId: this.names.groupId }, "agent consumer started");
   }
 
@@ -318,6 +333,8 @@ export class AgentConsumer {
     }
     clearInterval(this.commitTimer);
     this.commitTimer = undefined;
+    clearInterval(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     await this.committing;
     await this.commit();
     await consumer
@@ -373,7 +390,9 @@ export class AgentConsumer {
 
   /** The partition moved to another worker: stop its work here and never commit it from here. */
   private revoke(state: PartitionState): void {
-    state.revoked.abort(new RevokedAbort(`partition ${state.topic}:${state.partition} was revoked`));
+    const reason = new RevokedAbort(`partition ${state.topic}:${state.partition} was revoked`);
+    state.revoked.abort(reason);
+    for (const delivery of state.running) delivery.abort(reason, true);
     const tp = `${state.topic}:${state.partition}`;
     for (const timer of state.delayed) clearTimeout(timer);
     this.delayedCount -= state.delayed.size;
@@ -400,6 +419,7 @@ export class AgentConsumer {
         tracker: new PartitionTracker(),
         revoked: new AbortController(),
         delayed: new Set(),
+        running: new Set(),
         highWatermark: -1,
       };
       this.partitions.set(tp, state);
@@ -411,23 +431,25 @@ export class AgentConsumer {
     if (this.phase !== "running" && this.phase !== "starting") return;
     const state = this.stateFor(batch.topic, batch.partition);
     const retry = batch.topic === this.names.retryTopic;
+    const tp = `${batch.topic}:${batch.partition}`;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (state.tracker.receive(offset)) {
-        const headers = decodeHeaders(message.headers as Record<string, unknown> | undefined);
         const kafkaKey = message.key === null ? null : message.key.toString("utf8");
-        this.intake(state, {
-          tp: `${batch.topic}:${batch.partition}`,
+        const record: InboundRecord = {
+          tp,
           topic: batch.topic,
           partition: batch.partition,
           offset,
           kafkaKey,
           value: message.value,
-          headers,
+          rawHeaders: message.headers as Record<string, unknown> | undefined,
           retry,
-          attempt: retry ? (intHeader(headers, HEADER.attempt) ?? 1) : 1,
-          key: kafkaKey ?? `${batch.topic}:${batch.partition}:${offset}`,
-        });
+          attempt: 1,
+          key: kafkaKey ?? `${tp}:${offset}`,
+        };
+        if (retry) record.attempt = intHeader(headersOf(record), HEADER.attempt) ?? 1;
+        this.intake(state, record);
       }
       resolveOffset(message.offset);
     }
@@ -437,10 +459,12 @@ export class AgentConsumer {
   }
 
   private intake(state: PartitionState, record: InboundRecord): void {
-    this.safe("onReceived", () =>
-      this.observer.onReceived?.({ agent: this.names.agent, topic: this.names.topic, retry: record.retry }),
-    );
-    const notBefore = record.retry ? intHeader(record.headers, HEADER.notBefore) : undefined;
+    if (this.observer.onReceived) {
+      this.safe("onReceived", () =>
+        this.observer.onReceived?.({ agent: this.names.agent, topic: this.names.topic, retry: record.retry }),
+      );
+    }
+    const notBefore = record.retry ? intHeader(headersOf(record), HEADER.notBefore) : undefined;
     const wait = notBefore === undefined ? 0 : notBefore - Date.now();
     if (wait <= 0) {
       this.scheduler.enqueue(record.key, record);
@@ -523,7 +547,10 @@ export class AgentConsumer {
     }
     let attempt = record.attempt;
     for (;;) {
-      const envelope: Envelope = { ...decoded.envelope, delivery_attempts: attempt };
+      const envelope: Envelope =
+        decoded.envelope.delivery_attempts === attempt
+          ? decoded.envelope
+          : { ...decoded.envelope, delivery_attempts: attempt };
       const outcome = await this.attempt(state, record, envelope, attempt);
       if (outcome.kind === "abandoned") return;
       if (outcome.kind === "succeeded") {
@@ -600,21 +627,15 @@ export class AgentConsumer {
     | { kind: "failed"; error: unknown; durationMs: number }
     | { kind: "abandoned" }
   > {
-    const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DeadlineExceededError(this.config.reclaimIdleMs)),
-      this.config.reclaimIdleMs,
-    );
-    const signal = AbortSignal.any([deadline.signal, state.revoked.signal, this.forced.signal]);
-    const ctx = new Delivery(this, envelope, record, attempt, signal);
-    const startedAt = performance.now();
-    this.safe("onStarted", () => this.observer.onStarted?.({ envelope, attempt, agent: this.names.agent }));
+    const ctx = new Delivery(this, envelope, record, attempt, performance.now());
+    state.running.add(ctx);
+    this.running.add(ctx);
+    if (this.observer.onStarted) {
+      this.safe("onStarted", () => this.observer.onStarted?.({ envelope, attempt, agent: this.names.agent }));
+    }
     try {
-      const result = await untilAborted(
-        Promise.resolve().then(() => this.options.handler(envelope, ctx)),
-        signal,
-      );
-      const durationMs = performance.now() - startedAt;
+      const result = await ctx.run(this.options.handler);
+      const durationMs = performance.now() - ctx.startedAt;
       const normalized = result === undefined ? null : result;
       const problem = findNonJson(normalized, "result");
       if (problem !== undefined) {
@@ -624,24 +645,35 @@ export class AgentConsumer {
           durationMs,
         };
       }
-      this.safe("onSucceeded", () =>
-        this.observer.onSucceeded?.({
-          envelope,
-          attempt,
-          agent: this.names.agent,
-          durationMs,
-          result: normalized,
-        }),
-      );
+      if (this.observer.onSucceeded) {
+        this.safe("onSucceeded", () =>
+          this.observer.onSucceeded?.({
+            envelope,
+            attempt,
+            agent: this.names.agent,
+            durationMs,
+            result: normalized,
+          }),
+        );
+      }
       return { kind: "succeeded", result: normalized, durationMs };
     } catch (error) {
-      const durationMs = performance.now() - startedAt;
       // Revocation and forced shutdown are not the handler's fault: the attempt does not count, nothing commits.
-      if (state.revoked.signal.aborted || this.forced.signal.aborted) return { kind: "abandoned" };
-      return { kind: "failed", error, durationMs };
+      if (ctx.abandoned) return { kind: "abandoned" };
+      return { kind: "failed", error, durationMs: performance.now() - ctx.startedAt };
     } finally {
-      clearTimeout(timer);
+      state.running.delete(ctx);
+      this.running.delete(ctx);
       ctx.dispose();
+    }
+  }
+
+  /** One timer per consumer instead of one per delivery: aborts deliveries that ran past `reclaimIdleMs`. */
+  private sweepDeadlines(): void {
+    const limit = this.config.reclaimIdleMs;
+    const now = performance.now();
+    for (const delivery of this.running) {
+      if (now - delivery.startedAt >= limit) delivery.abort(new DeadlineExceededError(limit), false);
     }
   }
 
@@ -705,6 +737,7 @@ export class AgentConsumer {
   }
 
   private reportInFlight(): void {
+    if (!this.observer.onInFlight) return;
     const inFlight = this.scheduler.inFlight;
     this.safe("onInFlight", () =>
       this.observer.onInFlight?.({ agent: this.names.agent, topic: this.names.topic, inFlight }),
@@ -738,31 +771,20 @@ export class AgentConsumer {
   }
 }
 
-/** Resolves with the promise, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
-
-/** The per-delivery context. The workdir and child logger are made on first use: most handlers never touch them. */
+/**
+ * The per-delivery context. Its AbortSignal, workdir and child logger are made on first use: most handlers never
+ * touch them, and at tens of thousands of deliveries a second an AbortController and a timer each add up.
+ */
 class Delivery implements DeliveryContext {
   readonly agent: string;
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** The delivery was aborted for a reason that is not the handler's fault (revocation, forced shutdown). */
+  abandoned = false;
+  private controller: AbortController | undefined;
+  private reason: Error | undefined;
+  private rejectRun: ((reason: Error) => void) | undefined;
   private dir: string | undefined;
   private childLogger: Logger | undefined;
 
@@ -771,12 +793,47 @@ class Delivery implements DeliveryContext {
     private readonly envelope: Envelope,
     record: InboundRecord,
     readonly attempt: number,
-    readonly signal: AbortSignal,
+    readonly startedAt: number,
   ) {
     this.agent = owner.names.agent;
     this.topic = record.topic;
     this.partition = record.partition;
     this.offset = String(record.offset);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Runs the handler; settles with it, or rejects with the abort reason as soon as the delivery is aborted. */
+  run(handler: AgentHandler): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.reason) return reject(this.reason);
+      this.rejectRun = reject;
+      let outcome: unknown;
+      try {
+        outcome = handler(this.envelope, this);
+      } catch (error) {
+        return reject(error as Error);
+      }
+      if (outcome !== null && typeof (outcome as Promise<unknown>)?.then === "function") {
+        (outcome as Promise<unknown>).then(resolve, reject);
+      } else {
+        resolve(outcome);
+      }
+    });
+  }
+
+  abort(reason: Error, abandon: boolean): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.abandoned = abandon;
+    this.controller?.abort(reason);
+    this.rejectRun?.(reason);
   }
 
   get logger(): Logger {

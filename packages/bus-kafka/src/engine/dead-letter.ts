@@ -1,4 +1,4 @@
-import { HEADER, clip, type RecordHeaders } from "../headers";
+import { HEADER, clip, decodeHeaders, type RecordHeaders } from "../headers";
 import type { AgentNames } from "../naming";
 import type { OutgoingRecord } from "../producer";
 import type { DeadLetterReason } from "./types";
@@ -12,12 +12,19 @@ export interface InboundRecord {
   offset: number;
   kafkaKey: string | null;
   value: Buffer | null;
-  headers: RecordHeaders;
+  /** kafkajs headers as received; decoded on first use (most records never need them). */
+  rawHeaders: Record<string, unknown> | undefined;
+  decodedHeaders?: RecordHeaders;
   /** Came from the agent's retry topic. */
   retry: boolean;
   attempt: number;
   /** Scheduling key: the Kafka key, or a per-record key when there is none (no ordering to keep). */
   key: string;
+}
+
+export function headersOf(record: InboundRecord): RecordHeaders {
+  record.decodedHeaders ??= decodeHeaders(record.rawHeaders);
+  return record.decodedHeaders;
 }
 
 export interface FailureInfo {
@@ -36,10 +43,11 @@ function errorFields(error: unknown): { errorClass: string; message: string; sta
 
 /** The record's original coordinates: carried in headers once it went through the retry topic. */
 function origin(record: InboundRecord): RecordHeaders {
+  const headers = headersOf(record);
   return {
-    [HEADER.originTopic]: record.headers[HEADER.originTopic] ?? record.topic,
-    [HEADER.originPartition]: record.headers[HEADER.originPartition] ?? String(record.partition),
-    [HEADER.originOffset]: record.headers[HEADER.originOffset] ?? String(record.offset),
+    [HEADER.originTopic]: headers[HEADER.originTopic] ?? record.topic,
+    [HEADER.originPartition]: headers[HEADER.originPartition] ?? String(record.partition),
+    [HEADER.originOffset]: headers[HEADER.originOffset] ?? String(record.offset),
   };
 }
 
@@ -53,7 +61,7 @@ function failureHeaders(record: InboundRecord, names: AgentNames, failure: Failu
     [HEADER.errorClass]: clip(errorClass, 256),
     [HEADER.errorMessage]: clip(message, 4096),
     [HEADER.errorStack]: clip(stack),
-    [HEADER.firstFailureAt]: record.headers[HEADER.firstFailureAt] ?? String(failure.now),
+    [HEADER.firstFailureAt]: headersOf(record)[HEADER.firstFailureAt] ?? String(failure.now),
     [HEADER.lastFailureAt]: String(failure.now),
   };
 }
@@ -67,7 +75,7 @@ export function deadLetterRecord(
   names: AgentNames,
   failure: FailureInfo,
 ): OutgoingRecord {
-  const { [HEADER.notBefore]: _notBefore, ...kept } = record.headers;
+  const { [HEADER.notBefore]: _notBefore, ...kept } = headersOf(record);
   return {
     topic: names.dlqTopic,
     key: record.kafkaKey,
@@ -89,7 +97,7 @@ export function retryRecord(
     key: record.kafkaKey,
     value,
     headers: {
-      ...record.headers,
+      ...headersOf(record),
       ...failureHeaders(record, names, failure),
       [HEADER.attempt]: String(failure.attempt + 1),
       [HEADER.notBefore]: String(notBefore),
