@@ -1,0 +1,208 @@
+import { ConfigError, isLoopback, loadCoordinatorConfig, redactConfig, redactUrl } from "./config";
+
+const BASE = {
+  OMNIDAEMON_KAFKA_BROKERS: "localhost:9092",
+  OMNIDAEMON_DATABASE_URL: "postgres://omni:s3cret@localhost:5432/omni",
+};
+const TOKEN = "0123456789abcdef0123";
+
+function issuesOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    loadCoordinatorConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadCoordinatorConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(loadCoordinatorConfig(BASE)).toEqual({
+      kafka: { brokers: ["localhost:9092"], clientId: "omnidaemon-coordinator", ssl: false },
+      database: { url: BASE.OMNIDAEMON_DATABASE_URL, schema: "public", ssl: false },
+      api: { host: "127.0.0.1", port: 8765 },
+      logLevel: "info",
+      shutdownTimeoutMs: 30_000,
+      resultTtlMs: 86_400_000,
+      heartbeatTimeoutMs: 15_000,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadCoordinatorConfig({
+      ...BASE,
+      OMNIDAEMON_KAFKA_BROKERS: " k1:9092, k2:9093 ,",
+      OMNIDAEMON_KAFKA_CLIENT_ID: "coord-a",
+      OMNIDAEMON_KAFKA_SSL: "true",
+      OMNIDAEMON_KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
+      OMNIDAEMON_KAFKA_SASL_USERNAME: "u",
+      OMNIDAEMON_KAFKA_SASL_PASSWORD: "p",
+      OMNIDAEMON_DATABASE_SCHEMA: "omni_test",
+      OMNIDAEMON_DATABASE_SSL: "1",
+      OMNIDAEMON_API_TOKEN: TOKEN,
+      OMNIDAEMON_API_PORT: "9000",
+      OMNIDAEMON_LOG_LEVEL: "debug",
+      OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "5000",
+      OMNIDAEMON_RESULT_TTL_MS: "60000",
+      OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: "20000",
+    });
+    expect(config).toEqual({
+      kafka: {
+        brokers: ["k1:9092", "k2:9093"],
+        clientId: "coord-a",
+        ssl: true,
+        sasl: { mechanism: "scram-sha-512", username: "u", password: "p" },
+      },
+      database: { url: BASE.OMNIDAEMON_DATABASE_URL, schema: "omni_test", ssl: true },
+      api: { host: "0.0.0.0", port: 9000, token: TOKEN },
+      logLevel: "debug",
+      shutdownTimeoutMs: 5000,
+      resultTtlMs: 60_000,
+      heartbeatTimeoutMs: 20_000,
+    });
+  });
+
+  it("ignores variables it does not know, and treats empty values as unset", () => {
+    const config = loadCoordinatorConfig({
+      ...BASE,
+      PATH: "/bin",
+      OMNIDAEMON_API_TOKEN: "",
+      OMNIDAEMON_API_PORT: "",
+    });
+    expect(config.api).toEqual({ host: "127.0.0.1", port: 8765 });
+  });
+
+  it("names the variable and the bad value", () => {
+    expect(issuesOf({ ...BASE, OMNIDAEMON_API_PORT: "abc" })).toEqual([
+      'OMNIDAEMON_API_PORT: expected an integer 1-65535, got "abc"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_API_PORT: "70000" })).toEqual([
+      'OMNIDAEMON_API_PORT: expected an integer 1-65535, got "70000"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "1.5" })).toEqual([
+      'OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: expected an integer 1-2147483647, got "1.5"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_SSL: "maybe" })).toEqual([
+      'OMNIDAEMON_KAFKA_SSL: expected true or false, got "maybe"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_LOG_LEVEL: "loud" })).toEqual([
+      'OMNIDAEMON_LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_BROKERS: "k1:9092,nohost" })).toEqual([
+      'OMNIDAEMON_KAFKA_BROKERS: expected a comma-separated list of host:port, got "nohost"',
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_DATABASE_SCHEMA: "Bad-Schema" })[0]).toMatch(
+      /^OMNIDAEMON_DATABASE_SCHEMA: expected a lowercase identifier/,
+    );
+  });
+
+  it("lists every missing required variable at once", () => {
+    expect(issuesOf({})).toEqual([
+      "OMNIDAEMON_KAFKA_BROKERS: is required (comma-separated host:port list)",
+      "OMNIDAEMON_DATABASE_URL: is required (postgres://user:password@host:5432/database)",
+    ]);
+  });
+
+  it("never echoes a secret in an error", () => {
+    const issues = issuesOf({
+      ...BASE,
+      OMNIDAEMON_DATABASE_URL: "mysql://root:hunter2@db/x",
+      OMNIDAEMON_API_TOKEN: "short-hunter2",
+    });
+    expect(issues).toHaveLength(2);
+    expect(issues.join("\n")).not.toContain("hunter2");
+    expect(issues[0]).toMatch(/^OMNIDAEMON_DATABASE_URL: expected a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(issues[1]).toBe("OMNIDAEMON_API_TOKEN: expected at least 16 characters, got 13 (value not shown)");
+  });
+
+  it("defaults the host to 0.0.0.0 with a token and 127.0.0.1 without", () => {
+    expect(loadCoordinatorConfig({ ...BASE, OMNIDAEMON_API_TOKEN: TOKEN }).api.host).toBe("0.0.0.0");
+    expect(loadCoordinatorConfig(BASE).api.host).toBe("127.0.0.1");
+  });
+
+  it("refuses a non-loopback host without a token, with a clear error", () => {
+    const issues = issuesOf({ ...BASE, OMNIDAEMON_API_HOST: "0.0.0.0" });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/^OMNIDAEMON_API_HOST: "0.0.0.0" is not a loopback address/);
+    expect(issues[0]).toContain("set OMNIDAEMON_API_TOKEN");
+  });
+
+  it("accepts a loopback host without a token, and any host with one", () => {
+    expect(loadCoordinatorConfig({ ...BASE, OMNIDAEMON_API_HOST: "::1" }).api.host).toBe("::1");
+    expect(loadCoordinatorConfig({ ...BASE, OMNIDAEMON_API_HOST: "localhost" }).api.host).toBe("localhost");
+    const exposed = loadCoordinatorConfig({
+      ...BASE,
+      OMNIDAEMON_API_HOST: "10.0.0.5",
+      OMNIDAEMON_API_TOKEN: TOKEN,
+    });
+    expect(exposed.api).toEqual({ host: "10.0.0.5", port: 8765, token: TOKEN });
+  });
+
+  it("requires SASL username and password with a mechanism, and a mechanism with either", () => {
+    expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_SASL_MECHANISM: "plain" })).toEqual([
+      "OMNIDAEMON_KAFKA_SASL_USERNAME: is required when SASL is configured",
+      "OMNIDAEMON_KAFKA_SASL_PASSWORD: is required when SASL is configured",
+    ]);
+    expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_SASL_USERNAME: "u" })[0]).toMatch(
+      /^OMNIDAEMON_KAFKA_SASL_MECHANISM: is required with a SASL username or password/,
+    );
+  });
+
+  it("ConfigError's message lists every issue", () => {
+    expect(() => loadCoordinatorConfig({})).toThrow(
+      /invalid coordinator configuration:\n {2}OMNIDAEMON_KAFKA_BROKERS: .*\n {2}OMNIDAEMON_DATABASE_URL: /,
+    );
+  });
+});
+
+describe("redactConfig", () => {
+  it("strips the token, the SASL password and URL credentials, and keeps the rest", () => {
+    const config = loadCoordinatorConfig({
+      ...BASE,
+      OMNIDAEMON_DATABASE_URL: "postgres://omni:s3cret@db:5432/omni?sslpassword=k3y&application_name=coord",
+      OMNIDAEMON_API_TOKEN: TOKEN,
+      OMNIDAEMON_KAFKA_SASL_MECHANISM: "plain",
+      OMNIDAEMON_KAFKA_SASL_USERNAME: "svc",
+      OMNIDAEMON_KAFKA_SASL_PASSWORD: "kafkapass",
+    });
+    const redacted = redactConfig(config);
+    const text = JSON.stringify(redacted);
+    for (const secret of [TOKEN, "s3cret", "k3y", "kafkapass"]) expect(text).not.toContain(secret);
+    expect(redacted.database.url).toBe(
+      "postgres://omni:***@db:5432/omni?sslpassword=***&application_name=coord",
+    );
+    expect(redacted.api.token).toBe("[redacted]");
+    expect(redacted.kafka.sasl).toEqual({ mechanism: "plain", username: "svc", password: "[redacted]" });
+    expect(redacted.api.port).toBe(config.api.port);
+    // The original is untouched.
+    expect(config.api.token).toBe(TOKEN);
+  });
+
+  it("leaves absent secrets absent", () => {
+    const redacted = redactConfig(loadCoordinatorConfig(BASE));
+    expect(redacted.api.token).toBeUndefined();
+    expect(redacted.kafka.sasl).toBeUndefined();
+  });
+
+  it("redactUrl: an unparsable URL is hidden whole", () => {
+    expect(redactUrl("not a url with password")).toBe("[redacted]");
+  });
+});
+
+describe("isLoopback", () => {
+  it.each([
+    ["127.0.0.1", true],
+    ["127.1.2.3", true],
+    ["::1", true],
+    ["[::1]", true],
+    ["::ffff:127.0.0.1", true],
+    ["localhost", true],
+    ["0.0.0.0", false],
+    ["::", false],
+    ["10.0.0.1", false],
+    ["example.com", false],
+  ])("%s → %s", (host, expected) => {
+    expect(isLoopback(host)).toBe(expected);
+  });
+});

@@ -1,0 +1,44 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+
+export const HTTP_REQUESTS_TOTAL = "omnidaemon_coordinator_http_requests_total";
+export const HTTP_REQUEST_DURATION = "omnidaemon_coordinator_http_request_duration_seconds";
+
+/** Label value for requests that matched no route, so a scan of random URLs cannot explode the series count. */
+export const UNMATCHED_ROUTE = "unmatched";
+
+export interface HttpMetrics {
+  observe(method: string, route: string | undefined, status: number, seconds: number): void;
+}
+
+const LABELS = ["method", "route", "status"] as const;
+
+/**
+ * The HTTP layer's own metrics on the injected registry. A second server on the same registry (tests, a
+ * restart in-process) reuses the registered metrics instead of failing on the duplicate name.
+ */
+export function createHttpMetrics(registry: Registry): HttpMetrics {
+  const requests =
+    (registry.getSingleMetric(HTTP_REQUESTS_TOTAL) as Counter<(typeof LABELS)[number]> | undefined) ??
+    new Counter({
+      name: HTTP_REQUESTS_TOTAL,
+      help: "HTTP requests answered by the coordinator API, by method, route pattern and status code.",
+      labelNames: LABELS,
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric(HTTP_REQUEST_DURATION) as Histogram<(typeof LABELS)[number]> | undefined) ??
+    new Histogram({
+      name: HTTP_REQUEST_DURATION,
+      help: "Time to answer an HTTP request of the coordinator API, by method, route pattern and status code.",
+      labelNames: LABELS,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  return {
+    observe(method, route, status, seconds) {
+      const labels = { method, route: route ?? UNMATCHED_ROUTE, status: String(status) };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+    },
+  };
+}

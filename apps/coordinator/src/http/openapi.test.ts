@@ -1,0 +1,85 @@
+import type { FastifyInstance } from "fastify";
+import { openApiPath } from "./openapi";
+import { startTestApp, type TestApp } from "./testing/test-app";
+
+/** Every (method, url) fastify serves, read from its route tree (fastify has no other public listing). */
+function servedRoutes(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  const stack: string[] = [];
+  for (const line of app.printRoutes({ commonPrefix: false }).split("\n")) {
+    const match = /^(.*?)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
+    if (match === null) continue;
+    const depth = [...(match[1] ?? "")].length / 4;
+    stack.length = depth;
+    stack.push(match[2] ?? "");
+    for (const method of (match[3] ?? "").split(", ").filter((m) => m !== "" && m !== "HEAD")) {
+      routes.push(`${method} ${stack.join("")}`);
+    }
+  }
+  return routes.sort();
+}
+
+describe("GET /openapi.json", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it("is an OpenAPI 3.1 document", async () => {
+    const response = await t.request("GET", "/openapi.json");
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      openapi: "3.1.0",
+      info: { title: expect.any(String), version: expect.any(String) },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    });
+  });
+
+  it("documents every route the server serves, and nothing else", async () => {
+    const { body } = await t.request("GET", "/openapi.json");
+    const documented = Object.entries(body.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    const served = servedRoutes(t.app).map((route) => {
+      const [method, url] = route.split(" ");
+      return `${method} ${openApiPath(url ?? "")}`;
+    });
+    expect(served).toHaveLength(28); // the table of docs/control-plane.md, plus GET /audit and GET /v1/workers
+    expect(documented).toEqual(served);
+  });
+
+  it("documents inputs from the validating schemas: path, query, body", async () => {
+    const { body } = await t.request("GET", "/openapi.json");
+    const getAgent = body.paths["/agents/{topic}/{name}"].get;
+    expect(getAgent.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
+      "path:topic",
+      "path:name",
+    ]);
+    const listTasks = body.paths["/tasks"].get;
+    expect(listTasks.parameters).toContainEqual(
+      expect.objectContaining({ name: "limit", in: "query", required: false }),
+    );
+    const publish = body.paths["/tasks"].post;
+    expect(publish.requestBody.content["application/json"].schema).toMatchObject({
+      type: "object",
+      required: ["topic"],
+      properties: { topic: expect.any(Object), payload: expect.any(Object) },
+    });
+    expect(publish.responses["400"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/Error",
+    });
+  });
+
+  it("marks the open routes as needing no token", async () => {
+    const { body } = await t.request("GET", "/openapi.json");
+    for (const path of ["/health", "/livez", "/readyz", "/metrics", "/openapi.json"]) {
+      expect(body.paths[path].get.security).toEqual([]);
+    }
+    expect(body.paths["/agents"].get.security).toBeUndefined();
+    expect(body.paths["/agents"].get.responses["401"]).toBeDefined();
+  });
+});

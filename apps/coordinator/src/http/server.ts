@@ -1,0 +1,290 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Service } from "@omnidaemon/lifecycle";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { isLoopback } from "../config";
+import type { CoordinatorServices } from "../services/types";
+import { ACTOR_HEADER, actorFrom } from "./actor";
+import { bearerMatches, UNAUTHORIZED_MESSAGE } from "./auth";
+import { errorBody, toErrorResponse } from "./errors";
+import { createHttpMetrics } from "./http-metrics";
+import { buildOpenApiDocument } from "./openapi";
+import { defineRoute, type RouteDefinition } from "./route";
+import { agentRoutes } from "./routes/agents";
+import { auditRoutes } from "./routes/audit";
+import { busRoutes } from "./routes/bus";
+import { metricsRoutes } from "./routes/metrics";
+import { probeRoutes } from "./routes/probes";
+import { taskRoutes } from "./routes/tasks";
+import { workerRoutes } from "./routes/workers";
+import { parseInput } from "./validation";
+
+/** Largest request body accepted: a 1 MiB envelope (the bus default) plus room for the JSON around it. */
+export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+// After the drain deadline, sockets are destroyed; this bounds the wait for the server to notice.
+const FORCED_CLOSE_GRACE_MS = 1_000;
+
+export interface HttpServerConfig {
+  /** Bearer token every non-public route requires. Absent: no auth (the config keeps the host on loopback). */
+  apiToken?: string;
+  host: string;
+  /** 0 picks a free port (tests); see {@link HttpServer.address}. */
+  port: number;
+}
+
+export interface HttpServerOptions {
+  services: CoordinatorServices;
+  config: HttpServerConfig;
+  logger: Logger;
+  /** Where the HTTP metrics are registered and what `GET /metrics` exposes. */
+  registry: Registry;
+  /** Largest request body, in bytes. @default 2097152 (2 MiB) */
+  bodyLimitBytes?: number;
+  /** How long `stop()` lets in-flight requests finish before closing their connections. @default 10000 */
+  stopTimeoutMs?: number;
+}
+
+export interface HttpServer extends Service {
+  readonly name: "http-server";
+  /** Where the server listens once started; undefined before `start()` and after `stop()`. */
+  address(): { host: string; port: number; url: string } | undefined;
+  /** The fastify app (tests, `inject()`); main.ts needs only start/stop/address. */
+  readonly app: FastifyInstance;
+}
+
+/** Every route of the API, in the order of docs/control-plane.md, with /openapi.json built from them. */
+export function apiRoutes(
+  options: Pick<HttpServerOptions, "services" | "logger" | "registry">,
+): RouteDefinition[] {
+  const { services, logger, registry } = options;
+  const routes = [
+    ...agentRoutes(services),
+    ...taskRoutes(services),
+    ...metricsRoutes(services, registry),
+    ...auditRoutes(services),
+    ...busRoutes(services),
+    ...workerRoutes(services),
+    ...probeRoutes(services, logger),
+  ];
+  let document: unknown;
+  routes.push(
+    defineRoute({
+      method: "GET",
+      url: "/openapi.json",
+      tag: "probes",
+      summary: "This OpenAPI 3.1 document",
+      public: true,
+      // Built on first request: pure computation, kept off the construction path.
+      handler: async () => (document ??= buildOpenApiDocument(routes)),
+    }),
+  );
+  return routes;
+}
+
+/**
+ * The fastify app with every route, auth, validation, error mapping and HTTP metrics; it does not listen.
+ * Use {@link buildHttpServer} for the lifecycle service; unit tests listen on port 0 and speak HTTP to it.
+ */
+export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => boolean }): FastifyInstance {
+  const { config, registry } = options;
+  const logger = options.logger.child({ component: "http-server" });
+  const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const metrics = createHttpMetrics(registry);
+  const routes = apiRoutes({ ...options, logger });
+  const publicUrls = new Set(routes.filter((route) => route.public === true).map((route) => route.url));
+
+  const app = Fastify({
+    // Logging is ours (constant messages, fields for data); fastify's request lines would duplicate it.
+    logger: false,
+    bodyLimit: bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    // Bounds slow clients; the longest route (a DLQ replay) stays well within.
+    requestTimeout: 120_000,
+    // Answered by the onRequest hook below, in the API's error shape.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Errors raised before routing (a malformed percent-encoding in the URL) skip the error handler.
+    frameworkErrors: (error, _request, reply) => {
+      const response = toErrorResponse(error, { bodyLimitBytes });
+      const body =
+        error.code === "FST_ERR_BAD_URL"
+          ? errorBody("invalid_input", "url: not a valid URL (malformed percent-encoding)", { field: "url" })
+          : response.body;
+      // The option's reply type is generic over route schemas this app does not use.
+      void (reply as unknown as FastifyReply)
+        .code(response.status === 500 ? 400 : response.status)
+        .send(body);
+    },
+  });
+
+  // JSON only. An empty body counts as none, so `POST …/unsubscribe` with a JSON content type and no body works.
+  app.removeAllContentTypeParsers();
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    if (options.isClosing?.() === true) {
+      reply.header("connection", "close");
+      return reply
+        .code(503)
+        .send(errorBody("unavailable", "the coordinator is shutting down; retry against another instance"));
+    }
+    const token = config.apiToken;
+    if (token === undefined || publicUrls.has(request.routeOptions.url ?? "")) return;
+    if (!bearerMatches(request.headers.authorization, token)) {
+      reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
+      return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url;
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    logger.debug(
+      {
+        request_id: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime),
+      },
+      "request answered",
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const response = toErrorResponse(error, { bodyLimitBytes });
+    const fields = { request_id: request.id, method: request.method, route: request.routeOptions.url };
+    if (response.unexpected) {
+      logger.error({ ...fields, err: error }, "request failed unexpectedly");
+      response.body.error.message = `internal error (request id ${request.id}): the coordinator's log has the details`;
+    } else if (response.status === 503) {
+      logger.warn({ ...fields, err: error }, "request failed: dependency unavailable");
+    }
+    return reply.code(response.status).send(response.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0]?.slice(0, 200) ?? "";
+    return reply
+      .code(404)
+      .send(errorBody("not_found", `no route ${request.method} ${path}; /openapi.json lists the API`));
+  });
+
+  for (const route of routes) register(app, route);
+  return app;
+}
+
+function register(app: FastifyInstance, route: RouteDefinition): void {
+  app.route({
+    method: route.method,
+    url: route.url,
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const params =
+        route.params === undefined ? undefined : parseInput(route.params, request.params, "params");
+      const query = route.query === undefined ? undefined : parseInput(route.query, request.query, "query");
+      const body = route.body === undefined ? undefined : parseInput(route.body, request.body, "body");
+      const actor = actorFrom(request.headers[ACTOR_HEADER]);
+      reply.code(route.response?.status ?? 200);
+      return route.handler({ params, query, body, actor, request, reply });
+    },
+  });
+}
+
+/**
+ * The coordinator's HTTP API as a lifecycle service. The constructor only builds the app; `start()` listens,
+ * `stop()` drains in-flight requests (bounded by `stopTimeoutMs`, then closes their connections) and is
+ * idempotent and safe before `start()`.
+ */
+export function buildHttpServer(options: HttpServerOptions): HttpServer {
+  const logger = options.logger.child({ component: "http-server" });
+  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+  const { host, port } = options.config;
+  let closing = false;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  const app = buildHttpApp({ ...options, isClosing: () => closing });
+
+  const listen = async (): Promise<void> => {
+    if (options.config.apiToken === undefined) {
+      if (isLoopback(host)) {
+        logger.warn(
+          { host },
+          "the API is unauthenticated (no OMNIDAEMON_API_TOKEN) and listens on loopback only",
+        );
+      } else {
+        // loadCoordinatorConfig refuses this; a caller that bypasses it gets told loudly.
+        logger.error(
+          { host },
+          "the API is unauthenticated (no OMNIDAEMON_API_TOKEN) and reachable from the network",
+        );
+      }
+    }
+    await app.listen({ host, port });
+    logger.info({ url: urlOf(app) }, "http server listening");
+  };
+
+  const close = async (): Promise<void> => {
+    closing = true;
+    // A start in progress finishes (or fails) first, so there is one server to close, not a half-open one.
+    await starting?.catch(() => undefined);
+    const closed = app.close();
+    if ((await within(closed, stopTimeoutMs)) === "timed out") {
+      logger.warn(
+        { stop_timeout_ms: stopTimeoutMs },
+        "http requests still in flight at the deadline; closing their connections",
+      );
+      app.server.closeAllConnections();
+      if ((await within(closed, FORCED_CLOSE_GRACE_MS)) === "timed out") {
+        logger.error({}, "http server did not close after its connections were destroyed; giving up");
+        return;
+      }
+    }
+    logger.info({}, "http server stopped");
+  };
+
+  return {
+    name: "http-server",
+    app,
+    start() {
+      if (stopping !== undefined)
+        return Promise.reject(new Error("http-server was stopped; build a new one"));
+      return (starting ??= listen());
+    },
+    stop() {
+      return (stopping ??= close());
+    },
+    address() {
+      if (starting === undefined || stopping !== undefined) return undefined;
+      const url = urlOf(app);
+      const bound = app.server.address() as AddressInfo | null;
+      return bound === null || url === undefined ? undefined : { host: bound.address, port: bound.port, url };
+    },
+  };
+}
+
+function urlOf(app: FastifyInstance): string | undefined {
+  const bound = app.server.address() as AddressInfo | null;
+  if (bound === null || typeof bound !== "object") return undefined;
+  const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
+  return `http://${host}:${bound.port}`;
+}
+
+async function within(work: Promise<unknown>, ms: number): Promise<"done" | "timed out"> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"timed out">((resolve) => {
+    timer = setTimeout(resolve, ms, "timed out");
+  });
+  try {
+    return await Promise.race([work.then(() => "done" as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
