@@ -1,0 +1,44 @@
+/** Operator actions the audit log records. */
+export const AUDIT_ACTIONS = [
+  "register",
+  "pause",
+  "resume",
+  "delete",
+  "delete_topic",
+  "clear_agents",
+  "dlq_replay",
+  "dlq_purge",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface NewAuditEntry {
+  /** Who did it, e.g. `cli:alice`, `api:token`, `worker:<id>`. */
+  actor: string;
+  action: AuditAction;
+  topic?: string | null;
+  agent?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: Date;
+  actor: string;
+  action: AuditAction;
+  topic: string | null;
+  agent: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditListOptions {
+  topic?: string;
+  agent?: string;
+  /** 1…1000. @default 100 */
+  limit?: number;
+}
+
+export interface AuditRepository {
+  record(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first. */
+  list(options?: AuditListOptions): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,261 @@
+// The tasks repository against the real Postgres: pending records at publish time, folding task events (never
+// backwards, late and duplicate events ignored, retries), batches, listing, and TTL expiry.
+import {
+  recordStatusOf,
+  shouldApply,
+  TASK_EVENT_STATUSES,
+  type PgStore,
+  type TaskEvent,
+  type TaskProgress,
+  type TaskStatus,
+} from "../src";
+import { dropSchema, newSchema, startStore, uniqueName, withAdmin } from "./support";
+
+const schema = newSchema("tasks");
+let store: PgStore;
+
+beforeAll(async () => {
+  store = await startStore(schema);
+});
+
+afterAll(async () => {
+  await store?.stop();
+  await dropSchema(schema);
+});
+
+const HOUR = 60 * 60 * 1000;
+let clock = Date.now() - HOUR;
+/** Strictly increasing event times, an hour back so every record is far from expiring. */
+const tick = () => new Date((clock += 10));
+
+function event(taskId: string, overrides: Partial<TaskEvent> = {}): TaskEvent {
+  return {
+    taskId,
+    topic: "file.uploaded",
+    agent: "file-processor",
+    status: "processing",
+    attempt: 1,
+    at: tick(),
+    correlationId: "corr-1",
+    tenantId: "tenant-1",
+    workerId: "worker-1",
+    ...overrides,
+  };
+}
+
+describe("tasks repository", () => {
+  it("shows a published task as pending until an agent reports, then the agent's record", async () => {
+    const taskId = uniqueName("task");
+    expect(
+      await store.tasks.createPending({ taskId, topic: "file.uploaded", correlationId: "c", tenantId: "t" }),
+    ).toBe(true);
+    // Publishing twice (a client retry) changes nothing.
+    expect(await store.tasks.createPending({ taskId, topic: "file.uploaded" })).toBe(false);
+
+    const pending = await store.tasks.get(taskId);
+    expect(pending).toEqual([
+      expect.objectContaining({
+        taskId,
+        agent: null,
+        status: "pending",
+        attempts: 0,
+        correlationId: "c",
+        tenantId: "t",
+        result: null,
+        startedAt: null,
+      }),
+    ]);
+    const ttl = pending[0]!.expiresAt.getTime() - pending[0]!.createdAt.getTime();
+    expect(ttl).toBeGreaterThan(24 * HOUR - 5000);
+    expect(ttl).toBeLessThanOrEqual(24 * HOUR + 5000);
+
+    await store.tasks.applyEvent(event(taskId));
+    expect(await store.tasks.get(taskId)).toEqual([
+      expect.objectContaining({ agent: "file-processor", status: "processing", attempts: 1 }),
+    ]);
+  });
+
+  it("folds a successful run: processing → completed with result, timings and expiry from finishedAt", async () => {
+    const taskId = uniqueName("task");
+    const started = await store.tasks.applyEvent(event(taskId));
+    expect(started).toMatchObject({ status: "processing", attempts: 1, finishedAt: null });
+    const doneAt = tick();
+    const done = await store.tasks.applyEvent(
+      event(taskId, { status: "completed", at: doneAt, durationMs: 12.4, result: { pages: 3 } }),
+      { ttlMs: 60_000 },
+    );
+    expect(done).toMatchObject({
+      status: "completed",
+      attempts: 1,
+      result: { pages: 3 },
+      durationMs: 12,
+      finishedAt: doneAt,
+      startedAt: started!.startedAt,
+      correlationId: "corr-1",
+      tenantId: "tenant-1",
+    });
+    expect(done!.expiresAt.getTime()).toBe(doneAt.getTime() + 60_000);
+  });
+
+  it("never moves a record backwards: a late processing after completed is ignored", async () => {
+    const taskId = uniqueName("task");
+    await store.tasks.applyEvent(event(taskId));
+    await store.tasks.applyEvent(event(taskId, { status: "completed", result: "ok" }));
+    expect(await store.tasks.applyEvent(event(taskId, { status: "processing" }))).toBeUndefined();
+    expect(await store.tasks.applyEvent(event(taskId, { status: "failed", attempt: 2 }))).toBeUndefined();
+    expect(await store.tasks.get(taskId)).toEqual([
+      expect.objectContaining({ status: "completed", attempts: 1, result: "ok" }),
+    ]);
+  });
+
+  it("follows retries: failed at 1, processing at 2, completed at 2, keeping the last error", async () => {
+    const taskId = uniqueName("task");
+    const error = { class: "TimeoutError", message: "LLM call timed out" };
+    await store.tasks.applyEvent(event(taskId));
+    expect(
+      await store.tasks.applyEvent(event(taskId, { status: "failed", error, durationMs: 50 })),
+    ).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      lastError: error,
+    });
+    // The retry notice adds nothing new to a record already failed at that attempt.
+    expect(await store.tasks.applyEvent(event(taskId, { status: "retrying", error }))).toBeUndefined();
+    const retry = await store.tasks.applyEvent(event(taskId, { attempt: 2 }));
+    expect(retry).toMatchObject({ status: "processing", attempts: 2, finishedAt: null, lastError: error });
+    // A stale event of attempt 1 arriving now changes nothing.
+    expect(await store.tasks.applyEvent(event(taskId, { status: "failed", attempt: 1 }))).toBeUndefined();
+    expect(
+      await store.tasks.applyEvent(event(taskId, { status: "completed", attempt: 2, result: 42 })),
+    ).toMatchObject({ status: "completed", attempts: 2, result: 42, lastError: error });
+  });
+
+  it("ends in dead_lettered after the last failed attempt, and stays there", async () => {
+    const taskId = uniqueName("task");
+    await store.tasks.applyEvent(event(taskId, { attempt: 4 }));
+    await store.tasks.applyEvent(event(taskId, { status: "failed", attempt: 4 }));
+    expect(
+      await store.tasks.applyEvent(
+        event(taskId, { status: "dead_lettered", attempt: 4, error: { class: "Error", message: "x" } }),
+      ),
+    ).toMatchObject({ status: "dead_lettered", attempts: 4 });
+    expect(await store.tasks.applyEvent(event(taskId, { status: "processing", attempt: 5 }))).toBeUndefined();
+  });
+
+  it("keeps one record per agent when a task fans out", async () => {
+    const taskId = uniqueName("task");
+    await store.tasks.createPending({ taskId, topic: "file.uploaded" });
+    await store.tasks.applyEvent(event(taskId, { agent: "ocr" }));
+    await store.tasks.applyEvent(event(taskId, { agent: "indexer", status: "completed" }));
+    const records = await store.tasks.get(taskId);
+    expect(records.map((r) => [r.agent, r.status])).toEqual([
+      ["indexer", "completed"],
+      ["ocr", "processing"],
+    ]);
+  });
+
+  it("agrees with shouldApply() on every combination of record and event", async () => {
+    const currents: Array<TaskProgress | undefined> = [
+      undefined,
+      { status: "pending", attempts: 0 },
+      { status: "processing", attempts: 1 },
+      { status: "failed", attempts: 1 },
+      { status: "completed", attempts: 1 },
+      { status: "dead_lettered", attempts: 1 },
+      { status: "processing", attempts: 2 },
+      { status: "failed", attempts: 2 },
+    ];
+    const cases: Array<{ taskId: string; current: TaskProgress | undefined; next: TaskEvent }> = [];
+    for (const current of currents) {
+      for (const status of TASK_EVENT_STATUSES) {
+        for (const attempt of [1, 2, 3]) {
+          cases.push({ taskId: uniqueName("matrix"), current, next: event("", { status, attempt }) });
+        }
+      }
+    }
+    // Seed the current records directly.
+    await withAdmin(async (client) => {
+      for (const { taskId, current } of cases) {
+        if (current === undefined) continue;
+        await client.query(
+          `insert into "${schema}".tasks (task_id, agent, topic, status, attempts, expires_at)
+           values ($1, 'file-processor', 'file.uploaded', $2, $3, now() + interval '1 hour')`,
+          [taskId, current.status, current.attempts],
+        );
+      }
+    });
+    for (const { taskId, current, next } of cases) {
+      const applied = await store.tasks.applyEvent({ ...next, taskId });
+      const expected = shouldApply(current, { status: recordStatusOf(next.status), attempts: next.attempt });
+      const label = `${current ? `${current.status}@${current.attempts}` : "none"} + ${next.status}@${next.attempt}`;
+      expect({ label, applied: applied !== undefined }).toEqual({ label, applied: expected });
+      const [stored] = await store.tasks.get(taskId);
+      const want: { status: TaskStatus; attempts: number } = expected
+        ? { status: recordStatusOf(next.status), attempts: next.attempt }
+        : current!;
+      expect({ label, status: stored?.status, attempts: stored?.attempts }).toEqual({ label, ...want });
+    }
+  });
+
+  it("applies a batch in order in one transaction, and none of it when one event is invalid", async () => {
+    const taskId = uniqueName("task");
+    const results = await store.tasks.applyEvents([
+      event(taskId),
+      event(taskId, { status: "completed", result: 1 }),
+      event(taskId, { status: "processing" }),
+    ]);
+    expect(results.map((r) => r?.status)).toEqual(["processing", "completed", undefined]);
+
+    const other = uniqueName("task");
+    await expect(store.tasks.applyEvents([event(other), event(other, { attempt: 0 })])).rejects.toMatchObject(
+      { code: "INVALID_INPUT", field: "attempt" },
+    );
+    expect(await store.tasks.get(other)).toEqual([]);
+  });
+
+  it("lists recent records newest first, by topic and status, hiding placeholders of claimed tasks", async () => {
+    const topic = uniqueName("list.topic");
+    const [t1, t2, t3] = [uniqueName("a"), uniqueName("b"), uniqueName("c")];
+    await store.tasks.createPending({ taskId: t1, topic });
+    await store.tasks.applyEvent(event(t1, { topic, status: "completed", at: new Date() }));
+    await store.tasks.createPending({ taskId: t2, topic });
+    await store.tasks.applyEvent(event(t3, { topic, status: "failed", at: new Date(Date.now() + 1000) }));
+
+    const all = await store.tasks.list({ topic });
+    expect(all.map((r) => [r.taskId, r.agent, r.status])).toEqual([
+      [t3, "file-processor", "failed"],
+      [t2, null, "pending"],
+      [t1, "file-processor", "completed"],
+    ]);
+    expect((await store.tasks.list({ topic, status: "pending" })).map((r) => r.taskId)).toEqual([t2]);
+    expect((await store.tasks.list({ topic, limit: 1 })).map((r) => r.taskId)).toEqual([t3]);
+    await expect(store.tasks.list({ limit: 0 })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      field: "limit",
+    });
+  });
+
+  it("deletes expired records and only those", async () => {
+    const topic = uniqueName("ttl.topic");
+    const now = new Date();
+    const expired = uniqueName("expired");
+    const fresh = uniqueName("fresh");
+    const stillPending = uniqueName("pending");
+    await store.tasks.applyEvent(
+      event(expired, { topic, status: "completed", at: new Date(now.getTime() - 2000) }),
+      { ttlMs: 1000 },
+    );
+    await store.tasks.applyEvent(event(fresh, { topic, status: "completed", at: now }), { ttlMs: 60_000 });
+    await store.tasks.createPending({ taskId: stillPending, topic, ttlMs: 60_000 });
+
+    expect(await store.tasks.deleteExpired(now)).toBeGreaterThanOrEqual(1);
+    expect(await store.tasks.get(expired)).toEqual([]);
+    expect(await store.tasks.get(fresh)).toHaveLength(1);
+    expect(await store.tasks.get(stillPending)).toHaveLength(1);
+
+    // An hour later everything of this test has expired.
+    const later = new Date(now.getTime() + HOUR);
+    await store.tasks.deleteExpired(later);
+    expect(await store.tasks.list({ topic })).toEqual([]);
+  });
+});
