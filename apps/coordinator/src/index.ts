@@ -1,2 +1,2 @@
-// Public surface of coordinator: filled by its issue.
-export {};
+// The coordinator app. Started by `omnidaemon coordinator` (or `node dist/main.js`); nothing imports it as a library.
+export { main } from "./main";

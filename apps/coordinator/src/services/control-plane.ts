@@ -260,6 +260,7 @@ export class ControlPlane implements CoordinatorServices {
         content: input.content,
         ...(input.id === undefined ? {} : { id: input.id }),
         correlationId: input.correlation_id ?? null,
+        causationId: input.causation_id ?? null,
         tenantId: input.tenant_id ?? null,
         source: input.source ?? actor.name,
         webhook: input.webhook ?? null,

@@ -112,6 +112,7 @@ export interface PublishTaskInput {
   topic: string;
   content: unknown;
   correlation_id?: string | null;
+  causation_id?: string | null;
   tenant_id?: string | null;
   source?: string | null;
   webhook?: string | null;
