@@ -1,10 +1,17 @@
 import { runService } from "@omnidaemon/lifecycle";
+import { migrateDatabase } from "@omnidaemon/store-pg";
 import pino from "pino";
 import { ConfigError, loadCoordinatorConfig, redactConfig } from "./config";
 import { buildCoordinator } from "./coordinator";
 
-/** `omnidaemon coordinator`: parse the environment once, build one lifecycle stack, run until a signal. */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/**
+ * `omnidaemon coordinator [migrate]`: parse the environment once, then either apply the database migrations and
+ * exit (a Helm pre-install/pre-upgrade hook job), or build one lifecycle stack and run until a signal.
+ */
+export async function main(
+  env: NodeJS.ProcessEnv = process.env,
+  argv = process.argv.slice(2),
+): Promise<void> {
   let config;
   try {
     config = loadCoordinatorConfig(env);
@@ -14,6 +21,26 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel, base: { component: "coordinator" } });
+  if (argv[0] === "migrate") {
+    try {
+      const outcome = await migrateDatabase({
+        databaseUrl: config.database.url,
+        schema: config.database.schema,
+        logger,
+      });
+      logger.info({ ...outcome, schema: config.database.schema }, "migrations applied");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "migrations failed");
+      process.exit(1);
+    }
+  }
+  if (argv.length > 0) {
+    process.stderr.write(
+      `omnidaemon coordinator: unknown argument "${argv[0]}" (expected nothing or "migrate")\n`,
+    );
+    process.exit(2);
+  }
   logger.info({ config: redactConfig(config) }, "coordinator starting");
   await runService(
     async (stack) => {
