@@ -49,7 +49,11 @@ export interface AgentConsumerOptions {
   commitIntervalMs?: number;
   /** How long stop() and pause() wait for in-flight deliveries before aborting them. @default 30000 */
   drainTimeoutMs?: number;
-  /** Records held in memory before fetching pauses (back-pressure). @default max(256, 4 × concurrency) */
+  /**
+   * Records held in memory before fetching pauses (back-pressure). Keep it above one fetch response (kafkajs
+   * brings up to ~1,000 records per partition): below that, every fetch pauses the consumer, and kafkajs drops and
+   * re-fetches responses for paused partitions. @default max(10000, 4 × concurrency)
+   */
   maxBufferedRecords?: number;
   /** Longest wait of a fetch on an idle topic; bounds publish → start latency. @default 100 */
   maxWaitTimeMs?: number;
@@ -149,7 +153,7 @@ export class AgentConsumer {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.commitIntervalMs = options.commitIntervalMs ?? 1000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
-    this.maxBuffered = options.maxBufferedRecords ?? Math.max(256, 4 * this.config.concurrency);
+    this.maxBuffered = options.maxBufferedRecords ?? Math.max(10_000, 4 * this.config.concurrency);
     this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
     this.scheduler = new KeyScheduler(this.config.concurrency);
   }
@@ -451,8 +455,10 @@ export class AgentConsumer {
         if (retry) record.attempt = intHeader(headersOf(record), HEADER.attempt) ?? 1;
         this.intake(state, record);
       }
-      resolveOffset(message.offset);
     }
+    // Once per batch: kafkajs parses and re-formats the offset as a Long on every call.
+    const last = batch.messages.at(-1);
+    if (last) resolveOffset(last.offset);
     state.highWatermark = Number((batch as Batch).highWatermark);
     this.reportLag(state);
     this.pump();
@@ -485,16 +491,16 @@ export class AgentConsumer {
     if (this.phase === "running" || this.phase === "starting") {
       for (let next = this.scheduler.next(); next; next = this.scheduler.next()) {
         const { key, item } = next;
-        const run: Promise<void> = this.deliver(item)
-          .catch((error: unknown) =>
-            this.logger.error({ err: error, offset: item.offset }, "delivery crashed"),
-          )
-          .finally(() => {
-            this.active.delete(run);
-            this.scheduler.release(key);
-            this.reportInFlight();
-            this.pump();
-          });
+        const settle = (): void => {
+          this.active.delete(run);
+          this.scheduler.release(key);
+          this.reportInFlight();
+          this.pump();
+        };
+        const run: Promise<void> = this.deliver(item).then(settle, (error: unknown) => {
+          this.logger.error({ err: error, offset: item.offset }, "delivery crashed");
+          settle();
+        });
         this.active.add(run);
       }
       this.reportInFlight();
