@@ -1,0 +1,65 @@
+// Shared between the orchestrator (bench/main.ts) and the measured child processes (bench/lib/trial.ts).
+
+/** What one measured child process runs. Serialized as JSON into the child's argv. */
+export interface TrialSpec {
+  /** "engine": the product's AgentConsumer. "baseline": a bare kafkajs consumer. */
+  kind: "engine" | "baseline";
+  /** Label for logs and the results file, e.g. "B1 engine #2". */
+  label: string;
+  brokers: string[];
+  topic: string;
+  /** Engine: the agent name (its group is omnidaemon.<topic>.<agent>). */
+  agent?: string;
+  /** Baseline: the consumer group id. */
+  groupId?: string;
+  /** Records in the topic; the trial ends when this many were handled (or at `maxMeasureMs`). */
+  expected: number;
+  /** How long each handler awaits (0: returns at once, synchronously). */
+  handlerDelayMs: number;
+  /** Engine only: AgentRuntimeConfig.concurrency. Omitted: the engine's default. */
+  concurrency?: number;
+  /** Engine only: AgentConsumerOptions.maxBufferedRecords. Omitted: the engine's default. */
+  maxBufferedRecords?: number;
+  /** Both sides commit on this interval (engine: commitIntervalMs; baseline: a timer over eachBatch offsets). */
+  commitIntervalMs: number;
+  /** kafkajs fetch wait, the same on both sides (the engine's default is 100). */
+  maxWaitTimeMs: number;
+  /**
+   * Baseline only. "eachBatch-manual-commit": eachBatch, autoCommit off, the batch's last offset + 1 committed on the
+   * interval (the engine's commit policy). "eachMessage": eachMessage with `partitionsConsumedConcurrently`.
+   */
+  baselineMode?: "eachBatch-manual-commit" | "eachMessage";
+  partitionsConsumedConcurrently?: number;
+  /** Baseline only: JSON.parse each record's value (what any consumer of JSON events pays at the least). */
+  decodeJson?: boolean;
+  /** Stop measuring this long after the first completion even if not everything was handled. */
+  maxMeasureMs?: number;
+  /** Hard limit for the whole trial; the child fails past it. */
+  timeoutMs: number;
+}
+
+export interface TrialResult {
+  label: string;
+  kind: TrialSpec["kind"];
+  /** Handler completions counted (unique records for the engine; messages seen for the baseline). */
+  handled: number;
+  /** Engine only: handler calls for a record already handled (should be 0 with one consumer). */
+  duplicates: number;
+  /** Consumer start (before connect) → first handler finished: connect, join, first fetch. */
+  firstMs: number;
+  /** Consumer start → last handler finished. */
+  totalMs: number;
+  /** handled / totalMs: end to end, including the group join. */
+  endToEndRate: number;
+  /** Records between the 10th and 90th percentile of completions / the time between them: excludes join and tail. */
+  steadyRate: number;
+  /** Time stop() took (drain, final commit, leave group), for information. */
+  stopMs: number;
+  /** Peak RSS sampled every 100 ms while measuring, in MiB. */
+  peakRssMiB: number;
+  /** True when measuring stopped at `maxMeasureMs` rather than after `expected` records. */
+  windowed: boolean;
+}
+
+/** Messages from a child to the orchestrator over the IPC channel. */
+export type TrialMessage = { type: "result"; result: TrialResult } | { type: "error"; message: string };
