@@ -1,0 +1,321 @@
+import {
+  AgentConsumer,
+  BusAdmin,
+  ControlFollower,
+  KafkaProducer,
+  controlKey,
+  createEnvelope,
+  type AgentConsumerStatus,
+  type AgentState,
+  type DesiredState,
+  type EngineObserver,
+  type KafkaConnectionInput,
+} from "@omnidaemon/bus-kafka";
+import { ServiceStack } from "@omnidaemon/lifecycle";
+import pino, { type Logger } from "pino";
+import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
+import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
+import { CoordinatorLink } from "./coordinator-link";
+import { loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { combineObservers, TaskEventReporter } from "./task-event-reporter";
+
+export interface OmniDaemonOptions {
+  /** Where configuration is read from, at `start()`. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+  /** Extra observers of every agent's deliveries (the worker adds Prometheus metrics and webhooks). */
+  observers?: EngineObserver[];
+  /** Overrides for tests and embedding (otherwise from the environment). */
+  overrides?: Partial<Pick<SdkConfig, "workerId" | "drainTimeoutMs" | "partitions">> & {
+    sessionTimeoutMs?: number;
+    heartbeatIntervalMs?: number;
+    /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
+    coordinatorHeartbeatMs?: number;
+  };
+}
+
+export interface PublishTaskInput {
+  topic: string;
+  content: unknown;
+  correlationId?: string | null;
+  causationId?: string | null;
+  tenantId?: string | null;
+  source?: string | null;
+  replyTo?: string | null;
+  webhook?: string | null;
+  key?: string;
+  id?: string;
+}
+
+interface Running {
+  stack: ServiceStack;
+  config: SdkConfig;
+  logger: Logger;
+  connection: KafkaConnectionInput;
+  producer: KafkaProducer;
+  admin: BusAdmin;
+  link: CoordinatorLink;
+  observer: EngineObserver;
+}
+
+/**
+ * The SDK: register agents, start them (one consumer group per agent), publish tasks, and drive the fleet through
+ * the coordinator. The constructor does no I/O and reads no secrets; `start()` reads the environment, connects,
+ * and builds every client. `await using sdk = new OmniDaemon()` shuts it down at the end of the scope.
+ */
+export class OmniDaemon implements AsyncDisposable {
+  private readonly agents = new Map<string, ResolvedAgent>();
+  private readonly consumers = new Map<string, AgentConsumer>();
+  private readonly desired = new Map<string, AgentState>();
+  private running: Running | undefined;
+  private startPromise: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private client: CoordinatorClient | undefined;
+
+  constructor(private readonly options: OmniDaemonOptions = {}) {}
+
+  private get env(): Readonly<Record<string, string | undefined>> {
+    return this.options.env ?? process.env;
+  }
+
+  /**
+   * Validates and registers an agent; errors name the field. Before `start()` it is queued; after, it starts
+   * consuming at once. Registering the same (topic, name) twice is refused.
+   */
+  async registerAgent(definition: AgentDefinition): Promise<{ topic: string; name: string }> {
+    const agent = resolveAgent(definition);
+    const key = controlKey(agent.topic, agent.name);
+    if (this.agents.has(key)) {
+      throw new Error(
+        `agent "${agent.name}" is already registered on topic "${agent.topic}" in this process`,
+      );
+    }
+    this.agents.set(key, agent);
+    if (this.running) await this.startAgent(this.running, agent);
+    return { topic: agent.topic, name: agent.name };
+  }
+
+  /** Connects and starts every registered agent. Idempotent. */
+  start(): Promise<void> {
+    if (this.shutdownPromise) return Promise.reject(new Error("OmniDaemon was shut down; create a new one"));
+    this.startPromise ??= this.doStart().catch((error: unknown) => {
+      this.startPromise = undefined;
+      throw error;
+    });
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
+    const config = { ...loadSdkConfig(this.env), ...this.options.overrides };
+    const logger = this.options.logger ?? pino({ level: config.logLevel });
+    const connection: KafkaConnectionInput = { brokers: config.brokers, clientId: config.clientId };
+    await using stack = new ServiceStack({ logger });
+    const producer = await stack.enter(new KafkaProducer({ connection, logger }));
+    const admin = await stack.enter(
+      new BusAdmin({ connection, logger, defaultPartitions: config.partitions }),
+    );
+    await admin.ensureSystemTopics();
+    const client = this.coordinator();
+    // Entered before the consumers, so it deregisters only after they have drained and left their groups.
+    const link = await stack.enter(
+      new CoordinatorLink({
+        client,
+        workerId: config.workerId,
+        logger,
+        agents: () => [...this.agents.values()],
+        statuses: () => this.statuses(),
+        heartbeatIntervalMs: this.options.overrides?.coordinatorHeartbeatMs ?? 5000,
+      }),
+    );
+    // The control topic is read to the end before any consumer starts, so a paused agent never consumes.
+    await stack.enter(
+      new ControlFollower({ connection, logger, onState: (state) => this.applyState(state) }),
+    );
+    const observer = combineObservers([
+      new TaskEventReporter(producer, config.workerId, logger),
+      ...(this.options.observers ?? []),
+    ]);
+    const running: Running = { stack, config, logger, connection, producer, admin, link, observer };
+    for (const agent of this.agents.values()) await this.startAgent(running, agent);
+    running.stack = stack.move();
+    this.running = running;
+    logger.info({ workerId: config.workerId, agents: this.agents.size }, "omnidaemon started");
+  }
+
+  private async startAgent(running: Running, agent: ResolvedAgent): Promise<void> {
+    const key = controlKey(agent.topic, agent.name);
+    await running.admin.ensureAgentTopics(agent.topic, agent.name);
+    const state = this.desired.get(key) ?? "active";
+    const consumer = new AgentConsumer({
+      connection: running.connection,
+      topic: agent.topic,
+      agent: agent.name,
+      handler: agent.callback,
+      publisher: running.producer,
+      config: agent.config,
+      logger: running.logger,
+      observer: running.observer,
+      startPaused: state !== "active",
+      drainTimeoutMs: running.config.drainTimeoutMs,
+      ...(this.options.overrides?.sessionTimeoutMs === undefined
+        ? {}
+        : { sessionTimeoutMs: this.options.overrides.sessionTimeoutMs }),
+      ...(this.options.overrides?.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatIntervalMs: this.options.overrides.heartbeatIntervalMs }),
+    });
+    this.consumers.set(key, consumer);
+    await running.stack.enter(consumer, { stopTimeoutMs: running.config.drainTimeoutMs + 10_000 });
+    running.link.agentsChanged();
+  }
+
+  /** Follows the fleet-wide desired state from the control topic. */
+  private async applyState(state: DesiredState): Promise<void> {
+    const key = controlKey(state.topic, state.agent);
+    this.desired.set(key, state.state);
+    const consumer = this.consumers.get(key);
+    if (!consumer) return;
+    if (state.state === "active") await consumer.resume();
+    else await consumer.pause();
+    this.running?.logger.info(
+      { topic: state.topic, agent: state.agent, state: state.state },
+      "desired state applied",
+    );
+  }
+
+  /** Each agent consumer's status, for probes and heartbeats. */
+  statuses(): Array<{ topic: string; name: string; desired: AgentState; status: AgentConsumerStatus }> {
+    return [...this.agents.values()].flatMap((agent) => {
+      const key = controlKey(agent.topic, agent.name);
+      const consumer = this.consumers.get(key);
+      return consumer
+        ? [
+            {
+              topic: agent.topic,
+              name: agent.name,
+              desired: this.desired.get(key) ?? "active",
+              status: consumer.status(),
+            },
+          ]
+        : [];
+    });
+  }
+
+  // --- publishing -------------------------------------------------------------------------------------------------
+
+  private readonly knownTopics = new Set<string>();
+
+  /** Publishes an event (acks=all) and returns its task id. Requires `start()`. */
+  async publishTask(input: PublishTaskInput): Promise<string> {
+    const running = this.requireRunning("publishTask");
+    const envelope = createEnvelope({
+      topic: input.topic,
+      content: input.content,
+      ...(input.id === undefined ? {} : { id: input.id }),
+      correlationId: input.correlationId ?? null,
+      causationId: input.causationId ?? null,
+      tenantId: input.tenantId ?? null,
+      source: input.source ?? null,
+      replyTo: input.replyTo ?? null,
+      webhook: input.webhook ?? null,
+    });
+    if (!this.knownTopics.has(input.topic)) {
+      await running.admin.ensureTopic(input.topic);
+      this.knownTopics.add(input.topic);
+    }
+    await running.producer.publish(envelope, input.key === undefined ? {} : { key: input.key });
+    return envelope.id;
+  }
+
+  // --- fleet control, through the coordinator ------------------------------------------------------------------
+
+  /** Pauses an agent fleet-wide (durable: restarts and scaling do not un-pause it). */
+  unsubscribeAgent(input: { topic: string; agentName: string }): Promise<unknown> {
+    return this.coordinator().request(
+      "POST",
+      `/agents/${enc(input.topic)}/${enc(input.agentName)}/unsubscribe`,
+    );
+  }
+
+  resumeAgent(input: { topic: string; agentName: string }): Promise<unknown> {
+    return this.coordinator().request("POST", `/agents/${enc(input.topic)}/${enc(input.agentName)}/resume`);
+  }
+
+  deleteAgent(input: {
+    topic: string;
+    agentName: string;
+    deleteGroup?: boolean;
+    deleteDlq?: boolean;
+  }): Promise<unknown> {
+    const query = `delete_group=${input.deleteGroup === true}&delete_dlq=${input.deleteDlq === true}`;
+    return this.coordinator().request(
+      "DELETE",
+      `/agents/${enc(input.topic)}/${enc(input.agentName)}?${query}`,
+    );
+  }
+
+  deleteTopic(input: { topic: string }): Promise<unknown> {
+    return this.coordinator().request("DELETE", `/topics/${enc(input.topic)}`);
+  }
+
+  /** The task's records (one per agent), or null when unknown or expired. */
+  async getResult(taskId: string): Promise<unknown[] | null> {
+    try {
+      return await this.coordinator().request<unknown[]>("GET", `/tasks/${enc(taskId)}`);
+    } catch (error) {
+      if (error instanceof CoordinatorRequestError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  health(): Promise<unknown> {
+    return this.coordinator().request("GET", "/health");
+  }
+
+  metrics(input: { topic?: string } = {}): Promise<unknown> {
+    return this.coordinator().request(
+      "GET",
+      `/metrics/summary${input.topic ? `?topic=${enc(input.topic)}` : ""}`,
+    );
+  }
+
+  // --- shutdown ---------------------------------------------------------------------------------------------------
+
+  /** Graceful: stop fetching, drain in flight, commit, deregister, flush, close. Idempotent. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      await this.startPromise?.catch(() => undefined);
+      const running = this.running;
+      this.running = undefined;
+      await running?.stack.close();
+    })();
+    return this.shutdownPromise;
+  }
+
+  /** Second signal: abort every in-flight delivery now (nothing more is committed for them). */
+  abortInFlight(): void {
+    for (const consumer of this.consumers.values()) consumer.abortInFlight();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  private coordinator(): CoordinatorClient {
+    if (!this.client) {
+      const url = this.env.OMNIDAEMON_COORDINATOR_URL || "http://127.0.0.1:8765";
+      const token = this.env.OMNIDAEMON_API_TOKEN || undefined;
+      this.client = new CoordinatorClient({ url, ...(token ? { token } : {}), actor: "sdk" });
+    }
+    return this.client;
+  }
+
+  private requireRunning(what: string): Running {
+    if (!this.running) throw new Error(`${what} needs a started OmniDaemon: await sdk.start() first`);
+    return this.running;
+  }
+}
+
+function enc(value: string): string {
+  return encodeURIComponent(value);
+}
