@@ -19,7 +19,9 @@ export function storeAdapter(store: PgStore): ControlPlaneStore {
         const record = await store.agents.get(topic, name);
         return record && agentRow(record);
       },
-      list: async () => (await store.agents.list()).map(agentRow),
+      // Deleted agents included: the services filter them where the API hides them, and the control reconciler
+      // must see them to republish a delete that never reached the control topic.
+      list: async () => (await store.agents.list({ includeDeleted: true })).map(agentRow),
       setState: async (topic, name, state, cleanup) => {
         const record = await store.agents.setState(topic, name, state, cleanup ? { cleanup } : {});
         return record && agentRow(record);

@@ -76,6 +76,25 @@ function isFastifyClientError(error: unknown): error is FastifyClientError {
   );
 }
 
+const OUTAGE_CODES = new Set([
+  "UNAVAILABLE",
+  "TIMEOUT",
+  "NOT_STARTED",
+  "STOPPED",
+  "ADMIN_FAILED",
+  "PUBLISH_FAILED",
+]);
+
+/**
+ * Postgres (StoreError) or Kafka (BusError) not answering: a 503 the client may retry, not a 500. Matched by name
+ * and code so the HTTP layer needs neither package's classes.
+ */
+function isDependencyOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { name, code } = error as Error & { code?: unknown };
+  return (name === "StoreError" || name === "BusError") && typeof code === "string" && OUTAGE_CODES.has(code);
+}
+
 /**
  * Maps anything a route can throw to a status and an {@link ErrorBody}. Never 500 for the client's mistakes;
  * 500 only for the unexpected, with a generic message (the detail goes to the log, not to the client).
@@ -100,6 +119,13 @@ export function toErrorResponse(error: unknown, limits: { bodyLimitBytes: number
   }
   if (isFastifyClientError(error)) {
     return { ...fromFastify(error, limits), unexpected: false };
+  }
+  if (isDependencyOutage(error)) {
+    return {
+      status: 503,
+      body: errorBody("unavailable", `a dependency is unavailable: ${(error as Error).message}`),
+      unexpected: false,
+    };
   }
   return {
     status: 500,

@@ -120,7 +120,7 @@ export class ControlPlane implements CoordinatorServices {
       tags: input.tags ?? [],
       config: input.config ?? {},
     });
-    await this.options.control.publish(row);
+    await this.options.control.publish(row, actor.name);
     await this.store.audit.record({
       actor: actor.name,
       action: "register",
@@ -147,7 +147,7 @@ export class ControlPlane implements CoordinatorServices {
     await this.requireAgent(topic, name);
     const cleanup = options.deleteGroup || options.deleteDlq ? options : null;
     const row = await this.store.agents.setState(topic, name, "deleted", cleanup);
-    if (row) await this.options.control.publish(row);
+    if (row) await this.options.control.publish(row, actor.name);
     await this.store.audit.record({
       actor: actor.name,
       action: "delete",
@@ -162,7 +162,7 @@ export class ControlPlane implements CoordinatorServices {
     const agents = (await this.store.agents.list()).filter((a) => a.topic === topic && a.state !== "deleted");
     for (const agent of agents) {
       const row = await this.store.agents.setState(topic, agent.name, "deleted", null);
-      if (row) await this.options.control.publish(row);
+      if (row) await this.options.control.publish(row, actor.name);
     }
     await this.store.audit.record({
       actor: actor.name,
@@ -177,7 +177,7 @@ export class ControlPlane implements CoordinatorServices {
     const agents = (await this.store.agents.list()).filter((a) => a.state !== "deleted");
     for (const agent of agents) {
       const row = await this.store.agents.setState(agent.topic, agent.name, "deleted", null);
-      if (row) await this.options.control.publish(row);
+      if (row) await this.options.control.publish(row, actor.name);
     }
     await this.store.audit.record({
       actor: actor.name,
@@ -202,7 +202,7 @@ export class ControlPlane implements CoordinatorServices {
     const row = current.state === state ? current : await this.store.agents.setState(topic, name, state);
     if (!row) throw await this.unknownAgent(topic, name);
     // Published even when unchanged: re-sending the same revision is harmless and heals a lost publish.
-    await this.options.control.publish(row);
+    await this.options.control.publish(row, actor.name);
     await this.store.audit.record({ actor: actor.name, action, topic, agent: name });
     return this.view(row, await this.liveWorkers());
   }
@@ -397,17 +397,17 @@ export class ControlPlane implements CoordinatorServices {
 
   async busGroups(options: { stream?: string }): Promise<unknown[]> {
     const groups = await this.options.admin.listGroups();
-    if (!options.stream) return groups;
     const prefix = `omnidaemon.${options.stream}.`;
-    return groups.filter(
-      (g) => g.groupId.startsWith(prefix) && !g.groupId.slice(prefix.length).includes("."),
-    );
+    const selected = options.stream
+      ? groups.filter((g) => g.groupId.startsWith(prefix) && !g.groupId.slice(prefix.length).includes("."))
+      : groups;
+    return snakeKeys(selected) as unknown[];
   }
 
   async busLag(topic: string, agent: string): Promise<unknown> {
     await this.requireAgent(topic, agent);
     const names = agentNames(topic, agent);
-    return this.options.admin.groupLag(names.groupId, [names.topic, names.retryTopic]);
+    return snakeKeys(await this.options.admin.groupLag(names.groupId, [names.topic, names.retryTopic]));
   }
 
   async dlqList(
@@ -417,7 +417,9 @@ export class ControlPlane implements CoordinatorServices {
   ): Promise<unknown[]> {
     await this.requireAgent(topic, agent);
     try {
-      return await this.options.dlq.list(topic, agent, options as Parameters<DlqManager["list"]>[2]);
+      return snakeKeys(
+        await this.options.dlq.list(topic, agent, options as Parameters<DlqManager["list"]>[2]),
+      ) as unknown[];
     } catch (error) {
       return asInputError(error);
     }
@@ -443,7 +445,7 @@ export class ControlPlane implements CoordinatorServices {
         details: { replayed: result.replayed.length, skipped: result.skipped.length },
       });
     }
-    return result;
+    return snakeKeys(result);
   }
 
   async dlqPurge(topic: string, agent: string, actor: Actor): Promise<{ deleted: number }> {
@@ -452,6 +454,24 @@ export class ControlPlane implements CoordinatorServices {
     await this.store.audit.record({ actor: actor.name, action: "dlq_purge", topic, agent, details: result });
     return result;
   }
+}
+
+/**
+ * The API speaks snake_case; bus-kafka returns camelCase objects. Keys of plain objects are converted, values are
+ * not (an envelope inside a DLQ entry is already snake_case; header names have no capitals).
+ */
+export function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  // A plain object of any realm: its prototype is an Object.prototype (whose own prototype is null), or null.
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== null && Object.getPrototypeOf(proto) !== null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [
+      key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      snakeKeys(child),
+    ]),
+  );
 }
 
 function iso(date: Date | null): string | null {
