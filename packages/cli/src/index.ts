@@ -1,2 +1,2 @@
-// Public surface of cli: filled by its issue.
-export {};
+// Public surface of @omnidaemon/cli (the binary is dist/bin.js).
+export { APPS, appEntry, launchApp, type AppName } from "./launch-app";
