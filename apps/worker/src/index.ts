@@ -1,2 +1,2 @@
-// Public surface of worker: filled by its issue.
-export {};
+// The worker app. Started by `omnidaemon worker --agents <module>` (or `node dist/main.js`); not a library.
+export { main } from "./main";

@@ -183,6 +183,11 @@ export class OmniDaemon implements AsyncDisposable {
     );
   }
 
+  /** The running agent consumers (probes read their status and runtime config). */
+  agentConsumers(): AgentConsumer[] {
+    return [...this.consumers.values()];
+  }
+
   /** Each agent consumer's status, for probes and heartbeats. */
   statuses(): Array<{ topic: string; name: string; desired: AgentState; status: AgentConsumerStatus }> {
     return [...this.agents.values()].flatMap((agent) => {
@@ -258,10 +263,11 @@ export class OmniDaemon implements AsyncDisposable {
     return this.coordinator().request("DELETE", `/topics/${enc(input.topic)}`);
   }
 
-  /** The task's records (one per agent), or null when unknown or expired. */
+  /** The task's records (one per agent that handled it), or null when unknown or expired. */
   async getResult(taskId: string): Promise<unknown[] | null> {
     try {
-      return await this.coordinator().request<unknown[]>("GET", `/tasks/${enc(taskId)}`);
+      const answer = await this.coordinator().request<{ records: unknown[] }>("GET", `/tasks/${enc(taskId)}`);
+      return answer.records;
     } catch (error) {
       if (error instanceof CoordinatorRequestError && error.status === 404) return null;
       throw error;

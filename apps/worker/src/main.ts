@@ -1,0 +1,111 @@
+import { runService } from "@omnidaemon/lifecycle";
+import { OmniDaemon, type EngineObserver } from "@omnidaemon/sdk";
+import pino from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError } from "./config";
+import { loadAgents } from "./load-agents";
+import { WorkerMetrics } from "./metrics";
+import { ProbeServer } from "./probes";
+import { WebhookDeliverer } from "./webhooks";
+
+function fail(message: string): never {
+  process.stderr.write(`omnidaemon worker: ${message}\n`);
+  process.exit(2);
+}
+
+/**
+ * `omnidaemon worker --agents ./agents.js`: the SDK plus a loader. One lifecycle stack, entered in order —
+ * webhooks, the SDK (producer → coordinator link → control follower → one consumer per agent), the probe and
+ * metrics server — and stopped in reverse on SIGTERM: stop probes, drain and commit every agent, deregister, flush.
+ */
+export async function main(
+  env: NodeJS.ProcessEnv = process.env,
+  argv = process.argv.slice(2),
+): Promise<void> {
+  let config;
+  try {
+    config = loadWorkerConfig(env);
+  } catch (error) {
+    if (error instanceof WorkerConfigError) fail(`invalid configuration: ${error.message}`);
+    throw error;
+  }
+  const agentsModule = agentsModuleFrom(argv, config);
+  if (!agentsModule) fail("no agents: pass --agents <module> or set OMNIDAEMON_AGENTS_MODULE");
+  let definitions;
+  try {
+    definitions = await loadAgents(agentsModule);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+
+  const logger = pino({ level: config.logLevel, base: { component: "worker" } });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "omnidaemon_worker_" });
+  const metrics = new WorkerMetrics({ registry });
+  const webhooks = new WebhookDeliverer({
+    logger,
+    allowPrivateAddresses: config.webhookAllowPrivate,
+    ...(config.webhookSecret === undefined ? {} : { secret: config.webhookSecret }),
+    onOutcome: (outcome, meta) =>
+      metrics.webhook(outcome.delivered ? "delivered" : outcome.attempts === 0 ? "refused" : "failed", {
+        topic: meta.topic,
+        agent: meta.agent,
+      }),
+  });
+  // Webhooks get terminal outcomes: the result on success, the error when the event is dead-lettered.
+  const webhookObserver: EngineObserver = {
+    onSucceeded: ({ envelope, agent, result, attempt }) => {
+      if (!envelope.webhook) return;
+      const body = {
+        task_id: envelope.id,
+        topic: envelope.topic,
+        agent,
+        status: "completed",
+        attempt,
+        result,
+      };
+      void webhooks.deliver(envelope.webhook, body, { taskId: envelope.id, topic: envelope.topic, agent });
+    },
+    onFailed: ({ envelope, agent, error, outcome, attempt }) => {
+      if (!envelope.webhook || outcome === "retry") return;
+      const message =
+        error instanceof Error
+          ? { class: error.name, message: error.message }
+          : { class: "Error", message: String(error) };
+      const body = {
+        task_id: envelope.id,
+        topic: envelope.topic,
+        agent,
+        status: outcome === "dead_letter" ? "dead_lettered" : "failed",
+        attempt,
+        error: message,
+      };
+      void webhooks.deliver(envelope.webhook, body, { taskId: envelope.id, topic: envelope.topic, agent });
+    },
+  };
+  const sdk = new OmniDaemon({ env, logger, observers: [metrics, webhookObserver] });
+  for (const definition of definitions) await sdk.registerAgent(definition);
+
+  await runService(
+    async (stack) => {
+      await stack.enter(webhooks);
+      await stack.enter(
+        { name: "omnidaemon", start: () => sdk.start(), stop: () => sdk.shutdown() },
+        { stopTimeoutMs: config.shutdownTimeoutMs },
+      );
+      const probes = await stack.enter(
+        new ProbeServer({
+          port: config.metricsPort,
+          host: config.metricsHost,
+          registry,
+          consumers: () => sdk.agentConsumers(),
+          logger,
+        }),
+      );
+      logger.info({ agents: definitions.length, probes: probes.address() }, "worker ready");
+    },
+    { logger, shutdownTimeoutMs: config.shutdownTimeoutMs + 15_000 },
+  );
+}
+
+if (require.main === module) void main();
