@@ -12,6 +12,7 @@ export async function loadAgents(modulePath: string, cwd = process.cwd()): Promi
   let loaded: unknown;
   try {
     // require for CommonJS (the common case, and what ts-jest/tsx can load too); import() for ES modules.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading a user module by path at run time
     loaded = file.endsWith(".mjs") ? await import(pathToFileURL(file).href) : require(file);
   } catch (error) {
     throw new AgentDefinitionError("agents", `cannot load ${file}: ${(error as Error).message}`);
