@@ -93,6 +93,19 @@ export async function main(
         { name: "omnidaemon", start: () => sdk.start(), stop: () => sdk.shutdown() },
         { stopTimeoutMs: config.shutdownTimeoutMs },
       );
+      // A paused agent has no running consumer, so its lag comes from committed offsets (section 8: lag is
+      // reported while paused too). Every worker reports it; dashboards take the max per partition.
+      const lagTimer = setInterval(() => {
+        for (const { topic, name, status } of sdk.statuses()) {
+          if (!status.paused) continue;
+          sdk.lag(topic, name).then(
+            (partitions) => partitions.forEach((p) => metrics.setLag(topic, name, p.partition, p.lag)),
+            (error: unknown) =>
+              logger.debug({ err: error, topic, agent: name }, "lag of a paused agent unavailable"),
+          );
+        }
+      }, 15_000);
+      stack.defer("paused-lag", () => clearInterval(lagTimer));
       const probes = await stack.enter(
         new ProbeServer({
           port: config.metricsPort,

@@ -3,6 +3,7 @@ import {
   BusAdmin,
   ControlFollower,
   KafkaProducer,
+  agentNames,
   controlKey,
   createEnvelope,
   type AgentConsumerStatus,
@@ -204,6 +205,17 @@ export class OmniDaemon implements AsyncDisposable {
           ]
         : [];
     });
+  }
+
+  /**
+   * Lag per partition of an agent's group, from committed offsets (works while the agent is paused and its
+   * consumer is not running). Requires `start()`.
+   */
+  async lag(topic: string, agentName: string): Promise<Array<{ partition: number; lag: number }>> {
+    const running = this.requireRunning("lag");
+    const names = agentNames(topic, agentName);
+    const result = await running.admin.groupLag(names.groupId, [names.topic]);
+    return result.partitions.map((p) => ({ partition: p.partition, lag: p.lag }));
   }
 
   // --- publishing -------------------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
     ]);
   });
 
-  it("follows a fleet-wide pause within 3 s, and resume processes what was published meanwhile", async () => {
+  it("follows a fleet-wide pause within 3 s, reports lag while paused, and resume processes what was published meanwhile", async () => {
     const topic = uniqueName("sdk_pause");
     const seen: string[] = [];
     const daemon = sdk();
@@ -112,6 +112,9 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
     const ids = await Promise.all([1, 2, 3].map((i) => daemon.publishTask({ topic, content: i })));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(seen).toEqual([]);
+    // Lag stays visible while paused: computed from committed offsets, not from a running consumer.
+    const lag = await daemon.lag(topic, "worker");
+    expect(lag.reduce((sum, p) => sum + p.lag, 0)).toBe(3);
     await setDesired(topic, "worker", "active");
     await waitFor("the events published while paused", () => seen.length === 3);
     expect(seen.sort()).toEqual(ids.sort());
