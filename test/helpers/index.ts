@@ -1,3 +1,4 @@
 // Shared helpers for integration tests in any package: import { uniqueName, kafkaBrokers } from "<root>/test/helpers".
 export { uniqueName } from "./unique-name";
 export { databaseUrl, kafkaBrokers } from "./services";
+export { PostgresProxy } from "./postgres-proxy";

@@ -8,12 +8,12 @@ import {
   databaseUrl,
   dropSchema,
   eventually,
-  FlakyProxy,
   memoryLogger,
   newSchema,
   openSockets,
   uniqueName,
 } from "./support";
+import { PostgresProxy } from "../../../test/helpers";
 
 const schema = newSchema("store");
 
@@ -114,7 +114,7 @@ describe("PgStore lifecycle", () => {
   });
 
   it("fails start within connectTimeoutMs when the server accepts but never answers", async () => {
-    const proxy = new FlakyProxy();
+    const proxy = new PostgresProxy();
     const url = await proxy.listen();
     proxy.mode = "blackhole";
     const store = new PgStore({ databaseUrl: url, schema, connectTimeoutMs: 500 });
@@ -129,7 +129,7 @@ describe("PgStore lifecycle", () => {
   });
 
   it("bounds ping when Postgres hangs, and recovers by itself when it answers again", async () => {
-    const proxy = new FlakyProxy();
+    const proxy = new PostgresProxy();
     const url = await proxy.listen();
     const { logger, lines } = memoryLogger();
     const store = new PgStore({
@@ -171,7 +171,7 @@ describe("PgStore lifecycle", () => {
   });
 
   it("bounds stop while a query is stuck, and still closes the rest", async () => {
-    const proxy = new FlakyProxy();
+    const proxy = new PostgresProxy();
     const url = await proxy.listen();
     const store = new PgStore({ databaseUrl: url, schema, stopTimeoutMs: 300, connectTimeoutMs: 2000 });
     await store.start();
