@@ -171,16 +171,19 @@ export class OmniDaemon implements AsyncDisposable {
   }
 
   /** Follows the fleet-wide desired state from the control topic. */
-  private async applyState(state: DesiredState): Promise<void> {
+  private applyState(state: DesiredState): void {
     const key = controlKey(state.topic, state.agent);
     this.desired.set(key, state.state);
     const consumer = this.consumers.get(key);
     if (!consumer) return;
-    if (state.state === "active") await consumer.resume();
-    else await consumer.pause();
-    this.running?.logger.info(
-      { topic: state.topic, agent: state.agent, state: state.state },
-      "desired state applied",
+    // Not awaited: a pause drains in-flight work (up to the drain deadline), and one agent's drain must not hold
+    // up the next control record for another agent. The consumer applies pause/resume in order.
+    const applied = state.state === "active" ? consumer.resume() : consumer.pause();
+    const logger = this.running?.logger;
+    const fields = { topic: state.topic, agent: state.agent, state: state.state };
+    applied.then(
+      () => logger?.info(fields, "desired state applied"),
+      (error: unknown) => logger?.error({ ...fields, err: error }, "desired state not applied"),
     );
   }
 
