@@ -12,6 +12,7 @@ function status(overrides: Partial<AgentConsumerStatus> = {}): AgentConsumerStat
     assignedPartitions: 3,
     inFlight: 0,
     buffered: 0,
+    delayed: 0,
     lastFetchAt: NOW - 100,
     lastCompletionAt: NOW - 1_000,
     ...overrides,
@@ -36,6 +37,18 @@ describe("liveness", () => {
       ok: true,
       problems: [],
     });
+  });
+
+  it("stays live while the only pending work is retries waiting for their time (RetryAfterError(1h))", () => {
+    expect(
+      live([
+        snapshot(
+          "rate-limited",
+          { delayed: 5, lastCompletionAt: NOW - 3_600_000 },
+          { pendingSince: NOW - 3_600_000 },
+        ),
+      ]),
+    ).toEqual({ ok: true, problems: [] });
   });
 
   it("fails when a running consumer holds work and completed nothing for stallAfterMs", () => {

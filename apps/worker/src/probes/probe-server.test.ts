@@ -38,6 +38,7 @@ function fakeConsumer(agent: string, patch: Partial<AgentConsumerStatus> = {}) {
     assignedPartitions: 2,
     inFlight: 0,
     buffered: 0,
+    delayed: 0,
     lastFetchAt: Date.now(),
     lastCompletionAt: Date.now(),
     ...patch,

@@ -10,6 +10,7 @@ function consumer(agent: string, initial: Partial<AgentConsumerStatus> = {}, rec
     assignedPartitions: 1,
     inFlight: 0,
     buffered: 0,
+    delayed: 0,
     lastFetchAt: undefined,
     lastCompletionAt: undefined,
     ...initial,

@@ -80,7 +80,10 @@ export interface AgentConsumerStatus {
   member: boolean;
   assignedPartitions: number;
   inFlight: number;
+  /** Records waiting to start. */
   buffered: number;
+  /** Retries waiting for their not-before time (not "stuck": liveness ignores them). */
+  delayed: number;
   /** Epoch ms of the last fetch response (proves the poll loop is alive). */
   lastFetchAt: number | undefined;
   /** Epoch ms of the last completed delivery. */
@@ -169,7 +172,8 @@ export class AgentConsumer {
       member: this.member,
       assignedPartitions: this.partitions.size,
       inFlight: this.scheduler.inFlight,
-      buffered: this.scheduler.buffered + this.delayedCount,
+      buffered: this.scheduler.buffered,
+      delayed: this.delayedCount,
       lastFetchAt: this.lastFetchAt,
       lastCompletionAt: this.lastCompletionAt,
     };
