@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** The apps the CLI starts. They run as their own process: the CLI never imports an app. */
+/** The apps the CLI starts, by loading their built entry at run time (no code imports an app). */
 export const APPS = {
   coordinator: "@omnidaemon/coordinator",
   worker: "@omnidaemon/worker",
@@ -24,22 +23,18 @@ export function appEntry(app: AppName, resolve: (id: string) => string = require
 }
 
 /**
- * Runs an app with the given arguments in the foreground: stdio inherited, SIGTERM/SIGINT forwarded (so the app's
- * own graceful shutdown runs), and the app's exit code returned.
+ * Runs an app in this process: loads its built entry (`dist/main.js`) and calls its `main(env, argv)`. One process,
+ * so a terminal's Ctrl-C or a container's SIGTERM reaches the app exactly once (a second signal means "force exit"
+ * to it), the exit code is the app's own, and the app is PID 1 in a container. The app is loaded by path at run
+ * time; no code imports it.
  */
-export function launchApp(app: AppName, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, [appEntry(app), ...args], { stdio: "inherit" });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  const onTerm = forward("SIGTERM");
-  const onInt = forward("SIGINT");
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onInt);
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code, signal) => {
-      process.off("SIGTERM", onTerm);
-      process.off("SIGINT", onInt);
-      resolve(code ?? (signal ? 128 + 15 : 1));
-    });
-  });
+export async function launchApp(app: AppName, args: string[]): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the app's entry, chosen at run time
+  const entry = require(appEntry(app)) as {
+    main?: (env: NodeJS.ProcessEnv, argv: string[]) => Promise<void>;
+  };
+  if (typeof entry.main !== "function") throw new Error(`${APPS[app]} has no main() in dist/main.js`);
+  await entry.main(process.env, args);
+  // main() ends the process itself (runService exits); if it returns, the app is done.
+  return 0;
 }

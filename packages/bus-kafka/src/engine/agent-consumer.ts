@@ -27,6 +27,8 @@ import {
 } from "./dead-letter";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
+import { assignersFor } from "./sticky-assigner";
+import type { Ownership } from "./sticky-assignment";
 import type { AgentHandler, DeliveryContext, EngineObserver } from "./types";
 
 export interface AgentConsumerOptions {
@@ -132,6 +134,8 @@ export class AgentConsumer {
   private delayedCount = 0;
   private backpressured = false;
   private member = false;
+  /** The partitions this member was last assigned; sent at every join so the sticky assignor keeps them. */
+  private owned: Ownership = {};
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
   /** Aborted when a drain deadline passes: every remaining delivery gives up. */
@@ -284,6 +288,7 @@ export class AgentConsumer {
       maxWaitTimeInMs: this.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       retry: { retries: 10 },
+      partitionAssigners: assignersFor(() => this.owned),
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
@@ -352,6 +357,7 @@ export class AgentConsumer {
     this.partitions.clear();
     this.consumer = undefined;
     this.member = false;
+    this.owned = {};
     this.backpressured = false;
     this.scheduler = new KeyScheduler(this.config.concurrency);
     this.phase = "idle";
@@ -374,6 +380,7 @@ export class AgentConsumer {
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
+    this.owned = assignment;
     const assigned = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) assigned.add(`${topic}:${partition}`);

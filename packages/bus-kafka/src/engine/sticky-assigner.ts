@@ -1,0 +1,56 @@
+import { AssignerProtocol, PartitionAssigners, type Cluster, type PartitionAssigner } from "kafkajs";
+import { stickyAssign, type Ownership } from "./sticky-assignment";
+
+export const STICKY_ASSIGNER_NAME = "OmnidaemonStickyAssigner";
+
+/**
+ * The kafkajs face of {@link stickyAssign}: each member sends what it owns in its join metadata (userData), and
+ * the group leader keeps those assignments. `owned()` is read at every join.
+ */
+export function stickyAssigner(owned: () => Ownership): PartitionAssigner {
+  return ({ cluster }: { cluster: Cluster }) => ({
+    name: STICKY_ASSIGNER_NAME,
+    version: 1,
+    async assign({ members, topics }) {
+      const partitionsByTopic: Record<string, number[]> = {};
+      for (const topic of topics) {
+        partitionsByTopic[topic] = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId);
+      }
+      const previous = members.map(({ memberId, memberMetadata }) => {
+        let ownedByMember: Ownership = {};
+        try {
+          const { userData } = AssignerProtocol.MemberMetadata.decode(memberMetadata) ?? {};
+          if (userData && userData.length > 0)
+            ownedByMember = JSON.parse(userData.toString("utf8")) as Ownership;
+        } catch {
+          // A member whose metadata we cannot read simply starts with nothing.
+        }
+        return { memberId, owned: ownedByMember };
+      });
+      const assignment = stickyAssign(partitionsByTopic, previous);
+      return Object.entries(assignment).map(([memberId, memberAssignment]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({
+          version: 1,
+          assignment: memberAssignment,
+          userData: Buffer.alloc(0),
+        }),
+      }));
+    },
+    protocol({ topics }) {
+      return {
+        name: STICKY_ASSIGNER_NAME,
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: 1,
+          topics,
+          userData: Buffer.from(JSON.stringify(owned())),
+        }),
+      };
+    },
+  });
+}
+
+/** Sticky first; round robin as the fallback every kafkajs member speaks (a rolling upgrade from older workers). */
+export function assignersFor(owned: () => Ownership): PartitionAssigner[] {
+  return [stickyAssigner(owned), PartitionAssigners.roundRobin];
+}
