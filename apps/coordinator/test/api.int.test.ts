@@ -413,9 +413,12 @@ describe("agents", () => {
       await coordinator.handles.cleanup.runOnce();
 
       expect((await admin.describeGroup(names.groupId)).state).toBe("Dead");
+      // Kafka deletes topics asynchronously: metadata may list them for a moment after the delete was accepted.
+      await waitFor("the DLQ and retry topics to be gone", async () => {
+        const listed = await admin.listTopics();
+        return !listed.includes(names.dlqTopic) && !listed.includes(names.retryTopic) ? true : undefined;
+      });
       const topics = await admin.listTopics();
-      expect(topics).not.toContain(names.dlqTopic);
-      expect(topics).not.toContain(names.retryTopic);
       // The main topic is never deleted: other agents may read it.
       expect(topics).toContain(names.topic);
     } finally {
