@@ -93,6 +93,7 @@ export function combineObservers(observers: EngineObserver[]): EngineObserver {
     "onLag",
     "onRebalance",
     "onCommitted",
+    "onCallbackAbandoned",
   ] as const;
   const combined: EngineObserver = {};
   for (const hook of hooks) {

@@ -195,6 +195,15 @@ describe("WorkerMetrics", () => {
     ]);
   });
 
+  it("counts aborted callbacks that never settled within the abort grace", async () => {
+    const abandoned = { taskId: "t-1", attempt: 1, abortGraceMs: 30_000 };
+    observer.onCallbackAbandoned?.({ ...FILES, ...abandoned });
+    observer.onCallbackAbandoned?.({ ...FILES, ...abandoned, taskId: "t-2" });
+    expect(await values(registry, "omnidaemon_callbacks_abandoned_total")).toEqual([
+      'omnidaemon_callbacks_abandoned_total{topic="file.uploaded",agent="thumbnailer"} 2',
+    ]);
+  });
+
   it("computes uptime when collected", async () => {
     clock = 61_500;
     expect(await values(registry, "omnidaemon_worker_uptime_seconds")).toEqual([
@@ -221,6 +230,7 @@ describe("WorkerMetrics", () => {
   it("registers only on the injected registry, every series of the spec", async () => {
     const names = (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
     expect(names).toEqual([
+      "omnidaemon_callbacks_abandoned_total",
       "omnidaemon_consumer_lag",
       "omnidaemon_events_dead_lettered_total",
       "omnidaemon_events_failed_total",

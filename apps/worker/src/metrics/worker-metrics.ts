@@ -43,6 +43,7 @@ export class WorkerMetrics implements EngineObserver {
   private readonly rebalances: Counter<"topic" | "agent">;
   private readonly committed: Counter<"topic" | "agent">;
   private readonly webhooks: Counter<"topic" | "agent" | "outcome">;
+  private readonly callbacksAbandoned: Counter<"topic" | "agent">;
   /** Partitions with a lag series, per agent, so a rebalance can drop the ones this worker no longer holds. */
   private readonly lagPartitions = new Map<
     string,
@@ -123,6 +124,12 @@ export class WorkerMetrics implements EngineObserver {
         this.set(Math.max(0, (now() - startedAt) / 1000));
       },
     });
+    this.callbacksAbandoned = new Counter({
+      name: "omnidaemon_callbacks_abandoned_total",
+      help: "Aborted callbacks that ignored their signal past the abort grace; their key and slot were released anyway.",
+      labelNames: AGENT,
+      registers,
+    });
     this.webhooks = new Counter({
       name: "omnidaemon_webhook_deliveries_total",
       help: "Webhook deliveries by final outcome: delivered (2xx), failed, or refused (unsafe destination).",
@@ -176,6 +183,10 @@ export class WorkerMetrics implements EngineObserver {
 
   onCommitted(event: { agent: string; topic: string; partitions: number }): void {
     this.committed.inc(labels(event.topic, event.agent), event.partitions);
+  }
+
+  onCallbackAbandoned(event: { agent: string; topic: string }): void {
+    this.callbacksAbandoned.inc(labels(event.topic, event.agent));
   }
 
   /**

@@ -59,6 +59,12 @@ export interface AgentConsumerOptions {
   maxBufferedRecords?: number;
   /** Longest wait of a fetch on an idle topic; bounds publish → start latency. @default 100 */
   maxWaitTimeMs?: number;
+  /**
+   * After a delivery is aborted (deadline, revocation, forced shutdown), how long its key, its concurrency slot and
+   * its workdir wait for a callback that ignores its signal to settle. Past it the key and the slot are released
+   * anyway, with a warning and `onCallbackAbandoned`. @default 30000
+   */
+  abortGraceMs?: number;
 }
 
 interface PartitionState {
@@ -120,6 +126,7 @@ export class AgentConsumer {
   private readonly drainTimeoutMs: number;
   private readonly maxBuffered: number;
   private readonly maxWaitTimeMs: number;
+  private readonly abortGraceMs: number;
 
   private kafka: Kafka | undefined;
   private consumer: Consumer | undefined;
@@ -130,6 +137,8 @@ export class AgentConsumer {
   private readonly active = new Set<Promise<void>>();
   /** Every delivery whose callback is running: for the deadline sweep and forced aborts. */
   private readonly running = new Set<Delivery>();
+  /** Aborted deliveries whose callback is still running, by record: their key and slot stay held until it settles. */
+  private readonly lingering = new Map<InboundRecord, Delivery>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private delayedCount = 0;
   private backpressured = false;
@@ -162,6 +171,7 @@ export class AgentConsumer {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.maxBuffered = options.maxBufferedRecords ?? Math.max(10_000, 4 * this.config.concurrency);
     this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
+    this.abortGraceMs = options.abortGraceMs ?? 30_000;
     this.scheduler = new KeyScheduler(this.config.concurrency);
   }
 
@@ -359,7 +369,7 @@ export class AgentConsumer {
     this.member = false;
     this.owned = {};
     this.backpressured = false;
-    this.scheduler = new KeyScheduler(this.config.concurrency);
+    // The scheduler is kept: keys and slots of aborted callbacks that are still running stay held across a resume.
     this.phase = "idle";
     this.logger.info({ drainedInFlight: inFlight, forced: !drained }, "agent consumer stopped");
   }
@@ -508,10 +518,12 @@ export class AgentConsumer {
           this.reportInFlight();
           this.pump();
         };
-        const run: Promise<void> = this.deliver(item).then(settle, (error: unknown) => {
-          this.logger.error({ err: error, offset: item.offset }, "delivery crashed");
-          settle();
-        });
+        const run: Promise<void> = this.deliver(item)
+          .finally(() => this.untilCallbackSettled(item))
+          .then(settle, (error: unknown) => {
+            this.logger.error({ err: error, offset: item.offset }, "delivery crashed");
+            settle();
+          });
         this.active.add(run);
       }
       this.reportInFlight();
@@ -644,6 +656,8 @@ export class AgentConsumer {
     | { kind: "failed"; error: unknown; durationMs: number }
     | { kind: "abandoned" }
   > {
+    // A strict-order retry in place: the previous attempt's callback may still be running after its deadline.
+    await this.untilCallbackSettled(record);
     const ctx = new Delivery(this, envelope, record, attempt, performance.now());
     state.running.add(ctx);
     this.running.add(ctx);
@@ -681,8 +695,52 @@ export class AgentConsumer {
     } finally {
       state.running.delete(ctx);
       this.running.delete(ctx);
-      ctx.dispose();
+      if (ctx.callbackRunning) {
+        // Aborted, and the callback ignores its signal: the hand-off (retry, DLQ) goes on now, but the key, the slot
+        // and the workdir stay with the callback until it settles (see untilCallbackSettled).
+        this.lingering.set(record, ctx);
+        void ctx.callbackSettled.then(() => ctx.dispose());
+      } else {
+        ctx.dispose();
+      }
     }
+  }
+
+  /**
+   * Waits until the aborted callback of `record` (if any) has really settled, at most `abortGraceMs` after its
+   * abort; its key and concurrency slot are released only after this. A callback still running past the grace is
+   * given up on (reported), so one deaf callback cannot hold its key forever; its workdir is removed if it ever
+   * settles.
+   */
+  private async untilCallbackSettled(record: InboundRecord): Promise<void> {
+    const delivery = this.lingering.get(record);
+    if (!delivery) return;
+    const elapsed = performance.now() - (delivery.abortedAt ?? performance.now());
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      delivery.callbackSettled.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, this.abortGraceMs - elapsed), false);
+        // A deaf callback must not keep a stopping process alive.
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    this.lingering.delete(record);
+    if (settled) return;
+    this.logger.warn(
+      { taskId: delivery.taskId, attempt: delivery.attempt, abortGraceMs: this.abortGraceMs },
+      "aborted callback did not settle within the abort grace; its key and slot are released",
+    );
+    this.safe("onCallbackAbandoned", () =>
+      this.observer.onCallbackAbandoned?.({
+        agent: this.names.agent,
+        topic: this.names.topic,
+        taskId: delivery.taskId,
+        attempt: delivery.attempt,
+        abortGraceMs: this.abortGraceMs,
+      }),
+    );
   }
 
   /** One timer per consumer instead of one per delivery: aborts deliveries that ran past `reclaimIdleMs`. */
@@ -799,6 +857,12 @@ class Delivery implements DeliveryContext {
   readonly offset: string;
   /** The delivery was aborted for a reason that is not the handler's fault (revocation, forced shutdown). */
   abandoned = false;
+  /** performance.now() of the abort, if aborted. */
+  abortedAt: number | undefined;
+  /** Settles when the callback itself settles, which may be long after the engine stopped waiting for it. */
+  callbackSettled: Promise<void> = Promise.resolve();
+  /** The callback was called and has not settled yet. */
+  callbackRunning = false;
   private controller: AbortController | undefined;
   private reason: Error | undefined;
   private rejectRun: ((reason: Error) => void) | undefined;
@@ -838,7 +902,23 @@ class Delivery implements DeliveryContext {
         return reject(error as Error);
       }
       if (outcome !== null && typeof (outcome as Promise<unknown>)?.then === "function") {
-        (outcome as Promise<unknown>).then(resolve, reject);
+        this.callbackRunning = true;
+        this.callbackSettled = new Promise<void>((settled) => {
+          const done = (): void => {
+            this.callbackRunning = false;
+            settled();
+          };
+          (outcome as Promise<unknown>).then(
+            (value) => {
+              done();
+              resolve(value);
+            },
+            (error: unknown) => {
+              done();
+              reject(error as Error);
+            },
+          );
+        });
       } else {
         resolve(outcome);
       }
@@ -848,9 +928,14 @@ class Delivery implements DeliveryContext {
   abort(reason: Error, abandon: boolean): void {
     if (this.reason) return;
     this.reason = reason;
+    this.abortedAt = performance.now();
     this.abandoned = abandon;
     this.controller?.abort(reason);
     this.rejectRun?.(reason);
+  }
+
+  get taskId(): string {
+    return this.envelope.id;
   }
 
   get logger(): Logger {

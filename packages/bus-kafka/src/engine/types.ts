@@ -61,6 +61,17 @@ export interface EngineObserver {
   onLag?(event: { agent: string; topic: string; partition: number; lag: number }): void;
   onRebalance?(event: { agent: string; topic: string; assigned: number }): void;
   onCommitted?(event: { agent: string; topic: string; partitions: number }): void;
+  /**
+   * An aborted callback (deadline, revocation, forced shutdown) ignored its signal and was still running
+   * `abortGraceMs` after the abort: its key and concurrency slot were released anyway.
+   */
+  onCallbackAbandoned?(event: {
+    agent: string;
+    topic: string;
+    taskId: string;
+    attempt: number;
+    abortGraceMs: number;
+  }): void;
 }
 
 export type { AgentRuntimeConfig } from "./agent-config";
