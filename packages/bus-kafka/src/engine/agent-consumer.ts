@@ -316,8 +316,13 @@ export class AgentConsumer {
     });
     try {
       await consumer.connect();
-      const fromBeginning = this.config.startFrom === "earliest";
-      await consumer.subscribe({ topics: [this.names.topic, this.names.retryTopic], fromBeginning });
+      // kafkajs takes one `fromBeginning` per subscribe call. `startFrom` is about the agent's topic only: its retry
+      // topic holds events this agent already accepted, so a new group must read it from the start, never skip it.
+      await consumer.subscribe({
+        topics: [this.names.topic],
+        fromBeginning: this.config.startFrom === "earliest",
+      });
+      await consumer.subscribe({ topics: [this.names.retryTopic], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
