@@ -5,7 +5,7 @@ import type { Batch, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
-import { DeadlineExceededError, isNonRetriable, ResultNotJsonError, retryAfterMsOf } from "../handler-errors";
+import { DeadlineExceededError, isNonRetriable, ResultNotJsonError } from "../handler-errors";
 import { HEADER, intHeader } from "../headers";
 import { findNonJson } from "../json-value";
 import { createKafka } from "../kafka-client";
@@ -17,7 +17,7 @@ import {
   type AgentRuntimeConfig,
   type AgentRuntimeConfigInput,
 } from "./agent-config";
-import { backoffMs } from "./backoff";
+import { backoffMs, retryDelayMs } from "./backoff";
 import {
   deadLetterRecord,
   headersOf,
@@ -613,9 +613,7 @@ export class AgentConsumer {
       const logFields = { taskId: envelope.id, attempt, err: outcome.error, next };
       this.logger.warn(logFields, "delivery failed");
       if (next === "retry") {
-        const delay =
-          retryAfterMsOf(outcome.error) ??
-          backoffMs(attempt, this.config.retryBackoffMs, this.config.maxRetryBackoffMs);
+        const delay = retryDelayMs(outcome.error, attempt, this.config);
         if (this.config.strictKeyOrder) {
           // In place: the key stays locked, so this key's later events wait behind this one.
           await sleep(delay, AbortSignal.any([state.revoked.signal, this.forced.signal]));
