@@ -45,6 +45,13 @@ async function started(
   handler: AgentHandler,
   options: Partial<AgentConsumerOptions> = {},
 ): Promise<AgentNames> {
+  return (await startedEngine(handler, options)).names;
+}
+
+async function startedEngine(
+  handler: AgentHandler,
+  options: Partial<AgentConsumerOptions> = {},
+): Promise<{ names: AgentNames; engine: AgentConsumer }> {
   const names = await createAgentTopics(admin, 1, "aborted");
   made.push(names);
   const engine = new AgentConsumer({
@@ -63,7 +70,7 @@ async function started(
   });
   engines.push(engine);
   await engine.start();
-  return names;
+  return { names, engine };
 }
 
 interface Run {
@@ -132,6 +139,27 @@ describe("a delivery aborted while its callback ignores the signal", () => {
     await publishMany(producer, names.topic, 1);
     await waitFor("the retry to finish", () => log.includes("end 2"));
     expect(log).toEqual(["start 1", "end 1", "start 2", "end 2"]);
+  }, 60_000);
+
+  it("holds the key of a delivery aborted by a forced stop until its callback settles, across pause and resume", async () => {
+    const log: string[] = [];
+    const { names, engine } = await startedEngine(
+      async (_envelope, ctx) => {
+        log.push(`start ${ctx.attempt}`);
+        // Deaf to its signal on the first run: the drain deadline (200 ms) passes and the delivery is aborted.
+        if (log.length === 1) await delay(1000);
+        log.push(`end ${ctx.attempt}`);
+        return "done";
+      },
+      { drainTimeoutMs: 200 },
+    );
+    await publishMany(producer, names.topic, 1);
+    await waitFor("the first run", () => log.length === 1);
+    await engine.pause();
+    await engine.resume();
+    // The aborted run was not committed, so it runs again, but only after the first callback returned.
+    await waitFor("the run after resume", () => log.length === 4);
+    expect(log).toEqual(["start 1", "end 1", "start 1", "end 1"]);
   }, 60_000);
 
   it("releases the key of a callback that never settles after abortGraceMs, reporting agent and task", async () => {
