@@ -660,7 +660,8 @@ export class AgentConsumer {
     | { kind: "abandoned" }
   > {
     // A strict-order retry in place: the previous attempt's callback may still be running after its deadline.
-    await this.untilCallbackSettled(record);
+    const previous = this.untilCallbackSettled(record);
+    if (previous) await previous;
     const ctx = new Delivery(this, envelope, record, attempt, performance.now());
     state.running.add(ctx);
     this.running.add(ctx);
@@ -715,9 +716,13 @@ export class AgentConsumer {
    * given up on (reported), so one deaf callback cannot hold its key forever; its workdir is removed if it ever
    * settles.
    */
-  private async untilCallbackSettled(record: InboundRecord): Promise<void> {
+  private untilCallbackSettled(record: InboundRecord): Promise<void> | undefined {
     const delivery = this.lingering.get(record);
-    if (!delivery) return;
+    // The common case returns synchronously: no promise per delivery.
+    return delivery && this.holdUntilSettled(record, delivery);
+  }
+
+  private async holdUntilSettled(record: InboundRecord, delivery: Delivery): Promise<void> {
     const elapsed = performance.now() - (delivery.abortedAt ?? performance.now());
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
@@ -862,10 +867,10 @@ class Delivery implements DeliveryContext {
   abandoned = false;
   /** performance.now() of the abort, if aborted. */
   abortedAt: number | undefined;
-  /** Settles when the callback itself settles, which may be long after the engine stopped waiting for it. */
-  callbackSettled: Promise<void> = Promise.resolve();
-  /** The callback was called and has not settled yet. */
+  /** The callback was called and has not settled yet (it may outlive an abort if it ignores its signal). */
   callbackRunning = false;
+  private settled: Promise<void> | undefined;
+  private onSettled: (() => void) | undefined;
   private controller: AbortController | undefined;
   private reason: Error | undefined;
   private rejectRun: ((reason: Error) => void) | undefined;
@@ -906,26 +911,33 @@ class Delivery implements DeliveryContext {
       }
       if (outcome !== null && typeof (outcome as Promise<unknown>)?.then === "function") {
         this.callbackRunning = true;
-        this.callbackSettled = new Promise<void>((settled) => {
-          const done = (): void => {
-            this.callbackRunning = false;
-            settled();
-          };
-          (outcome as Promise<unknown>).then(
-            (value) => {
-              done();
-              resolve(value);
-            },
-            (error: unknown) => {
-              done();
-              reject(error as Error);
-            },
-          );
-        });
+        (outcome as Promise<unknown>).then(
+          (value) => {
+            this.callbackDone();
+            resolve(value);
+          },
+          (error: unknown) => {
+            this.callbackDone();
+            reject(error as Error);
+          },
+        );
       } else {
         resolve(outcome);
       }
     });
+  }
+
+  /** Settles when the callback itself has settled, which may be long after the engine stopped waiting for it. */
+  get callbackSettled(): Promise<void> {
+    if (!this.callbackRunning) return Promise.resolve();
+    // Made only for an aborted callback that is still running: the common path allocates nothing.
+    this.settled ??= new Promise<void>((resolve) => (this.onSettled = resolve));
+    return this.settled;
+  }
+
+  private callbackDone(): void {
+    this.callbackRunning = false;
+    this.onSettled?.();
   }
 
   abort(reason: Error, abandon: boolean): void {
