@@ -27,9 +27,9 @@ export interface OmniDaemonOptions {
   /** Extra observers of every agent's deliveries (the worker adds Prometheus metrics and webhooks). */
   observers?: EngineObserver[];
   /** Overrides for tests and embedding (otherwise from the environment). */
-  overrides?: Partial<Pick<SdkConfig, "workerId" | "drainTimeoutMs" | "partitions">> & {
-    sessionTimeoutMs?: number;
-    heartbeatIntervalMs?: number;
+  overrides?: Partial<
+    Pick<SdkConfig, "workerId" | "drainTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs">
+  > & {
     /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
     coordinatorHeartbeatMs?: number;
   };
@@ -158,12 +158,8 @@ export class OmniDaemon implements AsyncDisposable {
       observer: running.observer,
       startPaused: state !== "active",
       drainTimeoutMs: running.config.drainTimeoutMs,
-      ...(this.options.overrides?.sessionTimeoutMs === undefined
-        ? {}
-        : { sessionTimeoutMs: this.options.overrides.sessionTimeoutMs }),
-      ...(this.options.overrides?.heartbeatIntervalMs === undefined
-        ? {}
-        : { heartbeatIntervalMs: this.options.overrides.heartbeatIntervalMs }),
+      sessionTimeoutMs: running.config.sessionTimeoutMs,
+      heartbeatIntervalMs: running.config.heartbeatIntervalMs,
     });
     this.consumers.set(key, consumer);
     await running.stack.enter(consumer, { stopTimeoutMs: running.config.drainTimeoutMs + 10_000 });
