@@ -16,8 +16,10 @@ import { ServiceStack } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
 import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
+import { AgentConsumerSet } from "./agent-consumer-set";
 import { CoordinatorLink } from "./coordinator-link";
 import { loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { drainTimeoutMsOf } from "./shutdown-budget";
 import { combineObservers, TaskEventReporter } from "./task-event-reporter";
 
 export interface OmniDaemonOptions {
@@ -28,7 +30,10 @@ export interface OmniDaemonOptions {
   observers?: EngineObserver[];
   /** Overrides for tests and embedding (otherwise from the environment). */
   overrides?: Partial<
-    Pick<SdkConfig, "workerId" | "drainTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs">
+    Pick<
+      SdkConfig,
+      "workerId" | "shutdownTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs"
+    >
   > & {
     /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
     coordinatorHeartbeatMs?: number;
@@ -56,6 +61,7 @@ interface Running {
   producer: KafkaProducer;
   admin: BusAdmin;
   link: CoordinatorLink;
+  consumers: AgentConsumerSet;
   observer: EngineObserver;
 }
 
@@ -132,11 +138,26 @@ export class OmniDaemon implements AsyncDisposable {
     await stack.enter(
       new ControlFollower({ connection, logger, onState: (state) => this.applyState(state) }),
     );
+    // One service for every agent's consumer, stopped first: all stop fetching at once and drain in parallel
+    // within the drain deadline, then the stack goes on to deregister and flush within the same budget.
+    const consumers = await stack.enter(new AgentConsumerSet(), {
+      stopTimeoutMs: config.shutdownTimeoutMs + 10_000,
+    });
     const observer = combineObservers([
       new TaskEventReporter(producer, config.workerId, logger),
       ...(this.options.observers ?? []),
     ]);
-    const running: Running = { stack, config, logger, connection, producer, admin, link, observer };
+    const running: Running = {
+      stack,
+      config,
+      logger,
+      connection,
+      producer,
+      admin,
+      link,
+      consumers,
+      observer,
+    };
     for (const agent of this.agents.values()) await this.startAgent(running, agent);
     running.stack = stack.move();
     this.running = running;
@@ -157,12 +178,12 @@ export class OmniDaemon implements AsyncDisposable {
       logger: running.logger,
       observer: running.observer,
       startPaused: state !== "active",
-      drainTimeoutMs: running.config.drainTimeoutMs,
+      drainTimeoutMs: drainTimeoutMsOf(running.config.shutdownTimeoutMs),
       sessionTimeoutMs: running.config.sessionTimeoutMs,
       heartbeatIntervalMs: running.config.heartbeatIntervalMs,
     });
     this.consumers.set(key, consumer);
-    await running.stack.enter(consumer, { stopTimeoutMs: running.config.drainTimeoutMs + 10_000 });
+    await running.consumers.add(consumer);
     running.link.agentsChanged();
   }
 

@@ -55,7 +55,8 @@ export interface SdkConfig {
   apiToken: string | undefined;
   workerId: string;
   partitions: number;
-  drainTimeoutMs: number;
+  /** One budget for the whole shutdown of the process: every agent's drain, then commit, deregister, flush. */
+  shutdownTimeoutMs: number;
   /** Kafka group session timeout: a worker that stops heartbeating loses its partitions after this. */
   sessionTimeoutMs: number;
   /** Kafka group heartbeat interval; shorter than `sessionTimeoutMs`. */
@@ -85,7 +86,7 @@ export function loadSdkConfig(env: Readonly<Record<string, string | undefined>>)
     apiToken: e.OMNIDAEMON_API_TOKEN,
     workerId: e.OMNIDAEMON_WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     partitions: e.OMNIDAEMON_TOPIC_PARTITIONS ?? 12,
-    drainTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS ?? 30_000,
+    shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS ?? 30_000,
     sessionTimeoutMs: e.OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: e.OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS,
     logLevel: e.OMNIDAEMON_LOG_LEVEL,
