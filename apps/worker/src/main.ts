@@ -95,7 +95,10 @@ export async function main(
       await stack.enter(webhooks);
       await stack.enter(
         { name: "omnidaemon", start: () => sdk.start(), stop: () => sdk.shutdown() },
-        { stopTimeoutMs: config.shutdownTimeoutMs },
+        // The SDK keeps its drain inside the budget and closes in the rest of it. The margin is for a drain that
+        // ends by aborting callbacks that ignore their signal: waiting for them briefly, then committing,
+        // deregistering and flushing still beats exiting half-closed; runService's deadline is the hard stop.
+        { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 },
       );
       // A paused agent has no running consumer, so its lag comes from committed offsets (section 8: lag is
       // reported while paused too). Every worker reports it; dashboards take the max per partition.

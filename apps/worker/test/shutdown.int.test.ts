@@ -88,8 +88,9 @@ describe("SIGTERM to a worker with two busy agents", () => {
       await new Promise((resolve) => setTimeout(resolve, 1500));
 
       first.proc.term();
-      // A shutdown that overruns the budget (the SDK's stop deadline) exits non-zero: exit 0 is the budget kept.
-      expect(await first.proc.waitExit(45_000)).toEqual({ code: 0, signal: null });
+      // Within the budget: the handlers in flight end about 18 s after the signal, the closing steps take a few
+      // seconds; a worker that lets the backlog start while another agent drains needs 20 s more.
+      expect(await first.proc.waitExit(30_000)).toEqual({ code: 0, signal: null });
       for (const spec of agents) {
         const ended = log.lines({ event: "end", agent: spec.name, pid: firstPid }).map((l) => l.taskId);
         // Every handler in flight at the signal finished; nothing of the backlog started after it.
