@@ -1,5 +1,5 @@
 import { runService } from "@omnidaemon/lifecycle";
-import { OmniDaemon, type EngineObserver } from "@omnidaemon/sdk";
+import { loadSdkConfig, OmniDaemon, SdkConfigError, type EngineObserver } from "@omnidaemon/sdk";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError } from "./config";
@@ -25,8 +25,12 @@ export async function main(
   let config;
   try {
     config = loadWorkerConfig(env);
+    // The SDK reads its own variables again at start; checking them here refuses a bad one with exit 2, before
+    // anything connects, instead of failing the build of the stack.
+    loadSdkConfig(env);
   } catch (error) {
-    if (error instanceof WorkerConfigError) fail(`invalid configuration: ${error.message}`);
+    if (error instanceof WorkerConfigError || error instanceof SdkConfigError)
+      fail(`invalid configuration: ${error.message}`);
     throw error;
   }
   const agentsModule = agentsModuleFrom(argv, config);
@@ -91,7 +95,10 @@ export async function main(
       await stack.enter(webhooks);
       await stack.enter(
         { name: "omnidaemon", start: () => sdk.start(), stop: () => sdk.shutdown() },
-        { stopTimeoutMs: config.shutdownTimeoutMs },
+        // The SDK keeps its drain inside the budget and closes in the rest of it. The margin is for a drain that
+        // ends by aborting callbacks that ignore their signal: waiting for them briefly, then committing,
+        // deregistering and flushing still beats exiting half-closed; runService's deadline is the hard stop.
+        { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 },
       );
       // A paused agent has no running consumer, so its lag comes from committed offsets (section 8: lag is
       // reported while paused too). Every worker reports it; dashboards take the max per partition.
