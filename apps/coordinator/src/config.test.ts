@@ -26,6 +26,7 @@ describe("loadCoordinatorConfig", () => {
       shutdownTimeoutMs: 30_000,
       resultTtlMs: 86_400_000,
       heartbeatTimeoutMs: 15_000,
+      workerRetentionMs: 86_400_000,
     });
   });
 
@@ -46,6 +47,7 @@ describe("loadCoordinatorConfig", () => {
       OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "5000",
       OMNIDAEMON_RESULT_TTL_MS: "60000",
       OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: "20000",
+      OMNIDAEMON_WORKER_RETENTION_MS: "3600000",
     });
     expect(config).toEqual({
       kafka: {
@@ -60,6 +62,7 @@ describe("loadCoordinatorConfig", () => {
       shutdownTimeoutMs: 5000,
       resultTtlMs: 60_000,
       heartbeatTimeoutMs: 20_000,
+      workerRetentionMs: 3_600_000,
     });
   });
 
@@ -95,6 +98,12 @@ describe("loadCoordinatorConfig", () => {
     expect(issuesOf({ ...BASE, OMNIDAEMON_DATABASE_SCHEMA: "Bad-Schema" })[0]).toMatch(
       /^OMNIDAEMON_DATABASE_SCHEMA: expected a lowercase identifier/,
     );
+  });
+
+  it("refuses a worker retention shorter than the heartbeat timeout, naming the variable", () => {
+    expect(
+      issuesOf({ ...BASE, OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: "20000", OMNIDAEMON_WORKER_RETENTION_MS: "5000" }),
+    ).toEqual(["OMNIDAEMON_WORKER_RETENTION_MS: must be at least OMNIDAEMON_HEARTBEAT_TIMEOUT_MS (20000)"]);
   });
 
   it("lists every missing required variable at once", () => {

@@ -170,6 +170,8 @@ const coordinatorEnvSchema = z
     OMNIDAEMON_RESULT_TTL_MS: milliseconds(86_400_000),
     /** A worker whose last heartbeat is older is not live. @default 15000 */
     OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: milliseconds(15_000),
+    /** How long a stopped (or silent) worker stays in the registry before it is deleted. @default 86400000 (24 h) */
+    OMNIDAEMON_WORKER_RETENTION_MS: milliseconds(86_400_000),
   })
   .superRefine((env, ctx) => {
     const mechanism = env.OMNIDAEMON_KAFKA_SASL_MECHANISM;
@@ -187,6 +189,14 @@ const coordinatorEnvSchema = z
         code: "custom",
         path: ["OMNIDAEMON_KAFKA_SASL_MECHANISM"],
         message: `is required with a SASL username or password (one of ${SASL_MECHANISMS.join(", ")})`,
+      });
+    }
+    if (env.OMNIDAEMON_WORKER_RETENTION_MS < env.OMNIDAEMON_HEARTBEAT_TIMEOUT_MS) {
+      // Shorter would delete workers that are merely between heartbeats, not gone.
+      ctx.addIssue({
+        code: "custom",
+        path: ["OMNIDAEMON_WORKER_RETENTION_MS"],
+        message: `must be at least OMNIDAEMON_HEARTBEAT_TIMEOUT_MS (${env.OMNIDAEMON_HEARTBEAT_TIMEOUT_MS})`,
       });
     }
     const host = env.OMNIDAEMON_API_HOST;
@@ -227,6 +237,7 @@ const coordinatorEnvSchema = z
     shutdownTimeoutMs: env.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
     resultTtlMs: env.OMNIDAEMON_RESULT_TTL_MS,
     heartbeatTimeoutMs: env.OMNIDAEMON_HEARTBEAT_TIMEOUT_MS,
+    workerRetentionMs: env.OMNIDAEMON_WORKER_RETENTION_MS,
   }));
 
 export interface CoordinatorConfig {
@@ -243,6 +254,8 @@ export interface CoordinatorConfig {
   shutdownTimeoutMs: number;
   resultTtlMs: number;
   heartbeatTimeoutMs: number;
+  /** Stopped or silent workers are deleted from the registry after this long. */
+  workerRetentionMs: number;
 }
 
 // Keeps the interface (what main.ts reads) and the schema (what the env yields) from drifting apart.

@@ -10,6 +10,7 @@ import { ControlPlane } from "./services/control-plane";
 import { ControlPublisher } from "./services/control-publisher";
 import { ResultSweeper } from "./services/result-sweeper";
 import { TaskIngestor } from "./services/task-ingestor";
+import { WorkerPurger } from "./services/worker-purger";
 import { storeAdapter } from "./store-adapter";
 
 /** How often workers are asked to heartbeat; the timeout (config) is a few of these. */
@@ -20,6 +21,7 @@ export interface CoordinatorHandles {
   services: ControlPlane;
   cleanup: CleanupJob;
   sweeper: ResultSweeper;
+  purger: WorkerPurger;
   registry: Registry;
 }
 
@@ -41,7 +43,7 @@ export async function buildCoordinator(
   stack: ServiceStack,
   config: CoordinatorConfig,
   logger: Logger,
-  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number } = {},
+  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number; workerPurgeIntervalMs?: number } = {},
 ): Promise<CoordinatorHandles> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "omnidaemon_coordinator_" });
@@ -66,6 +68,9 @@ export async function buildCoordinator(
   await stack.enter(new TaskIngestor(connection, store, config.resultTtlMs, logger, registry));
   const cleanup = await stack.enter(new CleanupJob(store, admin, logger, options.cleanupIntervalMs));
   const sweeper = await stack.enter(new ResultSweeper(store, logger));
+  const purger = await stack.enter(
+    new WorkerPurger(store, config.workerRetentionMs, logger, options.workerPurgeIntervalMs),
+  );
 
   const services = new ControlPlane({
     store,
@@ -90,5 +95,5 @@ export async function buildCoordinator(
       },
     }),
   );
-  return { http, services, cleanup, sweeper, registry };
+  return { http, services, cleanup, sweeper, purger, registry };
 }

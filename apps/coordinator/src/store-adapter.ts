@@ -37,6 +37,7 @@ export function storeAdapter(store: PgStore): ControlPlaneStore {
       listLive: async (withinMs) => (await store.workers.listLive(withinMs)).map(workerRow),
       list: async () =>
         (await store.workers.list()).map((w) => ({ ...workerRow(w), stoppedAt: w.stoppedAt })),
+      purgeStopped: (olderThanMs) => store.workers.purgeStopped(olderThanMs),
     },
     tasks: {
       createPending: async (task) => void (await store.tasks.createPending(task)),

@@ -746,7 +746,7 @@ describe("metrics and bus inspection", () => {
       body: dryRun.status === 200 ? "ok" : dryRun.body,
     }).toEqual({
       status: 200,
-      keys: ["dry_run", "not_found", "replayed", "skipped"],
+      keys: ["dry_run", "not_found", "replayed", "replayed_count", "skipped", "skipped_count", "truncated"],
       body: "ok",
     });
     const groups = await api("GET", "/bus/groups");

@@ -55,6 +55,7 @@ export interface ConfigOverrides {
   token?: string;
   resultTtlMs?: number;
   heartbeatTimeoutMs?: number;
+  workerRetentionMs?: number;
 }
 
 /** A coordinator config built directly (not from env), listening on a free loopback port. */
@@ -71,6 +72,7 @@ export function coordinatorConfig(overrides: ConfigOverrides): CoordinatorConfig
     shutdownTimeoutMs: 30_000,
     resultTtlMs: overrides.resultTtlMs ?? 24 * 60 * 60 * 1000,
     heartbeatTimeoutMs: overrides.heartbeatTimeoutMs ?? 15_000,
+    workerRetentionMs: overrides.workerRetentionMs ?? 24 * 60 * 60 * 1000,
   };
 }
 
@@ -141,7 +143,7 @@ export async function httpRequest(
  */
 export async function startCoordinator(
   overrides: ConfigOverrides,
-  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number } = {},
+  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number; workerPurgeIntervalMs?: number } = {},
 ): Promise<RunningCoordinator> {
   const config = coordinatorConfig(overrides);
   const stack = new ServiceStack({ stopTimeoutMs: 15_000 });

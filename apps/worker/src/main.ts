@@ -6,7 +6,7 @@ import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError } from "./config"
 import { loadAgents } from "./load-agents";
 import { WorkerMetrics } from "./metrics";
 import { ProbeServer } from "./probes";
-import { WebhookDeliverer } from "./webhooks";
+import { WebhookDeliverer, webhookMetricOutcome } from "./webhooks";
 
 function fail(message: string): never {
   process.stderr.write(`omnidaemon worker: ${message}\n`);
@@ -51,10 +51,7 @@ export async function main(
     allowPrivateAddresses: config.webhookAllowPrivate,
     ...(config.webhookSecret === undefined ? {} : { secret: config.webhookSecret }),
     onOutcome: (outcome, meta) =>
-      metrics.webhook(outcome.delivered ? "delivered" : outcome.attempts === 0 ? "refused" : "failed", {
-        topic: meta.topic,
-        agent: meta.agent,
-      }),
+      metrics.webhook(webhookMetricOutcome(outcome), { topic: meta.topic, agent: meta.agent }),
   });
   // Webhooks get terminal outcomes: the result on success, the error when the event is dead-lettered.
   const webhookObserver: EngineObserver = {

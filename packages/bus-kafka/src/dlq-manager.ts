@@ -8,20 +8,25 @@ import { createKafka } from "./kafka-client";
 import { agentNames, type AgentNames } from "./naming";
 import type { Publisher } from "./producer";
 import {
+  compareEntries,
   DEFAULT_MAX_VALUE_CHARS,
   entryKey,
   parseDlqRecord,
+  parseEntryKey,
+  parseMarker,
   type DlqEntry,
   type DlqRecord,
 } from "./dlq/entry";
 import { matchesDlqFilter, parseDlqFilter, type DlqFilter } from "./dlq/filter";
+import { OffsetRuns } from "./dlq/offset-runs";
+import { OldestEntries } from "./dlq/oldest-entries";
 import { readRanges, type ReadRange } from "./dlq/reader";
 import {
   markerHeaders,
   parseReplaySelector,
-  planReplay,
+  RequestedTally,
   replayHeaders,
-  selects,
+  replayVerdict,
   type DlqReplayOptions,
 } from "./dlq/replay-plan";
 import { withDeadline } from "./util/deadline";
@@ -38,36 +43,49 @@ export interface DlqManagerOptions {
   /** Publishes replays and ledger markers. Started and stopped by its owner (entered before this manager). */
   publisher: Publisher;
   logger?: Logger;
-  /** Longest one read of a DLQ (list, inspect, replay) may take. @default 30000 */
+  /** Longest a read of a DLQ (list, inspect, replay) may go without receiving a record. @default 30000 */
   readTimeoutMs?: number;
   /** Characters of a record's value shown in `DlqEntry.rawValue`. @default 65536 */
   maxValueChars?: number;
-  /** Records published at once during a replay. @default 500 */
+  /**
+   * A replay's page: records read into memory, then published at once, before the next page is read. What a
+   * replay holds at any time is one page, whatever the DLQ's size. @default 500
+   */
   replayChunkSize?: number;
+  /** Entries listed in each of a replay result's `replayed` and `skipped` (the counts cover all). @default 1000 */
+  maxReportedEntries?: number;
   /** How long `stop()` waits for reads and replays in progress before abandoning them. @default 10000 */
   stopTimeoutMs?: number;
 }
 
+/** Most entries one list returns: a list holds at most this many entries in memory. */
+export const MAX_DLQ_LIST_LIMIT = 10_000;
+
 export interface DlqListOptions {
-  /** Most entries returned, oldest dead-lettered first. @default all */
+  /** Most entries returned, oldest dead-lettered first; at most {@link MAX_DLQ_LIST_LIMIT}. @default 100 */
   limit?: number;
   filter?: DlqFilter;
 }
 
 export interface DlqReplayResult {
   dryRun: boolean;
-  /** Entries published to the retry topic (with `dryRun`: that would be). */
+  /**
+   * Entries published to the retry topic (with `dryRun`: that would be), oldest first; at most
+   * `maxReportedEntries` of them (`replayedCount` counts every one).
+   */
   replayed: DlqEntry[];
+  /** Entries selected but not replayed, with why; at most `maxReportedEntries` (`skippedCount` counts all). */
   skipped: Array<{ entry: DlqEntry; reason: string }>;
   /** Requested task ids or `<partition>:<offset>` that are not in the DLQ. */
   notFound: string[];
+  replayedCount: number;
+  skippedCount: number;
+  /** Whether `replayed` or `skipped` leave entries out (a replay larger than `maxReportedEntries`). */
+  truncated: boolean;
 }
 
-interface ScanResult {
-  entries: DlqEntry[];
-  /** The original records of `entries`, by `<partition>:<offset>` (only kept when asked for). */
-  records: Map<string, DlqRecord>;
-}
+/** One page of a replay: the entries to publish and their original records (none on a dry run). */
+type ReplayPage = Array<{ entry: DlqEntry; record: DlqRecord }>;
 
 /**
  * Operator access to an agent's dead-letter topic: list, inspect, replay, purge.
@@ -80,6 +98,10 @@ interface ScanResult {
  * was acknowledged: a crash in between replays that record again next time (at least once), never loses it.
  * Two operators replaying the same record at the same instant can both publish it; the engine is at-least-once
  * anyway, and the ledger catches every replay that starts after a marker landed.
+ *
+ * Memory is bounded whatever the DLQ's size: reads stream the topic; a list keeps only the `limit` oldest entries;
+ * a replay first reads the ledger (markers only, as runs of offsets), then pages through the records, publishing
+ * each page before reading the next.
  */
 export class DlqManager {
   readonly name = "dlq-manager";
@@ -89,6 +111,7 @@ export class DlqManager {
   private readonly readTimeoutMs: number;
   private readonly maxValueChars: number;
   private readonly replayChunkSize: number;
+  private readonly maxReportedEntries: number;
   private readonly stopTimeoutMs: number;
   private kafka: Kafka | undefined;
   private state: "new" | "running" | "stopped" = "new";
@@ -104,7 +127,8 @@ export class DlqManager {
     this.admin = new BusAdmin({ connection: options.connection, logger: options.logger });
     this.readTimeoutMs = options.readTimeoutMs ?? 30_000;
     this.maxValueChars = options.maxValueChars ?? DEFAULT_MAX_VALUE_CHARS;
-    this.replayChunkSize = options.replayChunkSize ?? 500;
+    this.replayChunkSize = Math.max(1, options.replayChunkSize ?? 500);
+    this.maxReportedEntries = Math.max(0, options.maxReportedEntries ?? 1000);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   }
 
@@ -152,18 +176,26 @@ export class DlqManager {
       const names = agentNames(topic, agent);
       const filter =
         options.filter === undefined ? undefined : parseDlqFilter(options.filter, "INVALID_CONFIG");
-      const limit = options.limit;
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-        throw new BusError("INVALID_CONFIG", `limit must be a positive integer, got ${String(limit)}`, {
-          field: "limit",
-        });
+      const limit = options.limit ?? 100;
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_DLQ_LIST_LIMIT) {
+        throw new BusError(
+          "INVALID_CONFIG",
+          `limit must be an integer from 1 to ${MAX_DLQ_LIST_LIMIT}, got ${String(options.limit)}`,
+          { field: "limit" },
+        );
       }
-      const { entries } = await this.scan(names, {
-        keep: (entry) => filter === undefined || matchesDlqFilter(entry, filter),
-        perPartitionLimit: limit,
-        keepRecords: false,
+      const kept = new OldestEntries(limit);
+      await this.read(names, undefined, (record) => {
+        const parsed = parseDlqRecord(record, this.maxValueChars);
+        if (parsed.kind === "marker") {
+          // A marker follows its record in the same partition: the record, if kept, is already here.
+          const target = parsed.target === undefined ? undefined : kept.get(parsed.target);
+          if (target !== undefined) target.replayed = true;
+        } else if (filter === undefined || matchesDlqFilter(parsed.entry, filter)) {
+          kept.offer(parsed.entry);
+        }
       });
-      return limit === undefined ? entries : entries.slice(0, limit);
+      return kept.sorted();
     });
   }
 
@@ -182,14 +214,17 @@ export class DlqManager {
         );
       if (!Number.isSafeInteger(partition) || partition < 0 || !/^\d+$/.test(String(offset)))
         throw notFound();
-      const { entries } = await this.scan(names, {
-        keep: (entry) => entryKey(entry.partition, entry.offset) === key,
-        only: { partition, from: BigInt(offset) },
-        keepRecords: false,
+      let found: DlqEntry | undefined;
+      await this.read(names, { partition, from: BigInt(offset) }, (record) => {
+        const parsed = parseDlqRecord(record, this.maxValueChars);
+        if (parsed.kind === "marker") {
+          if (found !== undefined && parsed.target === key) found.replayed = true;
+        } else if (entryKey(record.partition, record.offset) === key) {
+          found = parsed.entry;
+        }
       });
-      const entry = entries[0];
-      if (entry === undefined) throw notFound();
-      return entry;
+      if (found === undefined) throw notFound();
+      return found;
     });
   }
 
@@ -203,35 +238,61 @@ export class DlqManager {
       const names = agentNames(topic, agent);
       const selector = parseReplaySelector(options);
       const dryRun = options.dryRun === true;
-      const { entries, records } = await this.scan(names, {
-        keep: (entry) => selects(selector, entry),
-        keepRecords: !dryRun,
-      });
-      const plan = planReplay(entries, selector, options.force === true);
+      const force = options.force === true;
       const result: DlqReplayResult = {
         dryRun,
         replayed: [],
-        skipped: plan.skipped,
-        notFound: plan.notFound,
+        skipped: [],
+        notFound: [],
+        replayedCount: 0,
+        skippedCount: 0,
+        truncated: false,
       };
-      if (dryRun) {
-        result.replayed = plan.replay;
-        return result;
+      const tally = new RequestedTally(selector);
+      const offsets = await this.admin.topicOffsets(names.dlqTopic);
+      if (offsets !== undefined) {
+        // Both passes read up to the same high watermarks, so markers this replay writes are not read back.
+        const ranges = offsets.map(({ partition, low, high }) => ({ partition, from: low, to: high }));
+        const ledger = await this.readLedger(names, ranges);
+        let page: ReplayPage = [];
+        const flush = async (): Promise<void> => {
+          const full = page;
+          page = [];
+          if (dryRun) for (const { entry } of full) this.reportReplayed(result, entry);
+          else await this.replayPage(names, full, result);
+        };
+        await this.read(names, ranges, async (record) => {
+          const parsed = parseDlqRecord(record, this.maxValueChars);
+          if (parsed.kind === "marker") return;
+          const entry = parsed.entry;
+          entry.replayed = ledger.has(entry.partition, BigInt(entry.offset));
+          const verdict = replayVerdict(selector, entry, force);
+          if (verdict.kind === "ignore") return;
+          tally.saw(entry);
+          if (verdict.kind === "skip") {
+            this.reportSkipped(result, entry, verdict.reason);
+            return;
+          }
+          page.push({ entry, record });
+          if (page.length >= this.replayChunkSize) await flush();
+        });
+        await flush();
       }
-      for (let i = 0; i < plan.replay.length; i += this.replayChunkSize) {
-        const chunk = plan.replay.slice(i, i + this.replayChunkSize);
-        await this.replayChunk(names, chunk, records, result);
+      result.notFound = tally.notFound();
+      result.replayed.sort(compareEntries);
+      result.skipped.sort((a, b) => compareEntries(a.entry, b.entry));
+      if (!dryRun) {
+        this.logger.info(
+          {
+            topic,
+            agent,
+            replayed: result.replayedCount,
+            skipped: result.skippedCount,
+            selector: selector.kind,
+          },
+          "DLQ entries replayed",
+        );
       }
-      this.logger.info(
-        {
-          topic,
-          agent,
-          replayed: result.replayed.length,
-          skipped: result.skipped.length,
-          selector: selector.kind,
-        },
-        "DLQ entries replayed",
-      );
       return result;
     });
   }
@@ -257,16 +318,10 @@ export class DlqManager {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private async replayChunk(
-    names: AgentNames,
-    chunk: DlqEntry[],
-    records: Map<string, DlqRecord>,
-    result: DlqReplayResult,
-  ): Promise<void> {
+  private async replayPage(names: AgentNames, page: ReplayPage, result: DlqReplayResult): Promise<void> {
     const now = Date.now();
     const published = await Promise.all(
-      chunk.map(async (entry) => {
-        const record = records.get(entryKey(entry.partition, entry.offset)) as DlqRecord;
+      page.map(async ({ entry, record }) => {
         try {
           await this.publisher.send({
             topic: names.retryTopic,
@@ -276,15 +331,15 @@ export class DlqManager {
           });
           return true;
         } catch (error) {
-          result.skipped.push({ entry, reason: `publish failed: ${(error as Error).message}` });
+          this.reportSkipped(result, entry, `publish failed: ${(error as Error).message}`);
           return false;
         }
       }),
     );
     // Markers only after the replays were acknowledged (see the class comment).
-    const replayed = chunk.filter((_, index) => published[index]);
+    const replayed = page.filter((_, index) => published[index]);
     await Promise.all(
-      replayed.map(async (entry) => {
+      replayed.map(async ({ entry }) => {
         try {
           await this.publisher.send({
             topic: names.dlqTopic,
@@ -300,81 +355,84 @@ export class DlqManager {
             "replay marker not written; the entry may be replayed again",
           );
         }
-        result.replayed.push({ ...entry, replayed: true });
+        this.reportReplayed(result, { ...entry, replayed: true });
       }),
     );
   }
 
+  private reportReplayed(result: DlqReplayResult, entry: DlqEntry): void {
+    result.replayedCount++;
+    if (result.replayed.length < this.maxReportedEntries) result.replayed.push(entry);
+    else result.truncated = true;
+  }
+
+  private reportSkipped(result: DlqReplayResult, entry: DlqEntry, reason: string): void {
+    result.skippedCount++;
+    if (result.skipped.length < this.maxReportedEntries) result.skipped.push({ entry, reason });
+    else result.truncated = true;
+  }
+
   /**
-   * Reads the DLQ from its low watermarks to the high watermarks captured now, resolves replay markers, and returns
-   * the entries `keep` accepts, oldest dead-lettered first.
+   * The replay ledger: which records of the ranges a marker says were replayed. Marker offsets join the set too
+   * (they are never entries), so a DLQ replayed in full stays one run per partition however often it was replayed.
    */
-  private async scan(
+  private async readLedger(names: AgentNames, ranges: ReadRange[]): Promise<OffsetRuns> {
+    const ledger = new OffsetRuns();
+    await this.read(names, ranges, (record) => {
+      const marker = parseMarker(record);
+      if (marker === undefined) return;
+      ledger.add(record.partition, BigInt(record.offset));
+      const target = marker.target === undefined ? undefined : parseEntryKey(marker.target);
+      if (target !== undefined) ledger.add(target.partition, BigInt(target.offset));
+    });
+    return ledger;
+  }
+
+  /**
+   * Streams the DLQ to `onRecord`: `ranges` as given, one partition from an offset (`only`), or (undefined) every
+   * partition from its low to its high watermark captured now. Nothing when the DLQ topic does not exist or is empty.
+   */
+  private async read(
     names: AgentNames,
-    options: {
-      keep?: (entry: DlqEntry) => boolean;
-      /** Read one partition from an offset instead of every partition from the start. */
-      only?: { partition: number; from: bigint };
-      /** Keep at most this many kept entries per partition (the earliest ones). */
-      perPartitionLimit?: number;
-      keepRecords: boolean;
-    },
-  ): Promise<ScanResult> {
-    const result: ScanResult = { entries: [], records: new Map() };
+    ranges: ReadRange[] | { partition: number; from: bigint } | undefined,
+    onRecord: (record: DlqRecord) => void | Promise<void>,
+  ): Promise<void> {
     const offsets = await this.admin.topicOffsets(names.dlqTopic);
-    if (offsets === undefined) return result;
-    const ranges: ReadRange[] = [];
-    for (const { partition, low, high } of offsets) {
-      if (options.only !== undefined) {
-        if (partition !== options.only.partition) continue;
-        const from = options.only.from > BigInt(low) ? options.only.from : BigInt(low);
-        ranges.push({ partition, from: from.toString(), to: high });
-      } else {
-        ranges.push({ partition, from: low, to: high });
-      }
+    if (offsets === undefined) return;
+    let wanted: ReadRange[];
+    if (Array.isArray(ranges)) {
+      wanted = ranges;
+    } else if (ranges !== undefined) {
+      const { partition, from } = ranges;
+      wanted = offsets
+        .filter((p) => p.partition === partition)
+        .map(({ low, high }) => ({
+          partition,
+          from: (from > BigInt(low) ? from : BigInt(low)).toString(),
+          to: high,
+        }));
+    } else {
+      wanted = offsets.map(({ partition, low, high }) => ({ partition, from: low, to: high }));
     }
     // An empty DLQ needs no reader (and no throwaway group to clean up).
-    if (!ranges.some((range) => BigInt(range.from) < BigInt(range.to))) return result;
-    const replayed = new Set<string>();
-    const keptPerPartition = new Map<number, number>();
+    if (!wanted.some((range) => BigInt(range.from) < BigInt(range.to))) return;
     const groupId = `${DLQ_READER_GROUP_PREFIX}${randomUUID()}`;
     try {
       await readRanges(this.kafka as Kafka, {
         topic: names.dlqTopic,
-        ranges,
+        ranges: wanted,
         allPartitions: offsets.map((p) => p.partition),
         groupId,
         timeoutMs: this.readTimeoutMs,
         logger: this.logger,
         signal: this.stopping.signal,
-        onRecord: (record) => {
-          const parsed = parseDlqRecord(record, this.maxValueChars);
-          if (parsed.kind === "marker") {
-            if (parsed.target !== undefined) replayed.add(parsed.target);
-            return;
-          }
-          if (options.keep !== undefined && !options.keep(parsed.entry)) return;
-          const kept = keptPerPartition.get(record.partition) ?? 0;
-          if (options.perPartitionLimit !== undefined && kept >= options.perPartitionLimit) return;
-          keptPerPartition.set(record.partition, kept + 1);
-          result.entries.push(parsed.entry);
-          if (options.keepRecords) result.records.set(entryKey(record.partition, record.offset), record);
-        },
+        onRecord,
       });
     } finally {
       await this.admin.deleteGroup(groupId).catch((error: unknown) => {
         this.logger.warn({ err: error, groupId }, "could not delete the DLQ reader group");
       });
     }
-    for (const entry of result.entries)
-      entry.replayed = replayed.has(entryKey(entry.partition, entry.offset));
-    result.entries.sort(
-      (a, b) =>
-        a.deadLetteredAt - b.deadLetteredAt ||
-        a.partition - b.partition ||
-        (BigInt(a.offset) < BigInt(b.offset) ? -1 : BigInt(a.offset) > BigInt(b.offset) ? 1 : 0),
-    );
-    return result;
   }
 
   private track<T>(operation: () => Promise<T>): Promise<T> {

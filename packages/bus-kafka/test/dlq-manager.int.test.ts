@@ -4,13 +4,14 @@ import type { Admin, Kafka } from "kafkajs";
 import { uniqueName } from "../../../test/helpers";
 import { BusAdmin } from "../src/admin";
 import { DLQ_READER_GROUP_PREFIX, DlqManager } from "../src/dlq-manager";
+import { compareEntries } from "../src/dlq/entry";
 import { deadLetterRecord, type InboundRecord } from "../src/engine/dead-letter";
 import type { DeadLetterReason } from "../src/engine/types";
 import { createEnvelope, encodeEnvelope, keyOf, type Envelope } from "../src/envelope";
 import { BusError } from "../src/errors";
 import { HEADER } from "../src/headers";
 import { agentNames, type AgentNames } from "../src/naming";
-import type { KafkaProducer } from "../src/producer";
+import type { KafkaProducer, Publisher } from "../src/producer";
 import { connection, logger, rawKafka, readAll, startedProducer } from "./support";
 
 // testTimeout in a jest project entry is not applied (it is a global option), so set it here.
@@ -340,6 +341,86 @@ describe("replay", () => {
     expect(two).toMatchObject({ code: "REPLAY_REFUSED", field: "ids" });
     const empty = await errorOf(manager.replay(names.topic, names.agent, { filter: {} }));
     expect(empty).toMatchObject({ code: "REPLAY_REFUSED", field: "filter" });
+  });
+});
+
+describe("a DLQ larger than one page", () => {
+  const PAGE = 10;
+  const TOTAL = 60;
+
+  it("pages through list and replay: every entry replayed once, the ledger honoured across pages, at most one page published at a time", async () => {
+    const names = await agent(3);
+    await Promise.all(
+      Array.from({ length: TOTAL }, (_, i) => deadLetter(names, { taskId: `page-${i}`, key: `k-${i}` })),
+    );
+    // Two entries replayed before, by the shared manager: their markers sit in the middle of the DLQ.
+    const first = await manager.replay(names.topic, names.agent, { ids: ["page-3", "page-41"] });
+    expect(first.replayedCount).toBe(2);
+
+    // A publisher that counts the sends in flight at once: a page is what the replay holds in memory.
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const counting: Publisher = {
+      publish: (envelope, options) => producer.publish(envelope, options),
+      send: async (record) => {
+        inFlight++;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        try {
+          await producer.send(record);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const paged = new DlqManager({
+      connection: connection(),
+      publisher: counting,
+      logger,
+      replayChunkSize: PAGE,
+      maxReportedEntries: 15,
+    });
+    await paged.start();
+    try {
+      const dry = await paged.replay(names.topic, names.agent, { all: true, dryRun: true });
+      expect(dry).toMatchObject({ replayedCount: TOTAL - 2, skippedCount: 2, truncated: true });
+      expect(mostInFlight).toBe(0);
+
+      const result = await paged.replay(names.topic, names.agent, { all: true });
+      expect(result).toMatchObject({
+        dryRun: false,
+        replayedCount: TOTAL - 2,
+        skippedCount: 2,
+        truncated: true,
+      });
+      expect(result.replayed).toHaveLength(15);
+      expect(result.replayed.every((entry) => entry.replayed)).toBe(true);
+      expect(result.skipped.map((s) => [s.entry.taskId, s.reason]).sort()).toEqual([
+        ["page-3", "already replayed"],
+        ["page-41", "already replayed"],
+      ]);
+      expect(mostInFlight).toBeGreaterThan(0);
+      expect(mostInFlight).toBeLessThanOrEqual(PAGE);
+
+      // Every dead letter reached the retry topic exactly once.
+      const retried = (await readAll(kafka, raw, names.retryTopic)).map((r) => r.key);
+      expect(retried.sort()).toEqual(Array.from({ length: TOTAL }, (_, i) => `k-${i}`).sort());
+
+      // The ledger now covers everything, across pages and partitions.
+      const again = await paged.replay(names.topic, names.agent, { all: true });
+      expect(again).toMatchObject({ replayedCount: 0, skippedCount: TOTAL });
+      const byId = await paged.replay(names.topic, names.agent, { ids: ["page-59", "nope"], force: true });
+      expect(byId).toMatchObject({ replayedCount: 1, notFound: ["nope"], truncated: false });
+
+      // A list keeps only the oldest `limit` entries (by the time they were dead-lettered), with their ledger state.
+      const everything = await paged.list(names.topic, names.agent, { limit: 1000 });
+      expect(everything).toHaveLength(TOTAL);
+      expect([...everything].sort(compareEntries)).toEqual(everything);
+      const oldest = await paged.list(names.topic, names.agent, { limit: 25 });
+      expect(oldest).toEqual(everything.slice(0, 25));
+      expect(oldest.every((e) => e.replayed)).toBe(true);
+    } finally {
+      await paged.stop();
+    }
   });
 });
 

@@ -442,7 +442,7 @@ export class ControlPlane implements CoordinatorServices {
         action: "dlq_replay",
         topic,
         agent,
-        details: { replayed: result.replayed.length, skipped: result.skipped.length },
+        details: { replayed: result.replayedCount, skipped: result.skippedCount },
       });
     }
     return snakeKeys(result);

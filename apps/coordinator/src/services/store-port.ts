@@ -108,6 +108,8 @@ export interface ControlPlaneStore {
     deregister(id: string): Promise<void>;
     listLive(withinMs: number): Promise<WorkerRow[]>;
     list(): Promise<Array<WorkerRow & { stoppedAt: Date | null }>>;
+    /** Deletes workers deregistered, or silent, for longer than `olderThanMs`; how many. */
+    purgeStopped(olderThanMs: number): Promise<number>;
   };
   tasks: {
     createPending(task: {

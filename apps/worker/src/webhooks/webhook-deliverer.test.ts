@@ -375,3 +375,105 @@ describe("WebhookDeliverer lifecycle", () => {
     expect(await pending).toMatchObject({ delivered: false, attempts: 1, code: "stopped" });
   });
 });
+
+describe("WebhookDeliverer limits", () => {
+  /** A receiver that answers 200 only when the test says so; counts requests open at once. */
+  async function heldReceiver(): Promise<{
+    server: TestServer;
+    release: () => void;
+    mostOpen: () => number;
+  }> {
+    const held: ServerResponse[] = [];
+    let open = 0;
+    let most = 0;
+    let releasing = false;
+    const answer = (res: ServerResponse): void => {
+      open--;
+      res.writeHead(200).end();
+    };
+    const server = await receiver((_n, res) => {
+      open++;
+      most = Math.max(most, open);
+      if (releasing) setImmediate(() => answer(res));
+      else held.push(res);
+    });
+    servers.push(server);
+    return {
+      server,
+      release: () => {
+        releasing = true;
+        for (const res of held.splice(0)) answer(res);
+      },
+      mostOpen: () => most,
+    };
+  }
+
+  it("never has more than maxConcurrent POSTs on the wire; the others wait their turn and are all delivered", async () => {
+    const { server, release, mostOpen } = await heldReceiver();
+    const deliverer = makeDeliverer({ allowPrivateAddresses: true, maxConcurrent: 2 });
+    await deliverer.start();
+    const outcomes = Array.from({ length: 6 }, () => deliverer.deliver(`${server.origin}/in`, body, meta));
+    await server.nth(2);
+    expect(deliverer.pending.deliveries).toBe(6);
+    release();
+    expect((await Promise.all(outcomes)).map((o) => o.delivered)).toEqual(Array(6).fill(true));
+    expect(server.received).toHaveLength(6);
+    expect(mostOpen()).toBe(2);
+    expect(deliverer.pending).toEqual({ deliveries: 0, bytes: 0 });
+  });
+
+  it("records a webhook failed as overloaded at once, without sending it, when maxPending deliveries are pending", async () => {
+    const { server, release } = await heldReceiver();
+    const seen: WebhookOutcome[] = [];
+    const deliverer = makeDeliverer({
+      allowPrivateAddresses: true,
+      maxPending: 2,
+      onOutcome: (outcome) => seen.push(outcome),
+    });
+    await deliverer.start();
+    const first = deliverer.deliver(`${server.origin}/in`, body, meta);
+    const second = deliverer.deliver(`${server.origin}/in`, body, meta);
+    await server.nth(2);
+
+    const refused = await deliverer.deliver(`${server.origin}/in`, body, meta);
+    expect(refused).toMatchObject({ delivered: false, attempts: 0, code: "overloaded" });
+    expect(refused.error).toMatch(/2 deliveries .* already pending/);
+    expect(webhookMetricOutcome(refused)).toBe("failed");
+    expect(seen).toEqual([refused]);
+
+    release();
+    expect((await Promise.all([first, second])).map((o) => o.delivered)).toEqual([true, true]);
+    // Room again once they finished.
+    expect((await deliverer.deliver(`${server.origin}/in`, body, meta)).delivered).toBe(true);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it("counts body bytes against maxPendingBytes", async () => {
+    const { server, release } = await heldReceiver();
+    const size = Buffer.byteLength(JSON.stringify(body));
+    const deliverer = makeDeliverer({ allowPrivateAddresses: true, maxPendingBytes: size + 10 });
+    await deliverer.start();
+    const first = deliverer.deliver(`${server.origin}/in`, body, meta);
+    await server.nth(1);
+    expect(deliverer.pending).toEqual({ deliveries: 1, bytes: size });
+    expect((await deliverer.deliver(`${server.origin}/in`, body, meta)).code).toBe("overloaded");
+    release();
+    expect((await first).delivered).toBe(true);
+    const huge = { ...body, result: "x".repeat(size + 11) };
+    expect((await deliverer.deliver(`${server.origin}/in`, huge, meta)).code).toBe("overloaded");
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("ends a delivery still waiting for a slot as stopped on stop(), without sending it", async () => {
+    const { server } = await heldReceiver();
+    const deliverer = makeDeliverer({ allowPrivateAddresses: true, maxConcurrent: 1, stopTimeoutMs: 100 });
+    await deliverer.start();
+    const onWire = deliverer.deliver(`${server.origin}/in`, body, meta);
+    const waiting = deliverer.deliver(`${server.origin}/in`, body, meta);
+    await server.nth(1);
+    await deliverer.stop();
+    expect(await waiting).toMatchObject({ delivered: false, attempts: 0, code: "stopped" });
+    expect(await onWire).toMatchObject({ delivered: false, attempts: 1, code: "stopped" });
+    expect(server.received).toHaveLength(1);
+  });
+});

@@ -25,6 +25,11 @@ export const WEBHOOK_FAILURE_CODES = [
   "network",
   /** The deliverer stopped (or was not running) before the webhook could be delivered. */
   "stopped",
+  /**
+   * Not attempted: `maxPending` deliveries (or `maxPendingBytes` of bodies) were already waiting or running. The
+   * webhook is recorded failed rather than queued without bound. Not retried.
+   */
+  "overloaded",
 ] as const;
 export type WebhookFailureCode = (typeof WEBHOOK_FAILURE_CODES)[number];
 
@@ -60,6 +65,15 @@ export interface WebhookDelivererOptions {
   maxBackoffMs?: number;
   /** How long `stop()` lets POSTs already on the wire finish before aborting them. @default 5000 */
   stopTimeoutMs?: number;
+  /** POSTs on the wire at once; further attempts wait (FIFO) for a slot. A backoff sleep holds none. @default 16 */
+  maxConcurrent?: number;
+  /**
+   * Deliveries accepted and not finished (waiting for a slot, on the wire, or between attempts). When as many are
+   * pending, `deliver()` answers `overloaded` at once instead of queueing. @default 1000
+   */
+  maxPending?: number;
+  /** Bytes of JSON bodies those pending deliveries may hold together; beyond, `overloaded`. @default 67108864 (64 MiB) */
+  maxPendingBytes?: number;
   logger: Logger;
   /** DNS resolution (tests). @default dns.lookup with all addresses */
   lookup?: WebhookLookup;
@@ -96,6 +110,9 @@ export class WebhookDeliverer implements Service {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly stopTimeoutMs: number;
+  private readonly maxConcurrent: number;
+  private readonly maxPending: number;
+  private readonly maxPendingBytes: number;
   private readonly lookup: WebhookLookup;
   private state: "idle" | "running" | "stopped" = "idle";
   /** Aborted when stop() begins: no new attempt starts, backoff sleeps end. */
@@ -103,6 +120,10 @@ export class WebhookDeliverer implements Service {
   /** Aborted when stop()'s deadline passes: POSTs still on the wire are cut. */
   private readonly forced = new AbortController();
   private readonly active = new Set<Promise<WebhookOutcome>>();
+  private pendingBytes = 0;
+  private onWire = 0;
+  /** Attempts waiting for a POST slot, oldest first; told `false` when the deliverer stops. */
+  private readonly waiting: Array<(granted: boolean) => void> = [];
   private stopPromise: Promise<void> | undefined;
 
   constructor(private readonly options: WebhookDelivererOptions) {
@@ -113,6 +134,9 @@ export class WebhookDeliverer implements Service {
     this.backoffMs = options.backoffMs ?? 1000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 5000;
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 16);
+    this.maxPending = Math.max(1, options.maxPending ?? 1000);
+    this.maxPendingBytes = Math.max(1, options.maxPendingBytes ?? 64 * 1024 * 1024);
     this.lookup = options.lookup ?? defaultLookup;
   }
 
@@ -128,7 +152,15 @@ export class WebhookDeliverer implements Service {
     return this.stopPromise;
   }
 
-  /** POSTs `body` as JSON to `url`, retrying as the class describes. Never throws. */
+  /** Deliveries accepted and not finished, and the bytes of their bodies (what the deliverer holds in memory). */
+  get pending(): { deliveries: number; bytes: number } {
+    return { deliveries: this.active.size, bytes: this.pendingBytes };
+  }
+
+  /**
+   * POSTs `body` as JSON to `url`, retrying as the class describes. Never throws. Answers `overloaded` at once,
+   * without queueing, when `maxPending` deliveries or `maxPendingBytes` are already pending.
+   */
   async deliver(url: string, body: unknown, meta: WebhookMeta): Promise<WebhookOutcome> {
     if (this.state !== "running") {
       return this.report(
@@ -136,35 +168,54 @@ export class WebhookDeliverer implements Service {
         meta,
       );
     }
-    const run = this.run(url, body, meta);
-    this.active.add(run);
-    try {
-      return this.report(await run, meta);
-    } finally {
-      this.active.delete(run);
-    }
-  }
-
-  private async run(url: string, body: unknown, meta: WebhookMeta): Promise<WebhookOutcome> {
     let payload: Buffer;
     try {
       const text = JSON.stringify(body);
       if (text === undefined) throw new Error("the body has no JSON representation");
       payload = Buffer.from(text);
     } catch (error) {
-      return {
-        delivered: false,
-        attempts: 0,
-        code: "invalid_body",
-        error: `webhook body is not JSON: ${messageOf(error)}`,
-      };
+      return this.report(
+        {
+          delivered: false,
+          attempts: 0,
+          code: "invalid_body",
+          error: `webhook body is not JSON: ${messageOf(error)}`,
+        },
+        meta,
+      );
     }
+    if (this.active.size >= this.maxPending || this.pendingBytes + payload.length > this.maxPendingBytes) {
+      const error =
+        `webhook not delivered: ${this.active.size} deliveries (${this.pendingBytes} bytes) already pending, ` +
+        `limits ${this.maxPending} deliveries and ${this.maxPendingBytes} bytes`;
+      this.logger.warn(
+        { ...meta, pending: this.active.size, pendingBytes: this.pendingBytes, bodyBytes: payload.length },
+        "webhook queue full; webhook recorded failed",
+      );
+      return this.report({ delivered: false, attempts: 0, code: "overloaded", error }, meta);
+    }
+    this.pendingBytes += payload.length;
+    const run = this.run(url, payload, meta);
+    this.active.add(run);
+    try {
+      return this.report(await run, meta);
+    } finally {
+      this.active.delete(run);
+      this.pendingBytes -= payload.length;
+    }
+  }
 
+  private async run(url: string, payload: Buffer, meta: WebhookMeta): Promise<WebhookOutcome> {
     let attempts = 0;
     let status: number | undefined;
     for (;;) {
-      if (this.stopping.signal.aborted) return stoppedOutcome(attempts, status);
-      const result = await this.attempt(url, payload, meta, attempts + 1);
+      if (!(await this.acquireSlot())) return stoppedOutcome(attempts, status);
+      let result: AttemptResult;
+      try {
+        result = await this.attempt(url, payload, meta, attempts + 1);
+      } finally {
+        this.releaseSlot();
+      }
       if (result.kind === "refused") {
         this.logger.warn({ ...meta, error: result.error }, "webhook refused");
         return { delivered: false, attempts, status, code: result.code, error: result.error };
@@ -260,6 +311,23 @@ export class WebhookDeliverer implements Service {
     }
   }
 
+  /** Waits for a POST slot (FIFO); false when the deliverer stops first. */
+  private acquireSlot(): Promise<boolean> {
+    if (this.stopping.signal.aborted) return Promise.resolve(false);
+    if (this.onWire < this.maxConcurrent) {
+      this.onWire++;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the oldest waiting attempt, or frees it. */
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next(true);
+    else this.onWire--;
+  }
+
   private backoff(attempts: number): number {
     return backoffDelayMs(attempts, this.backoffMs, this.maxBackoffMs);
   }
@@ -276,6 +344,8 @@ export class WebhookDeliverer implements Service {
   private async close(): Promise<void> {
     this.state = "stopped";
     this.stopping.abort();
+    // Attempts still waiting for a slot end now, as "stopped", like pending retries.
+    for (const waiter of this.waiting.splice(0)) waiter(false);
     const drained = Promise.allSettled([...this.active]);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<"deadline">((resolve) => {

@@ -103,14 +103,22 @@ function taskIdOf(value: Buffer | null, envelope: Envelope | undefined): string 
   return undefined;
 }
 
+/**
+ * The replay-ledger marker a record is, read from its headers alone (cheap: the value is not decoded); undefined
+ * when the record is an entry.
+ */
+export function parseMarker(record: Pick<DlqRecord, "headers">): { target: string | undefined } | undefined {
+  const marker = record.headers[HEADER.replayedMarker];
+  if (marker === undefined) return undefined;
+  const target = parseEntryKey(marker);
+  return { target: target && entryKey(target.partition, target.offset) };
+}
+
 /** Interprets one DLQ record: a replay marker, or an entry with its provenance decoded. Never throws. */
 export function parseDlqRecord(record: DlqRecord, maxValueChars = DEFAULT_MAX_VALUE_CHARS): ParsedDlqRecord {
   const { headers } = record;
-  const marker = headers[HEADER.replayedMarker];
-  if (marker !== undefined) {
-    const target = parseEntryKey(marker);
-    return { kind: "marker", target: target && entryKey(target.partition, target.offset) };
-  }
+  const marker = parseMarker(record);
+  if (marker !== undefined) return { kind: "marker", target: marker.target };
   const decoded = decodeEnvelope(record.value);
   const envelope = decoded.ok ? decoded.envelope : undefined;
   const sourceOffset = optional(headers, HEADER.originOffset);
@@ -141,6 +149,18 @@ export function parseDlqRecord(record: DlqRecord, maxValueChars = DEFAULT_MAX_VA
     headers,
   };
   return { kind: "entry", entry };
+}
+
+/** DLQ order: oldest dead-lettered first, then by partition and offset. */
+export function compareEntries(
+  a: Pick<DlqEntry, "deadLetteredAt" | "partition" | "offset">,
+  b: Pick<DlqEntry, "deadLetteredAt" | "partition" | "offset">,
+): number {
+  if (a.deadLetteredAt !== b.deadLetteredAt) return a.deadLetteredAt - b.deadLetteredAt;
+  if (a.partition !== b.partition) return a.partition - b.partition;
+  const x = BigInt(a.offset);
+  const y = BigInt(b.offset);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** When the event last failed: the provenance header, else the time it reached the DLQ. */

@@ -2,7 +2,6 @@ import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { BusError } from "../errors";
 import { decodeHeaders } from "../headers";
-import { withDeadline } from "../util/deadline";
 import type { DlqRecord } from "./entry";
 
 /** Offsets `[from, to)` of one partition. */
@@ -19,18 +18,23 @@ export interface ReadOptions {
   allPartitions: number[];
   /** A group id nobody else uses; the caller deletes the group afterwards. */
   groupId: string;
+  /** Longest the read may go without receiving a record (time spent in `onRecord` not counted). */
   timeoutMs: number;
   logger: Logger;
   /** Aborts the read (the owner is stopping). */
   signal: AbortSignal;
-  /** Called once per record, in offset order within a partition. */
-  onRecord: (record: DlqRecord) => void;
+  /**
+   * Called once per record, in offset order within a partition. A returned promise is awaited before the next
+   * record is handed over, so a caller that publishes what it read holds one page at a time, not the topic.
+   */
+  onRecord: (record: DlqRecord) => void | Promise<void>;
 }
 
 /**
  * Reads fixed offset ranges of a topic and returns once every range is done. kafkajs has no group-less fetch, so
  * this joins a throwaway consumer group that never commits; the fixed upper bounds (the high watermarks captured
- * by the caller) make the read finish even while new records keep arriving.
+ * by the caller) make the read finish even while new records keep arriving. Records are handed over as they are
+ * fetched (kafkajs holds at most one fetch response), so memory does not grow with the topic.
  */
 export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<void> {
   const { topic, logger, signal } = options;
@@ -53,6 +57,23 @@ export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<vo
   done.catch(() => undefined);
   const onAbort = (): void => fail(new BusError("STOPPED", "DLQ manager is stopping"));
   signal.addEventListener("abort", onAbort, { once: true });
+  // A deadline on progress, not on the whole read: a large DLQ takes as long as it takes, a stuck one fails.
+  let idle: NodeJS.Timeout | undefined;
+  const disarm = (): void => clearTimeout(idle);
+  const arm = (): void => {
+    disarm();
+    idle = setTimeout(
+      () =>
+        fail(
+          new BusError(
+            "ADMIN_FAILED",
+            `reading ${topic} made no progress for ${options.timeoutMs} ms (${pending.size} partitions left)`,
+          ),
+        ),
+      options.timeoutMs,
+    );
+  };
+  arm();
 
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -68,16 +89,17 @@ export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<vo
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
+      eachBatch: async ({ batch, heartbeat }) => {
         const state = pending.get(batch.partition);
         if (batch.topic !== topic || state === undefined) return;
+        arm();
         for (const message of batch.messages) {
           const offset = BigInt(message.offset);
           // A seek can make kafkajs deliver an offset again; `next` keeps each record to one call.
           if (offset < state.next) continue;
           if (offset >= state.to) break;
           state.next = offset + 1n;
-          options.onRecord({
+          const handled = options.onRecord({
             partition: batch.partition,
             offset: message.offset,
             timestamp: message.timestamp,
@@ -85,6 +107,18 @@ export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<vo
             value: message.value ?? null,
             headers: decodeHeaders(message.headers as Record<string, unknown> | undefined),
           });
+          if (handled !== undefined) {
+            disarm();
+            try {
+              await handled;
+            } catch (error) {
+              fail(error);
+              return;
+            }
+            arm();
+            // Publishing a page can take a while; stay a member of the throwaway group meanwhile.
+            await heartbeat();
+          }
         }
         if (state.next >= state.to || BigInt(batch.lastOffset()) >= state.to - 1n) {
           pending.delete(batch.partition);
@@ -98,16 +132,9 @@ export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<vo
       consumer.seek({ topic, partition, offset: state.next.toString() });
     const others = options.allPartitions.filter((p) => !assigned.has(p));
     if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
-    await withDeadline(
-      done,
-      options.timeoutMs,
-      () =>
-        new BusError(
-          "ADMIN_FAILED",
-          `reading ${topic} did not reach its end within ${options.timeoutMs} ms (${pending.size} partitions left)`,
-        ),
-    );
+    await done;
   } finally {
+    disarm();
     signal.removeEventListener("abort", onAbort);
     // Never from inside eachBatch: kafkajs waits for the running batch, which would wait for us.
     await consumer

@@ -114,22 +114,55 @@ export function selects(selector: ReplaySelector, entry: DlqEntry): boolean {
   }
 }
 
-/** Chooses what a replay publishes. Pure: `entries` carry their `replayed` flag from the ledger. */
-export function planReplay(entries: DlqEntry[], selector: ReplaySelector, force: boolean): ReplayPlan {
-  const chosen = entries.filter((entry) => selects(selector, entry));
-  let notFound: string[] = [];
-  if (selector.kind === "ids") {
-    const seen = new Set(chosen.map((entry) => entry.taskId));
-    notFound = selector.ids.filter((id) => !seen.has(id));
-  } else if (selector.kind === "offsets") {
-    const seen = new Set(chosen.map((entry) => entryKey(entry.partition, entry.offset)));
-    notFound = selector.keys.filter((key) => !seen.has(key));
+/**
+ * What a replay does with one entry: ignore it (not selected), skip it (replayed before, without `force`), or
+ * replay it. Pure: the entry carries its `replayed` flag from the ledger.
+ */
+export function replayVerdict(
+  selector: ReplaySelector,
+  entry: DlqEntry,
+  force: boolean,
+): { kind: "ignore" } | { kind: "skip"; reason: string } | { kind: "replay" } {
+  if (!selects(selector, entry)) return { kind: "ignore" };
+  if (entry.replayed && !force) return { kind: "skip", reason: "already replayed" };
+  return { kind: "replay" };
+}
+
+/**
+ * Collects which of the requested task ids or `<partition>:<offset>` the DLQ holds, while a replay pages through it.
+ * Memory is bounded by the request (the ids it names), not by the DLQ.
+ */
+export class RequestedTally {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly selector: ReplaySelector) {}
+
+  /** Notes a selected entry. */
+  saw(entry: DlqEntry): void {
+    if (this.selector.kind === "ids" && entry.taskId !== undefined) this.seen.add(entry.taskId);
+    else if (this.selector.kind === "offsets") this.seen.add(entryKey(entry.partition, entry.offset));
   }
-  const plan: ReplayPlan = { replay: [], skipped: [], notFound };
-  for (const entry of chosen) {
-    if (entry.replayed && !force) plan.skipped.push({ entry, reason: "already replayed" });
+
+  /** The requested ids (or keys) no selected entry had. */
+  notFound(): string[] {
+    if (this.selector.kind === "ids") return this.selector.ids.filter((id) => !this.seen.has(id));
+    if (this.selector.kind === "offsets") return this.selector.keys.filter((key) => !this.seen.has(key));
+    return [];
+  }
+}
+
+/** Chooses what a replay publishes, over entries already in memory. Pure: entries carry their `replayed` flag. */
+export function planReplay(entries: DlqEntry[], selector: ReplaySelector, force: boolean): ReplayPlan {
+  const tally = new RequestedTally(selector);
+  const plan: ReplayPlan = { replay: [], skipped: [], notFound: [] };
+  for (const entry of entries) {
+    const verdict = replayVerdict(selector, entry, force);
+    if (verdict.kind === "ignore") continue;
+    tally.saw(entry);
+    if (verdict.kind === "skip") plan.skipped.push({ entry, reason: verdict.reason });
     else plan.replay.push(entry);
   }
+  plan.notFound = tally.notFound();
   return plan;
 }
 

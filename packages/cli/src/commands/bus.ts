@@ -47,6 +47,10 @@ interface ReplayResult {
   replayed: DlqEntry[];
   skipped: Array<{ entry: DlqEntry; reason: string }>;
   not_found: string[];
+  /** Every entry replayed / skipped; the lists above show at most the first thousand. Absent from older servers. */
+  replayed_count?: number;
+  skipped_count?: number;
+  truncated?: boolean;
 }
 
 /** Replays and purges read the whole DLQ; give them longer than a plain request. */
@@ -273,9 +277,11 @@ const replay: ApiCommand = {
       return code;
     }
     const verb = result.dry_run ? "would replay" : "replayed";
+    const replayedCount = result.replayed_count ?? result.replayed.length;
+    const skippedCount = result.skipped_count ?? result.skipped.length;
     context.print(
-      `${result.dry_run ? "dry run: " : ""}${verb} ${plural(result.replayed.length, "event")} of ${topic}/${agent}` +
-        `${result.skipped.length > 0 ? `, skipped ${result.skipped.length}` : ""}\n`,
+      `${result.dry_run ? "dry run: " : ""}${verb} ${plural(replayedCount, "event")} of ${topic}/${agent}` +
+        `${skippedCount > 0 ? `, skipped ${skippedCount}` : ""}\n`,
     );
     if (result.replayed.length > 0) {
       context.print("\n");
@@ -295,6 +301,8 @@ const replay: ApiCommand = {
         context.note("events replayed before are skipped; --force replays them again");
       }
     }
+    if (result.truncated === true)
+      context.note("the tables show the first entries only; the counts above cover all");
     if (result.not_found.length > 0) context.note(`not in the DLQ: ${result.not_found.join(", ")}`);
     return code;
   },
