@@ -220,7 +220,13 @@ export class KafkaProducer implements Publisher {
       this.admin = undefined;
       throw error;
     });
-    const all = new Set(await (await this.admin).listTopics());
+    const admin = this.admin;
+    const names = await withDeadline(
+      admin.then((client) => client.listTopics()),
+      this.publishTimeoutMs,
+      () => new BusError("PUBLISH_FAILED", `topics not listed within ${this.publishTimeoutMs} ms`),
+    );
+    const all = new Set(names);
     return new Set(topics.filter((topic) => all.has(topic)));
   }
 
@@ -317,7 +323,6 @@ export class KafkaProducer implements Publisher {
         );
       }
       await this.sendWithDeadline(topicMessagesOf(batch));
-      for (const pending of batch) this.knownTopics.add(pending.record.topic);
       return undefined;
     } catch (error) {
       // kafkajs#1622: once any topic this client wrote to is deleted, every metadata refresh fails with
@@ -328,11 +333,12 @@ export class KafkaProducer implements Publisher {
   }
 
   private fail(batch: Pending[], error: unknown): void {
+    // Missing topics were rejected by isolate(); an unknown topic that exists is the broker catching up.
     const rejection = rejectionOf(error);
     const failure =
       error instanceof BusError
         ? error
-        : rejection === undefined
+        : rejection === undefined || rejection === "UNKNOWN_TOPIC_OR_PARTITION"
           ? publishFailed(error)
           : new BusError(
               "PUBLISH_REJECTED",

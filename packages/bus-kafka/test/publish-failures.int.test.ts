@@ -3,7 +3,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { uniqueName } from "../../../test/helpers";
 import { AgentConsumer } from "../src/engine/agent-consumer";
-import type { AgentHandler } from "../src/engine/types";
+import type { AgentHandler, EngineObserver } from "../src/engine/types";
 import { createEnvelope, type Envelope } from "../src/envelope";
 import { BusError } from "../src/errors";
 import { HEADER } from "../src/headers";
@@ -76,7 +76,11 @@ async function smallTopic(maxMessageBytes: number): Promise<string> {
   return topic;
 }
 
-async function engine(names: AgentNames, handler: AgentHandler): Promise<AgentConsumer> {
+async function engine(
+  names: AgentNames,
+  handler: AgentHandler,
+  observer: EngineObserver = {},
+): Promise<AgentConsumer> {
   const consumer = new AgentConsumer({
     connection: connection(),
     topic: names.topic,
@@ -84,6 +88,7 @@ async function engine(names: AgentNames, handler: AgentHandler): Promise<AgentCo
     handler,
     publisher: producer,
     logger,
+    observer,
     heartbeatIntervalMs: 500,
     sessionTimeoutMs: 10_000,
     commitIntervalMs: 200,
@@ -178,7 +183,11 @@ describe("AgentConsumer: a poison reply or follow-up publish does not stall the 
       const steady = await agentTopics(3);
       const steadyReplies = await agentTopics(3);
       const poison = await makePoison();
-      await engine(poisoned, () => poison.result);
+      const reported: string[] = [];
+      await engine(poisoned, () => poison.result, {
+        onSucceeded: () => void reported.push("succeeded"),
+        onFailed: ({ outcome }) => void reported.push(`failed:${outcome}`),
+      });
       const steadySeen = new Set<string>();
       await engine(steady, (envelope) => {
         steadySeen.add(envelope.id);
@@ -227,6 +236,8 @@ describe("AgentConsumer: a poison reply or follow-up publish does not stall the 
         "the poison task's offset committed",
         async () => (await committedTotal(admin, poisoned.groupId, poisoned.topic)) === 1,
       );
+      // Reported as dead-lettered only: a "completed" report would be final and hide the failure.
+      expect(reported).toEqual(["failed:dead_letter"]);
     },
   );
 
