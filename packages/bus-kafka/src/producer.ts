@@ -414,8 +414,11 @@ export class KafkaProducer implements Publisher {
   private async drain(): Promise<void> {
     // flush() chains batches until the queue is empty, and a settled check flushes what it released, so waiting
     // on whatever is in progress repeatedly is enough.
-    while (this.sending !== undefined || this.checks.size > 0) {
-      await Promise.race([this.sending, ...this.checks.values()]);
+    for (;;) {
+      const busy = [...this.checks.values()];
+      if (this.sending !== undefined) busy.push(this.sending);
+      if (busy.length === 0) return;
+      await Promise.race(busy);
     }
   }
 }

@@ -156,6 +156,16 @@ describe("KafkaProducer: a record the broker cannot accept fails alone", () => {
   });
 });
 
+describe("KafkaProducer: stop() while records wait for their topic", () => {
+  it("returns, and rejects the waiting record instead of leaving its caller hanging", async () => {
+    const own = await startedProducer();
+    const waiting = rejection(own.send({ topic: uniqueName("missing"), key: null, value: Buffer.from("x") }));
+    await own.stop();
+    expect(await waiting).toBeInstanceOf(BusError);
+    expect(await waiting).toMatchObject({ retriable: false });
+  });
+});
+
 describe("AgentConsumer: a poison reply or follow-up publish does not stall the worker", () => {
   const poisons: Array<[string, () => Promise<{ replyTo: string; result: unknown; brokerError: string }>]> = [
     [
