@@ -87,8 +87,10 @@ export class KafkaProducer implements Publisher {
   private replacing: Promise<void> | undefined;
   /** Topics known to exist; records for other topics wait in `unverified` until they are checked. */
   private readonly knownTopics = new Set<string>();
-  private readonly unverified = new Map<string, Pending[]>();
-  private readonly checks = new Map<string, Promise<void>>();
+  private readonly unverified = new Map<string, { deadline: number; records: Pending[] }>();
+  /** One loop checks every waiting topic with one metadata request per round, however many topics wait. */
+  private checking: Promise<void> | undefined;
+  private wakeChecker: AbortController | undefined;
   /** A separate client for existence checks: its metadata requests never name a missing topic to the producer. */
   private admin: Promise<Admin> | undefined;
   private queue: Pending[] = [];
@@ -119,7 +121,7 @@ export class KafkaProducer implements Publisher {
     await this.producer.connect();
     this.state = "running";
     this.logger.info({}, "producer connected");
-    for (const topic of this.unverified.keys()) this.check(topic);
+    if (this.unverified.size > 0) this.startChecking();
     this.flush();
   }
 
@@ -146,9 +148,16 @@ export class KafkaProducer implements Publisher {
       const pending: Pending = { record, bytes: (record.value?.length ?? 0) + 128, resolve, reject };
       if (!this.knownTopics.has(record.topic)) {
         const waiting = this.unverified.get(record.topic);
-        if (waiting) waiting.push(pending);
-        else this.unverified.set(record.topic, [pending]);
-        if (this.state === "running") this.check(record.topic);
+        if (waiting) {
+          waiting.records.push(pending);
+          return;
+        }
+        this.unverified.set(record.topic, {
+          deadline: Date.now() + this.unknownTopicWaitMs,
+          records: [pending],
+        });
+        this.wakeChecker?.abort();
+        if (this.state === "running") this.startChecking();
         return;
       }
       this.queue.push(pending);
@@ -157,55 +166,52 @@ export class KafkaProducer implements Publisher {
     });
   }
 
-  /** Waits (bounded) for `topic` to exist, then releases its waiting records into the queue or rejects them. */
-  private check(topic: string): void {
-    if (this.checks.has(topic)) return;
-    const done = this.waitForTopic(topic)
-      .then(
-        (exists) => {
-          const waiting = this.unverified.get(topic) ?? [];
-          this.unverified.delete(topic);
-          if (exists) {
-            this.knownTopics.add(topic);
-            this.queue.push(...waiting);
-            return;
-          }
-          const error = missingTopic(topic, this.unknownTopicWaitMs);
-          this.logger.warn({ topic, records: waiting.length }, "records rejected: topic does not exist");
-          for (const pending of waiting) pending.reject(error);
-        },
-        (error: unknown) => {
-          // Could not ask (broker unreachable): not a verdict on the topic, so the callers may try again.
-          const waiting = this.unverified.get(topic) ?? [];
-          this.unverified.delete(topic);
-          for (const pending of waiting) pending.reject(publishFailed(error));
-        },
-      )
-      .finally(() => {
-        this.checks.delete(topic);
-        // Records that arrived while the check was settling need a check of their own.
-        if (this.unverified.has(topic) && this.state === "running") this.check(topic);
-        this.flush();
-      });
-    this.checks.set(topic, done);
+  private startChecking(): void {
+    this.checking ??= this.checkTopics().finally(() => {
+      this.checking = undefined;
+      if (this.unverified.size > 0 && this.state === "running") this.startChecking();
+    });
   }
 
-  private async waitForTopic(topic: string): Promise<boolean> {
-    const deadline = Date.now() + this.unknownTopicWaitMs;
-    let lastError: unknown;
-    for (let pause = 100; ; pause = Math.min(pause * 2, 1000)) {
+  /**
+   * Releases the records of topics found to exist into the queue; rejects those of topics still missing at their
+   * deadline (or, when the broker could not be asked, as a retriable failure).
+   */
+  private async checkTopics(): Promise<void> {
+    let pause = 50;
+    while (this.unverified.size > 0) {
+      const wake = new AbortController();
+      this.wakeChecker = wake;
+      let existing: Set<string> | undefined;
+      let failure: unknown;
       try {
-        if ((await this.existingTopics([topic])).has(topic)) return true;
-        lastError = undefined;
+        existing = await this.existingTopics([...this.unverified.keys()]);
       } catch (error) {
-        lastError = error;
+        failure = error;
       }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0 || this.state === "stopped") {
-        if (lastError !== undefined) throw lastError;
-        return false;
+      const now = Date.now();
+      for (const [topic, { deadline, records }] of this.unverified) {
+        if (existing?.has(topic)) {
+          this.knownTopics.add(topic);
+          this.queue.push(...records);
+        } else if (now >= deadline || this.state === "stopped") {
+          // Could not ask (broker unreachable) is no verdict on the topic: the callers may try again.
+          const error = existing ? missingTopic(topic, this.unknownTopicWaitMs) : publishFailed(failure);
+          this.logger.warn(
+            { topic, records: records.length, err: error },
+            "records not sent: topic not found",
+          );
+          for (const pending of records) pending.reject(error);
+        } else {
+          continue;
+        }
+        this.unverified.delete(topic);
       }
-      await sleep(Math.min(pause, remaining));
+      this.flush();
+      if (this.unverified.size === 0) return;
+      // A topic that arrives meanwhile is checked at once; otherwise back off up to 1 s between rounds.
+      await sleep(pause, wake.signal);
+      pause = wake.signal.aborted ? 50 : Math.min(pause * 2, 1000);
     }
   }
 
@@ -396,7 +402,7 @@ export class KafkaProducer implements Publisher {
         if (!drained) this.logger.warn({ queued: this.queue.length }, "producer flush deadline passed");
       }
     }
-    const unsent = [...this.queue.splice(0), ...[...this.unverified.values()].flat()];
+    const unsent = [...this.queue.splice(0), ...[...this.unverified.values()].flatMap((w) => w.records)];
     this.unverified.clear();
     for (const pending of unsent) {
       pending.reject(new BusError("STOPPED", "producer stopped before the record was sent"));
@@ -415,8 +421,7 @@ export class KafkaProducer implements Publisher {
     // flush() chains batches until the queue is empty, and a settled check flushes what it released, so waiting
     // on whatever is in progress repeatedly is enough.
     for (;;) {
-      const busy = [...this.checks.values()];
-      if (this.sending !== undefined) busy.push(this.sending);
+      const busy = [this.checking, this.sending].filter((p): p is Promise<void> => p !== undefined);
       if (busy.length === 0) return;
       await Promise.race(busy);
     }

@@ -126,6 +126,16 @@ describe("KafkaProducer: a record the broker cannot accept fails alone", () => {
     expect((error as Error).message).toContain(missing);
   });
 
+  it("sends a record whose topic is created while it waits (within unknownTopicWaitMs)", async () => {
+    const topic = uniqueName("late");
+    const sent = producer.send({ topic, key: "k", value: Buffer.from("late") });
+    await delay(500);
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    extraTopics.push(topic);
+    await expect(sent).resolves.toBeUndefined();
+    expect((await readAll(kafka, admin, topic)).map((r) => r.value)).toEqual(["late"]);
+  });
+
   it("rejects a record larger than its topic's max.message.bytes without failing the other records of its batch", async () => {
     const good = await agentTopics(3);
     const small = await smallTopic(2048);
