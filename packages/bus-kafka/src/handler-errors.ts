@@ -52,6 +52,14 @@ export class ResultNotJsonError extends NonRetriableError {
   override readonly name = "ResultNotJsonError";
 }
 
+/**
+ * The callback succeeded but its `reply_to` event can never be published (the topic does not exist, the reply is
+ * larger than the topic accepts, the worker may not write there). Not retried: the same reply fails the same way.
+ */
+export class ReplyRejectedError extends NonRetriableError {
+  override readonly name = "ReplyRejectedError";
+}
+
 export function isNonRetriable(error: unknown): boolean {
   return (error as Branded | null)?.[KIND] === "non-retriable";
 }

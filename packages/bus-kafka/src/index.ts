@@ -3,6 +3,7 @@ export { BUS_ERROR_CODES, BusError, type BusErrorCode } from "./errors";
 export {
   DeadlineExceededError,
   NonRetriableError,
+  ReplyRejectedError,
   ResultNotJsonError,
   RetryAfterError,
   isNonRetriable,

@@ -25,3 +25,23 @@ export function protocolTypes(error: unknown, depth = 0): string[] {
 export function hasType(error: unknown, type: string): boolean {
   return protocolTypes(error).includes(type);
 }
+
+/**
+ * Broker verdicts about one record or one topic: sending the same record again fails the same way, however long
+ * one waits. (UNKNOWN_TOPIC_OR_PARTITION is also what a stale kafkajs cache says, so the producer checks that the
+ * topic is really gone before it trusts this one.)
+ */
+const RECORD_REJECTIONS = [
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "UNKNOWN_TOPIC_OR_PARTITION",
+] as const;
+
+/** The broker's reason for refusing a record for good, or undefined when retrying may still succeed. */
+export function rejectionOf(error: unknown): (typeof RECORD_REJECTIONS)[number] | undefined {
+  const types = protocolTypes(error);
+  return RECORD_REJECTIONS.find((type) => types.includes(type));
+}

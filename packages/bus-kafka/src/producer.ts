@@ -1,12 +1,12 @@
-import type { Kafka, Producer as KafkajsProducer, Message } from "kafkajs";
+import type { Admin, Kafka, Producer as KafkajsProducer, Message } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "./config";
 import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from "./envelope";
 import { BusError } from "./errors";
 import type { RecordHeaders } from "./headers";
 import { createKafka } from "./kafka-client";
-import { hasType } from "./kafka-errors";
-import { withDeadline } from "./util/deadline";
+import { hasType, rejectionOf } from "./kafka-errors";
+import { sleep, withDeadline } from "./util/deadline";
 
 /** One record as the bus writes it; the value is already encoded. */
 export interface OutgoingRecord {
@@ -39,6 +39,11 @@ export interface KafkaProducerOptions {
   maxBatchRecords?: number;
   /** Most bytes in one produce request (below the broker's default 1 MiB request-batch limit). @default 900000 */
   maxBatchBytes?: number;
+  /**
+   * How long a record for a topic this producer has not seen yet waits for the topic to exist before it is
+   * rejected (the broker does not create topics on publish). @default 5000
+   */
+  unknownTopicWaitMs?: number;
 }
 
 interface Pending {
@@ -52,6 +57,15 @@ interface Pending {
  * Idempotent, acks=all producer with automatic batching: records published while a request is in flight are sent
  * together in the next one. Under load that is one request per round trip however many callers publish; at low
  * load each record goes out at once (no linger delay).
+ *
+ * One caller's bad record never fails or holds up the others' (docs/delivery.md, "Publish failures"):
+ * - a record for a topic not seen before waits aside (bounded by `unknownTopicWaitMs`) until the topic is known to
+ *   exist, and is rejected if it never appears. It never reaches the kafkajs client while unverified: kafkajs
+ *   retries a missing topic for the whole publish timeout and then fails every later request (kafkajs#1622);
+ * - a batch the broker refuses for one record's sake (too large, not authorized, topic gone) is re-sent per topic
+ *   and then per record, so only the guilty record is rejected.
+ * Such a rejection is a `BusError` with code `PUBLISH_REJECTED` and `retriable: false`; anything else (leader
+ * moving, broker restarting, timeout) stays `PUBLISH_FAILED`, retriable.
  */
 export class KafkaProducer implements Publisher {
   readonly name = "kafka-producer";
@@ -61,8 +75,24 @@ export class KafkaProducer implements Publisher {
   private readonly flushTimeoutMs: number;
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
+  private readonly unknownTopicWaitMs: number;
   private kafka: Kafka | undefined;
   private producer: KafkajsProducer | undefined;
+  /**
+   * Set after a failed request of several records: the broker may have appended some of them while kafkajs rolled
+   * back its sequence numbers, and a different record later sent under a reused sequence number would be dropped
+   * by the broker as a duplicate. The next request goes through a fresh client (new producer id) instead.
+   */
+  private renewClient = false;
+  private replacing: Promise<void> | undefined;
+  /** Topics known to exist; records for other topics wait in `unverified` until they are checked. */
+  private readonly knownTopics = new Set<string>();
+  private readonly unverified = new Map<string, { deadline: number; records: Pending[] }>();
+  /** One loop checks every waiting topic with one metadata request per round, however many topics wait. */
+  private checking: Promise<void> | undefined;
+  private wakeChecker: AbortController | undefined;
+  /** A separate client for existence checks: its metadata requests never name a missing topic to the producer. */
+  private admin: Promise<Admin> | undefined;
   private queue: Pending[] = [];
   private sending: Promise<void> | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -76,6 +106,7 @@ export class KafkaProducer implements Publisher {
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
     this.maxBatchRecords = options.maxBatchRecords ?? 1000;
     this.maxBatchBytes = options.maxBatchBytes ?? 900_000;
+    this.unknownTopicWaitMs = options.unknownTopicWaitMs ?? 5000;
   }
 
   start(): Promise<void> {
@@ -86,15 +117,11 @@ export class KafkaProducer implements Publisher {
   private async doStart(): Promise<void> {
     this.state = "starting";
     this.kafka = createKafka(this.options.connection, this.logger);
-    // One request in flight keeps the idempotent producer's sequence numbers in order; batching recovers throughput.
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    this.producer = this.newProducer(this.kafka);
     await this.producer.connect();
     this.state = "running";
     this.logger.info({}, "producer connected");
+    if (this.unverified.size > 0) this.startChecking();
     this.flush();
   }
 
@@ -118,10 +145,95 @@ export class KafkaProducer implements Publisher {
       return Promise.reject(new BusError("STOPPED", "producer is stopped; the record was not sent"));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, bytes: (record.value?.length ?? 0) + 128, resolve, reject });
+      const pending: Pending = { record, bytes: (record.value?.length ?? 0) + 128, resolve, reject };
+      if (!this.knownTopics.has(record.topic)) {
+        const waiting = this.unverified.get(record.topic);
+        if (waiting) {
+          waiting.records.push(pending);
+          return;
+        }
+        this.unverified.set(record.topic, {
+          deadline: Date.now() + this.unknownTopicWaitMs,
+          records: [pending],
+        });
+        this.wakeChecker?.abort();
+        if (this.state === "running") this.startChecking();
+        return;
+      }
+      this.queue.push(pending);
       // Records queued before start() wait for it; records queued while a request is in flight ride the next one.
       if (this.state === "running" && this.sending === undefined) setImmediate(() => this.flush());
     });
+  }
+
+  private startChecking(): void {
+    this.checking ??= this.checkTopics().finally(() => {
+      this.checking = undefined;
+      if (this.unverified.size > 0 && this.state === "running") this.startChecking();
+    });
+  }
+
+  /**
+   * Releases the records of topics found to exist into the queue; rejects those of topics still missing at their
+   * deadline (or, when the broker could not be asked, as a retriable failure).
+   */
+  private async checkTopics(): Promise<void> {
+    let pause = 50;
+    while (this.unverified.size > 0) {
+      const wake = new AbortController();
+      this.wakeChecker = wake;
+      let existing: Set<string> | undefined;
+      let failure: unknown;
+      try {
+        existing = await this.existingTopics([...this.unverified.keys()]);
+      } catch (error) {
+        failure = error;
+      }
+      const now = Date.now();
+      for (const [topic, { deadline, records }] of this.unverified) {
+        if (existing?.has(topic)) {
+          this.knownTopics.add(topic);
+          this.queue.push(...records);
+        } else if (now >= deadline || this.state === "stopped") {
+          // Could not ask (broker unreachable) is no verdict on the topic: the callers may try again.
+          const error = existing ? missingTopic(topic, this.unknownTopicWaitMs) : publishFailed(failure);
+          this.logger.warn(
+            { topic, records: records.length, err: error },
+            "records not sent: topic not found",
+          );
+          for (const pending of records) pending.reject(error);
+        } else {
+          continue;
+        }
+        this.unverified.delete(topic);
+      }
+      this.flush();
+      if (this.unverified.size === 0) return;
+      // A topic that arrives meanwhile is checked at once; otherwise back off up to 1 s between rounds.
+      await sleep(pause, wake.signal);
+      pause = wake.signal.aborted ? 50 : Math.min(pause * 2, 1000);
+    }
+  }
+
+  /** Which of `topics` exist. `listTopics` names no topic, so it cannot poison a client's metadata cache. */
+  private async existingTopics(topics: string[]): Promise<Set<string>> {
+    if (this.state === "stopped") throw new BusError("STOPPED", "producer is stopped");
+    this.admin ??= (async () => {
+      const admin = createKafka(this.options.connection, this.logger).admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    const admin = this.admin;
+    const names = await withDeadline(
+      admin.then((client) => client.listTopics()),
+      this.publishTimeoutMs,
+      () => new BusError("PUBLISH_FAILED", `topics not listed within ${this.publishTimeoutMs} ms`),
+    );
+    const all = new Set(names);
+    return new Set(topics.filter((topic) => all.has(topic)));
   }
 
   private flush(): void {
@@ -146,38 +258,102 @@ export class KafkaProducer implements Publisher {
   }
 
   private async sendBatch(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const { record } of batch) {
-      const messages = byTopic.get(record.topic) ?? [];
-      messages.push({
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
-        ...(record.partition === undefined ? {} : { partition: record.partition }),
-      });
-      byTopic.set(record.topic, messages);
-    }
-    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-    try {
-      try {
-        await this.sendWithDeadline(topicMessages);
-      } catch (error) {
-        // kafkajs#1622: once any topic this client wrote to is deleted, every metadata refresh fails with
-        // UNKNOWN_TOPIC_OR_PARTITION, for all topics. A fresh client forgets the deleted topic; one retry tells a
-        // stale cache (now fixed) from a batch that really targets a missing topic (fails again, reported).
-        if (!hasType(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
-        await this.replaceProducer();
-        await this.sendWithDeadline(topicMessages);
-      }
+    const error = await this.trySend(batch);
+    if (error === undefined) {
       for (const pending of batch) pending.resolve();
-    } catch (error) {
-      const failure =
-        error instanceof BusError
-          ? error
-          : new BusError("PUBLISH_FAILED", `publish failed: ${(error as Error).message}`, { cause: error });
-      this.logger.warn({ err: error, records: batch.length }, "publish failed");
-      for (const pending of batch) pending.reject(failure);
+      return;
     }
+    const rejection = rejectionOf(error);
+    // A single record refused for its own sake is rejected as is; an unknown topic is checked first (a stale
+    // kafkajs cache says the same thing about a topic that exists).
+    if (rejection === undefined || (batch.length === 1 && rejection !== "UNKNOWN_TOPIC_OR_PARTITION")) {
+      this.fail(batch, error);
+      return;
+    }
+    await this.isolate(batch);
+  }
+
+  /**
+   * The broker refused the batch because of some of its records: find them. Records of topics that no longer exist
+   * are rejected; the rest are re-sent one topic at a time, and a topic that still fails one record at a time.
+   * Records the broker had already appended from the failed request may be written twice (at least once).
+   */
+  private async isolate(batch: Pending[]): Promise<void> {
+    const topics = [...new Set(batch.map((pending) => pending.record.topic))];
+    let existing: Set<string>;
+    try {
+      existing = await this.existingTopics(topics);
+    } catch (error) {
+      this.fail(batch, error);
+      return;
+    }
+    const byTopic = new Map<string, Pending[]>();
+    for (const pending of batch) {
+      const { topic } = pending.record;
+      if (!existing.has(topic)) {
+        this.knownTopics.delete(topic);
+        pending.reject(missingTopic(topic));
+        continue;
+      }
+      const group = byTopic.get(topic) ?? [];
+      group.push(pending);
+      byTopic.set(topic, group);
+    }
+    for (const group of byTopic.values()) {
+      const error = await this.trySend(group);
+      if (error === undefined) {
+        for (const pending of group) pending.resolve();
+      } else if (group.length === 1 || rejectionOf(error) === undefined) {
+        this.fail(group, error);
+      } else {
+        for (const pending of group) {
+          const single = await this.trySend([pending]);
+          if (single === undefined) pending.resolve();
+          else this.fail([pending], single);
+        }
+      }
+    }
+  }
+
+  /** One request for `batch`; resolves with the error instead of throwing. */
+  private async trySend(batch: Pending[]): Promise<unknown> {
+    try {
+      if (this.renewClient) {
+        this.replacing ??= this.replaceProducer().finally(() => {
+          this.replacing = undefined;
+        });
+        await withDeadline(
+          this.replacing,
+          this.publishTimeoutMs,
+          () => new BusError("PUBLISH_FAILED", `producer not reconnected within ${this.publishTimeoutMs} ms`),
+        );
+      }
+      await this.sendWithDeadline(topicMessagesOf(batch));
+      return undefined;
+    } catch (error) {
+      // kafkajs#1622: once any topic this client wrote to is deleted, every metadata refresh fails with
+      // UNKNOWN_TOPIC_OR_PARTITION, for all topics; a fresh client forgets the deleted topic.
+      if (batch.length > 1 || hasType(error, "UNKNOWN_TOPIC_OR_PARTITION")) this.renewClient = true;
+      return error;
+    }
+  }
+
+  private fail(batch: Pending[], error: unknown): void {
+    // Missing topics were rejected by isolate(); an unknown topic that exists is the broker catching up.
+    const rejection = rejectionOf(error);
+    const failure =
+      error instanceof BusError
+        ? error
+        : rejection === undefined || rejection === "UNKNOWN_TOPIC_OR_PARTITION"
+          ? publishFailed(error)
+          : new BusError(
+              "PUBLISH_REJECTED",
+              `the broker refused the record for topic "${batch[0]?.record.topic}" (${rejection}); ` +
+                "sending it again cannot succeed",
+              { cause: error, field: "topic" },
+            );
+    this.logger.warn({ err: error, records: batch.length, rejected: rejection }, "publish failed");
+    for (const pending of batch) pending.reject(failure);
   }
 
   private sendWithDeadline(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<unknown> {
@@ -195,7 +371,8 @@ export class KafkaProducer implements Publisher {
     const fresh = this.newProducer(this.kafka);
     await fresh.connect();
     this.producer = fresh;
-    this.logger.info({}, "producer client replaced after a topic deletion");
+    this.renewClient = false;
+    this.logger.info({}, "producer client replaced");
     await stale?.disconnect().catch(() => undefined);
   }
 
@@ -225,18 +402,58 @@ export class KafkaProducer implements Publisher {
         if (!drained) this.logger.warn({ queued: this.queue.length }, "producer flush deadline passed");
       }
     }
-    for (const pending of this.queue.splice(0)) {
+    const unsent = [...this.queue.splice(0), ...[...this.unverified.values()].flatMap((w) => w.records)];
+    this.unverified.clear();
+    for (const pending of unsent) {
       pending.reject(new BusError("STOPPED", "producer stopped before the record was sent"));
     }
+    await this.replacing?.catch(() => undefined);
     await this.producer?.disconnect().catch((error: unknown) => {
       this.logger.warn({ err: error }, "producer disconnect failed");
     });
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     this.state = "stopped";
     this.logger.info({}, "producer stopped");
   }
 
   private async drain(): Promise<void> {
-    // flush() chains batches until the queue is empty, so waiting on the in-flight one repeatedly is enough.
-    while (this.sending !== undefined) await this.sending;
+    // flush() chains batches until the queue is empty, and a settled check flushes what it released, so waiting
+    // on whatever is in progress repeatedly is enough.
+    for (;;) {
+      const busy = [this.checking, this.sending].filter((p): p is Promise<void> => p !== undefined);
+      if (busy.length === 0) return;
+      await Promise.race(busy);
+    }
   }
+}
+
+function topicMessagesOf(batch: Pending[]): Array<{ topic: string; messages: Message[] }> {
+  const byTopic = new Map<string, Message[]>();
+  for (const { record } of batch) {
+    const messages = byTopic.get(record.topic) ?? [];
+    messages.push({
+      key: record.key,
+      value: record.value,
+      headers: record.headers,
+      ...(record.partition === undefined ? {} : { partition: record.partition }),
+    });
+    byTopic.set(record.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function missingTopic(topic: string, waitedMs?: number): BusError {
+  const waited = waitedMs === undefined ? "" : ` (waited ${waitedMs} ms)`;
+  return new BusError(
+    "PUBLISH_REJECTED",
+    `topic "${topic}" does not exist${waited} (UNKNOWN_TOPIC_OR_PARTITION); the broker does not create topics on publish`,
+    { field: "topic" },
+  );
+}
+
+function publishFailed(error: unknown): BusError {
+  return error instanceof BusError
+    ? error
+    : new BusError("PUBLISH_FAILED", `publish failed: ${(error as Error).message}`, { cause: error });
 }

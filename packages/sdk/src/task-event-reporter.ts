@@ -1,4 +1,5 @@
 import {
+  BusError,
   taskEventRecord,
   type EngineObserver,
   type Envelope,
@@ -7,17 +8,34 @@ import {
 } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
 
+export interface TaskEventReporterOptions {
+  /** First pause before a failed report is sent again; doubles up to 5 s. @default 200 */
+  retryDelayMs?: number;
+  /** Most reports waiting to be sent again at once; beyond that new failures are dropped (and logged). @default 10000 */
+  maxRetrying?: number;
+}
+
 /**
  * Reports task status transitions to the coordinator through the task-events topic (not HTTP), so they reach
  * Postgres even when the coordinator is down when they happen. Fire and forget: the producer batches them, and a
- * lost report never blocks or fails a delivery.
+ * report never blocks or fails a delivery. A report whose publish failed is sent again (broker restart, failed
+ * batch) until the producer stops; one the broker refuses for good because its result is too large goes again
+ * without the result, so the status still arrives.
  */
 export class TaskEventReporter implements EngineObserver {
+  private readonly retryDelayMs: number;
+  private readonly maxRetrying: number;
+  private retrying = 0;
+
   constructor(
     private readonly publisher: Publisher,
     private readonly workerId: string,
     private readonly logger: Logger,
-  ) {}
+    options: TaskEventReporterOptions = {},
+  ) {
+    this.retryDelayMs = options.retryDelayMs ?? 200;
+    this.maxRetrying = options.maxRetrying ?? 10_000;
+  }
 
   onStarted(event: { envelope: Envelope; attempt: number; agent: string }): void {
     this.report(event.envelope, event.agent, "processing", event.attempt, {});
@@ -75,10 +93,54 @@ export class TaskEventReporter implements EngineObserver {
       worker_id: this.workerId,
       ...extra,
     };
-    this.publisher.send(taskEventRecord(event)).catch((error: unknown) => {
-      this.logger.warn({ err: error, taskId: envelope.id, status }, "task event not reported");
-    });
+    void this.deliver(event);
   }
+
+  private async deliver(event: TaskEvent): Promise<void> {
+    let current = event;
+    let retrying = false;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.publisher.send(taskEventRecord(current));
+          return;
+        } catch (error) {
+          const retriable = error instanceof BusError ? error.retriable : true;
+          const fields = { err: error, taskId: event.task_id, status: event.status };
+          if (!retriable && current.result !== undefined && isCode(error, "PUBLISH_REJECTED")) {
+            this.logger.warn(fields, "task event refused by the broker; reporting it without the result");
+            const { result: _result, ...withoutResult } = current;
+            current = withoutResult;
+            continue;
+          }
+          if (!retriable) {
+            this.logger.warn(fields, "task event not reported");
+            return;
+          }
+          if (!retrying) {
+            if (this.retrying >= this.maxRetrying) {
+              this.logger.warn(fields, "task event not reported: too many reports waiting to be retried");
+              return;
+            }
+            retrying = true;
+            this.retrying++;
+          }
+          await pause(Math.min(this.retryDelayMs * 2 ** (attempt - 1), 5000));
+        }
+      }
+    } finally {
+      if (retrying) this.retrying--;
+    }
+  }
+}
+
+function isCode(error: unknown, code: BusError["code"]): boolean {
+  return error instanceof BusError && error.code === code;
+}
+
+/** A pause that never keeps the process alive on its own. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Fans one engine's reports out to several observers (metrics, task events, webhooks). */

@@ -5,12 +5,18 @@ import type { Batch, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
-import { DeadlineExceededError, isNonRetriable, ResultNotJsonError } from "../handler-errors";
+import { BusError } from "../errors";
+import {
+  DeadlineExceededError,
+  isNonRetriable,
+  ReplyRejectedError,
+  ResultNotJsonError,
+} from "../handler-errors";
 import { HEADER, intHeader } from "../headers";
 import { findNonJson } from "../json-value";
 import { createKafka } from "../kafka-client";
 import { agentNames, type AgentNames } from "../naming";
-import type { Publisher } from "../producer";
+import type { OutgoingRecord, Publisher } from "../producer";
 import { sleep } from "../util/deadline";
 import {
   parseAgentRuntimeConfig,
@@ -585,12 +591,18 @@ export class AgentConsumer {
         decoded.envelope.delivery_attempts === attempt
           ? decoded.envelope
           : { ...decoded.envelope, delivery_attempts: attempt };
-      const outcome = await this.attempt(state, record, envelope, attempt);
+      let outcome = await this.attempt(state, record, envelope, attempt);
       if (outcome.kind === "abandoned") return;
       if (outcome.kind === "succeeded") {
-        if (envelope.reply_to && !(await this.publishReply(state, envelope, outcome.result))) return;
-        this.complete(state, record);
-        return;
+        const reply = envelope.reply_to ? await this.publishReply(state, envelope, outcome.result) : true;
+        if (reply === false) return;
+        if (reply === true) {
+          // Reported only now: a task whose reply can never be published ends dead-lettered, not completed.
+          this.reportSucceeded(envelope, attempt, outcome.durationMs, outcome.result);
+          this.complete(state, record);
+          return;
+        }
+        outcome = { kind: "failed", error: reply, durationMs: outcome.durationMs };
       }
       const failure: FailureInfo = {
         reason: isNonRetriable(outcome.error) ? "non_retriable" : "retries_exhausted",
@@ -680,17 +692,6 @@ export class AgentConsumer {
           durationMs,
         };
       }
-      if (this.observer.onSucceeded) {
-        this.safe("onSucceeded", () =>
-          this.observer.onSucceeded?.({
-            envelope,
-            attempt,
-            agent: this.names.agent,
-            durationMs,
-            result: normalized,
-          }),
-        );
-      }
       return { kind: "succeeded", result: normalized, durationMs };
     } catch (error) {
       // Revocation and forced shutdown are not the handler's fault: the attempt does not count, nothing commits.
@@ -760,7 +761,19 @@ export class AgentConsumer {
     }
   }
 
-  private async publishReply(state: PartitionState, envelope: Envelope, result: unknown): Promise<boolean> {
+  private reportSucceeded(envelope: Envelope, attempt: number, durationMs: number, result: unknown): void {
+    if (!this.observer.onSucceeded) return;
+    this.safe("onSucceeded", () =>
+      this.observer.onSucceeded?.({ envelope, attempt, agent: this.names.agent, durationMs, result }),
+    );
+  }
+
+  /** True once acknowledged; false when abandoned (revoked, forced); the error when the reply can never go out. */
+  private async publishReply(
+    state: PartitionState,
+    envelope: Envelope,
+    result: unknown,
+  ): Promise<boolean | ReplyRejectedError> {
     const reply = createEnvelope({
       topic: envelope.reply_to as string,
       content: result,
@@ -769,28 +782,51 @@ export class AgentConsumer {
       tenantId: envelope.tenant_id ?? null,
       source: this.names.agent,
     });
-    return this.publishDurably(state, {
-      topic: reply.topic,
-      key: reply.correlation_id ?? reply.id,
-      value: encodeEnvelope(reply, Number.MAX_SAFE_INTEGER),
+    const sent = await this.publishDurably(
+      state,
+      {
+        topic: reply.topic,
+        key: reply.correlation_id ?? reply.id,
+        value: encodeEnvelope(reply, Number.MAX_SAFE_INTEGER),
+      },
+      true,
+    );
+    if (!(sent instanceof BusError)) return sent;
+    return new ReplyRejectedError(`reply_to "${reply.topic}" cannot be published: ${sent.message}`, {
+      cause: sent,
     });
   }
 
   /**
    * Publishes and retries until acknowledged, or until the partition is revoked or shutdown is forced. The
    * record's offset completes only after this returns true, so a broker outage delays events but never drops them.
+   * A record the broker refuses for good (`PUBLISH_REJECTED`) is returned as the error when `rejectable`; the
+   * engine's own retry and DLQ records are not (their topics are the agent's own): those keep being retried,
+   * without holding up anyone else's records, until an operator fixes the topic.
    */
+  private async publishDurably(state: PartitionState, record: OutgoingRecord): Promise<boolean>;
   private async publishDurably(
     state: PartitionState,
-    record: Parameters<Publisher["send"]>[0],
-  ): Promise<boolean> {
+    record: OutgoingRecord,
+    rejectable: true,
+  ): Promise<boolean | BusError>;
+  private async publishDurably(
+    state: PartitionState,
+    record: OutgoingRecord,
+    rejectable = false,
+  ): Promise<boolean | BusError> {
     for (let attempt = 1; ; attempt++) {
       if (state.revoked.signal.aborted || this.forced.signal.aborted) return false;
       try {
         await this.options.publisher.send(record);
         return true;
       } catch (error) {
-        this.logger.warn({ err: error, topic: record.topic, attempt }, "publish failed; retrying");
+        // Only the broker's verdict on the record; STOPPED and the like are not about the record.
+        const rejected = error instanceof BusError && error.code === "PUBLISH_REJECTED";
+        if (rejected && rejectable) return error;
+        const fields = { err: error, topic: record.topic, attempt };
+        if (rejected) this.logger.error(fields, "record rejected by the broker; retrying");
+        else this.logger.warn(fields, "publish failed; retrying");
         await sleep(
           backoffMs(attempt, 200, 10_000),
           AbortSignal.any([state.revoked.signal, this.forced.signal]),
