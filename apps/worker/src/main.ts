@@ -1,5 +1,5 @@
 import { runService } from "@omnidaemon/lifecycle";
-import { OmniDaemon, type EngineObserver } from "@omnidaemon/sdk";
+import { loadSdkConfig, OmniDaemon, SdkConfigError, type EngineObserver } from "@omnidaemon/sdk";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError } from "./config";
@@ -25,8 +25,12 @@ export async function main(
   let config;
   try {
     config = loadWorkerConfig(env);
+    // The SDK reads its own variables again at start; checking them here refuses a bad one with exit 2, before
+    // anything connects, instead of failing the build of the stack.
+    loadSdkConfig(env);
   } catch (error) {
-    if (error instanceof WorkerConfigError) fail(`invalid configuration: ${error.message}`);
+    if (error instanceof WorkerConfigError || error instanceof SdkConfigError)
+      fail(`invalid configuration: ${error.message}`);
     throw error;
   }
   const agentsModule = agentsModuleFrom(argv, config);

@@ -233,7 +233,7 @@ describe("three worker processes carrying the same agent", () => {
       .filter((start) => !log.ended(agent).has(start.taskId as string));
     expect(unfinished.length).toBeGreaterThan(0);
 
-    // The worker exposes no session timeout (kafkajs default 30 s in AgentConsumer): allow for it.
+    // These workers keep the default session timeout (OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS, 30 s): allow for it.
     await waitFor(
       "every published event",
       () => allEnded(agent, published),

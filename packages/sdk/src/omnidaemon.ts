@@ -16,8 +16,10 @@ import { ServiceStack } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
 import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
+import { AgentConsumerSet } from "./agent-consumer-set";
 import { CoordinatorLink } from "./coordinator-link";
 import { loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { drainTimeoutMsOf } from "./shutdown-budget";
 import { combineObservers, TaskEventReporter } from "./task-event-reporter";
 
 export interface OmniDaemonOptions {
@@ -27,11 +29,18 @@ export interface OmniDaemonOptions {
   /** Extra observers of every agent's deliveries (the worker adds Prometheus metrics and webhooks). */
   observers?: EngineObserver[];
   /** Overrides for tests and embedding (otherwise from the environment). */
-  overrides?: Partial<Pick<SdkConfig, "workerId" | "drainTimeoutMs" | "partitions">> & {
-    sessionTimeoutMs?: number;
-    heartbeatIntervalMs?: number;
+  overrides?: Partial<
+    Pick<
+      SdkConfig,
+      "workerId" | "shutdownTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs"
+    >
+  > & {
     /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
     coordinatorHeartbeatMs?: number;
+    /** The fleet's compacted control topic (tests give each fleet its own). @default "omnidaemon.control" */
+    controlTopic?: string;
+    /** How long `start()` waits to read the control topic to its end. @default 15000 */
+    controlCatchUpTimeoutMs?: number;
   };
 }
 
@@ -56,6 +65,7 @@ interface Running {
   producer: KafkaProducer;
   admin: BusAdmin;
   link: CoordinatorLink;
+  consumers: AgentConsumerSet;
   observer: EngineObserver;
 }
 
@@ -67,7 +77,10 @@ interface Running {
 export class OmniDaemon implements AsyncDisposable {
   private readonly agents = new Map<string, ResolvedAgent>();
   private readonly consumers = new Map<string, AgentConsumer>();
+  /** Desired state per agent, as read from the control topic. */
   private readonly desired = new Map<string, AgentState>();
+  /** Whether the control topic has been read to its end: only then does a missing record mean "active". */
+  private controlCaughtUp = false;
   private running: Running | undefined;
   private startPromise: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -107,7 +120,9 @@ export class OmniDaemon implements AsyncDisposable {
   }
 
   private async doStart(): Promise<void> {
-    const config = { ...loadSdkConfig(this.env), ...this.options.overrides };
+    this.controlCaughtUp = false;
+    const overrides = this.options.overrides;
+    const config = { ...loadSdkConfig(this.env), ...overrides };
     const logger = this.options.logger ?? pino({ level: config.logLevel });
     const connection: KafkaConnectionInput = { brokers: config.brokers, clientId: config.clientId };
     await using stack = new ServiceStack({ logger });
@@ -130,13 +145,37 @@ export class OmniDaemon implements AsyncDisposable {
     );
     // The control topic is read to the end before any consumer starts, so a paused agent never consumes.
     await stack.enter(
-      new ControlFollower({ connection, logger, onState: (state) => this.applyState(state) }),
+      new ControlFollower({
+        connection,
+        logger,
+        onState: (state) => this.applyState(state),
+        onCaughtUp: () => this.onControlCaughtUp(),
+        ...(overrides?.controlTopic === undefined ? {} : { topic: overrides.controlTopic }),
+        ...(overrides?.controlCatchUpTimeoutMs === undefined
+          ? {}
+          : { catchUpTimeoutMs: overrides.controlCatchUpTimeoutMs }),
+      }),
     );
+    // One service for every agent's consumer, stopped first: all stop fetching at once and drain in parallel
+    // within the drain deadline, then the stack goes on to deregister and flush within the same budget.
+    const consumers = await stack.enter(new AgentConsumerSet(), {
+      stopTimeoutMs: config.shutdownTimeoutMs + 10_000,
+    });
     const observer = combineObservers([
       new TaskEventReporter(producer, config.workerId, logger),
       ...(this.options.observers ?? []),
     ]);
-    const running: Running = { stack, config, logger, connection, producer, admin, link, observer };
+    const running: Running = {
+      stack,
+      config,
+      logger,
+      connection,
+      producer,
+      admin,
+      link,
+      consumers,
+      observer,
+    };
     for (const agent of this.agents.values()) await this.startAgent(running, agent);
     running.stack = stack.move();
     this.running = running;
@@ -146,7 +185,7 @@ export class OmniDaemon implements AsyncDisposable {
   private async startAgent(running: Running, agent: ResolvedAgent): Promise<void> {
     const key = controlKey(agent.topic, agent.name);
     await running.admin.ensureAgentTopics(agent.topic, agent.name);
-    const state = this.desired.get(key) ?? "active";
+    const state = this.desiredOf(key);
     const consumer = new AgentConsumer({
       connection: running.connection,
       topic: agent.topic,
@@ -157,30 +196,47 @@ export class OmniDaemon implements AsyncDisposable {
       logger: running.logger,
       observer: running.observer,
       startPaused: state !== "active",
-      drainTimeoutMs: running.config.drainTimeoutMs,
-      ...(this.options.overrides?.sessionTimeoutMs === undefined
-        ? {}
-        : { sessionTimeoutMs: this.options.overrides.sessionTimeoutMs }),
-      ...(this.options.overrides?.heartbeatIntervalMs === undefined
-        ? {}
-        : { heartbeatIntervalMs: this.options.overrides.heartbeatIntervalMs }),
+      drainTimeoutMs: drainTimeoutMsOf(running.config.shutdownTimeoutMs),
+      sessionTimeoutMs: running.config.sessionTimeoutMs,
+      heartbeatIntervalMs: running.config.heartbeatIntervalMs,
     });
     this.consumers.set(key, consumer);
-    await running.stack.enter(consumer, { stopTimeoutMs: running.config.drainTimeoutMs + 10_000 });
+    await running.consumers.add(consumer);
     running.link.agentsChanged();
+  }
+
+  /**
+   * An agent's desired state. Never guessed: with no record on the control topic it is active (registered, never
+   * paused) only once the topic has been read to its end; before that it is unknown, and treated as paused.
+   */
+  private desiredOf(key: string): AgentState {
+    return this.desired.get(key) ?? (this.controlCaughtUp ? "active" : "paused");
   }
 
   /** Follows the fleet-wide desired state from the control topic. */
   private applyState(state: DesiredState): void {
     const key = controlKey(state.topic, state.agent);
     this.desired.set(key, state.state);
+    this.applyTo(key, state.topic, state.agent, state.state);
+  }
+
+  /** The control topic was read to its end (after `start()` gave up waiting): agents with no record start. */
+  private onControlCaughtUp(): void {
+    this.controlCaughtUp = true;
+    for (const agent of this.agents.values()) {
+      const key = controlKey(agent.topic, agent.name);
+      if (!this.desired.has(key)) this.applyTo(key, agent.topic, agent.name, "active");
+    }
+  }
+
+  private applyTo(key: string, topic: string, agent: string, state: AgentState): void {
     const consumer = this.consumers.get(key);
     if (!consumer) return;
     // Not awaited: a pause drains in-flight work (up to the drain deadline), and one agent's drain must not hold
     // up the next control record for another agent. The consumer applies pause/resume in order.
-    const applied = state.state === "active" ? consumer.resume() : consumer.pause();
-    const logger = this.running?.logger;
-    const fields = { topic: state.topic, agent: state.agent, state: state.state };
+    const applied = state === "active" ? consumer.resume() : consumer.pause();
+    const logger = this.running?.logger ?? this.options.logger;
+    const fields = { topic, agent, state };
     applied.then(
       () => logger?.info(fields, "desired state applied"),
       (error: unknown) => logger?.error({ ...fields, err: error }, "desired state not applied"),
@@ -202,7 +258,7 @@ export class OmniDaemon implements AsyncDisposable {
             {
               topic: agent.topic,
               name: agent.name,
-              desired: this.desired.get(key) ?? "active",
+              desired: this.desiredOf(key),
               status: consumer.status(),
             },
           ]

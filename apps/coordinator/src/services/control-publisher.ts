@@ -1,4 +1,4 @@
-import { desiredStateRecord, type Publisher } from "@omnidaemon/bus-kafka";
+import { controlKey, desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
 import { PeriodicJob } from "./periodic-job";
 import type { AgentRow, ControlPlaneStore } from "./store-port";
@@ -11,6 +11,8 @@ import type { AgentRow, ControlPlaneStore } from "./store-port";
 export class ControlPublisher {
   readonly name = "control-publisher";
   private readonly published = new Map<string, number>();
+  /** The publish of each agent in progress: one at a time per agent, in call order. */
+  private readonly inProgress = new Map<string, Promise<void>>();
   private readonly job: PeriodicJob;
 
   constructor(
@@ -18,6 +20,7 @@ export class ControlPublisher {
     private readonly publisher: Publisher,
     private readonly logger: Logger,
     reconcileIntervalMs = 10_000,
+    private readonly topic: string = SYSTEM_TOPICS.control,
   ) {
     this.job = new PeriodicJob(
       "control-reconcile",
@@ -36,25 +39,51 @@ export class ControlPublisher {
     return this.job.stop();
   }
 
-  /** Publishes one agent's desired state; rejects if Kafka did not acknowledge (the reconciler retries later). */
-  async publish(row: AgentRow, actor?: string): Promise<void> {
+  /**
+   * Publishes one agent's desired state; rejects if Kafka did not acknowledge (the reconciler retries later).
+   *
+   * The control topic is compacted, and compaction keeps each agent's last record by offset, not by revision: a
+   * row read before a newer change and published after it would become the state every new worker reads. So the
+   * publishes of one agent run one at a time, and each sends the agent's current row from the store (never older
+   * than `row`): whatever the order of the calls, the agent's last record is its newest revision.
+   */
+  publish(row: AgentRow, actor?: string): Promise<void> {
+    const key = controlKey(row.topic, row.name);
+    const previous = this.inProgress.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.send(row, actor));
+    this.inProgress.set(key, next);
+    const forget = (): void => {
+      if (this.inProgress.get(key) === next) this.inProgress.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async send(row: AgentRow, actor: string | undefined): Promise<void> {
+    const current = await this.store.agents.get(row.topic, row.name);
+    const latest = current && current.revision > row.revision ? current : row;
     await this.publisher.send(
-      desiredStateRecord({
-        topic: row.topic,
-        agent: row.name,
-        state: row.state,
-        revision: row.revision,
-        updated_at: row.updatedAt.toISOString(),
-        updated_by: actor ?? null,
-      }),
+      desiredStateRecord(
+        {
+          topic: latest.topic,
+          agent: latest.name,
+          state: latest.state,
+          revision: latest.revision,
+          updated_at: latest.updatedAt.toISOString(),
+          updated_by: latest === row ? (actor ?? null) : null,
+        },
+        this.topic,
+      ),
     );
-    const key = `${row.topic}/${row.name}`;
-    this.published.set(key, Math.max(this.published.get(key) ?? -1, row.revision));
+    const key = controlKey(latest.topic, latest.name);
+    this.published.set(key, Math.max(this.published.get(key) ?? -1, latest.revision));
   }
 
   async reconcile(): Promise<void> {
     const rows = await this.store.agents.list();
-    const stale = rows.filter((row) => (this.published.get(`${row.topic}/${row.name}`) ?? -1) < row.revision);
+    const stale = rows.filter(
+      (row) => (this.published.get(controlKey(row.topic, row.name)) ?? -1) < row.revision,
+    );
     for (const row of stale) await this.publish(row);
     if (stale.length > 0) this.logger.info({ agents: stale.length }, "desired state republished");
   }

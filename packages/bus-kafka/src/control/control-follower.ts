@@ -13,6 +13,13 @@ export interface ControlFollowerOptions {
   logger?: Logger;
   /** How long start() waits to catch up with the topic before going on with what it has. @default 15000 */
   catchUpTimeoutMs?: number;
+  /** The compacted control topic; every process of a fleet must follow the same one. @default "omnidaemon.control" */
+  topic?: string;
+  /**
+   * Called once, when the records that were on the topic at start have all been read (also when that happens
+   * after `start()` gave up waiting): from then on, an agent without a record has never been paused. Must not throw.
+   */
+  onCaughtUp?: () => void;
 }
 
 /**
@@ -30,9 +37,18 @@ export class ControlFollower {
   private groupId: string | undefined;
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
+  private isCaughtUp = false;
 
   constructor(private readonly options: ControlFollowerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "control-follower" });
+  }
+
+  /**
+   * Whether every record that was on the topic at start has been read. Until then, a missing record proves
+   * nothing: the agent's state is unknown, and it must not be taken as active.
+   */
+  get caughtUp(): boolean {
+    return this.isCaughtUp;
   }
 
   /** The latest desired state seen for an agent, if any. */
@@ -49,12 +65,24 @@ export class ControlFollower {
     this.kafka = createKafka(this.options.connection, this.logger);
     this.admin = this.kafka.admin();
     await this.admin.connect();
-    const ends = await this.admin.fetchTopicOffsets(SYSTEM_TOPICS.control);
+    const topic = this.options.topic ?? SYSTEM_TOPICS.control;
+    const ends = await this.admin.fetchTopicOffsets(topic);
     const pending = new Map(
       ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]),
     );
     let caughtUp: () => void = () => undefined;
-    const caughtUpPromise = new Promise<void>((resolve) => (caughtUp = resolve));
+    const caughtUpPromise = new Promise<void>((resolve) => {
+      caughtUp = () => {
+        if (this.isCaughtUp) return;
+        this.isCaughtUp = true;
+        resolve();
+        try {
+          this.options.onCaughtUp?.();
+        } catch (error) {
+          this.logger.error({ err: error }, "caught-up callback failed");
+        }
+      };
+    });
     if (pending.size === 0) caughtUp();
 
     this.groupId = `${RESERVED_PREFIX}control-reader.${randomUUID()}`;
@@ -64,7 +92,7 @@ export class ControlFollower {
       heartbeatInterval: 1000,
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: SYSTEM_TOPICS.control, fromBeginning: true });
+    await this.consumer.subscribe({ topic, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
@@ -83,7 +111,13 @@ export class ControlFollower {
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (!inTime) this.logger.warn({ timeoutMs }, "control topic not caught up in time; continuing");
+    if (!inTime) {
+      this.logger.warn(
+        { timeoutMs, topic },
+        "control topic not caught up in time; agents without a known state start paused until it is",
+      );
+      void caughtUpPromise.then(() => this.logger.info({ topic }, "control topic caught up"));
+    }
     this.logger.info({ agents: this.applied.size }, "control topic followed");
   }
 

@@ -22,9 +22,13 @@ export function controlKey(topic: string, agent: string): string {
   return `${topic}/${agent}`;
 }
 
-export function desiredStateRecord(state: DesiredState): OutgoingRecord {
+/** The control record of one agent's desired state, keyed by agent so compaction keeps the last one. */
+export function desiredStateRecord(
+  state: DesiredState,
+  topic: string = SYSTEM_TOPICS.control,
+): OutgoingRecord {
   return {
-    topic: SYSTEM_TOPICS.control,
+    topic,
     key: controlKey(state.topic, state.agent),
     value: Buffer.from(JSON.stringify(desiredStateSchema.parse(state))),
   };
