@@ -15,6 +15,16 @@ export {
   type KafkaConnectionInput,
 } from "./config";
 export {
+  KAFKA_SECRET_VARIABLES,
+  SASL_MECHANISMS,
+  loadKafkaEnv,
+  redactKafkaConnection,
+  safeLoadKafkaEnv,
+  type KafkaEnvSettings,
+  type SaslMechanism,
+} from "./connection-env";
+export { explainConnectError } from "./connect-errors";
+export {
   DEFAULT_MAX_ENVELOPE_BYTES,
   createEnvelope,
   decodeEnvelope,

@@ -6,6 +6,7 @@ import {
   agentNames,
   controlKey,
   createEnvelope,
+  redactKafkaConnection,
   type AgentConsumerStatus,
   type AgentState,
   type DesiredState,
@@ -124,7 +125,11 @@ export class OmniDaemon implements AsyncDisposable {
     const overrides = this.options.overrides;
     const config = { ...loadSdkConfig(this.env), ...overrides };
     const logger = this.options.logger ?? pino({ level: config.logLevel });
-    const connection: KafkaConnectionInput = { brokers: config.brokers, clientId: config.clientId };
+    const connection: KafkaConnectionInput = config.kafka;
+    logger.info(
+      { workerId: config.workerId, kafka: redactKafkaConnection(config.kafka) },
+      "omnidaemon starting",
+    );
     await using stack = new ServiceStack({ logger });
     const producer = await stack.enter(new KafkaProducer({ connection, logger }));
     const admin = await stack.enter(
