@@ -271,7 +271,7 @@ describe("a misconfigured secure connection fails at start, with one sentence na
     return cert;
   }
 
-  it("a wrong SASL password, an untrusted CA and a plaintext client against the TLS listener: exit 1, and the stack rolled back", async () => {
+  it("a wrong SASL password, an untrusted CA, a plaintext client against the TLS listener and a wrong Postgres password: exit 1, and the stack rolled back", async () => {
     const wrongPassword = join(tmp, "wrong-password");
     writeFileSync(wrongPassword, "not-the-password");
     const deadCoordinator = `http://127.0.0.1:${await freePort()}`;
@@ -297,16 +297,25 @@ describe("a misconfigured secure connection fails at start, with one sentence na
     schemas.push(schema);
     const badCa = startCoordinator(schema, await freePort(), { OMNIDAEMON_KAFKA_SSL_CA_FILE: untrustedCa() });
 
-    const [passwordExit, plaintextExit, caExit] = await Promise.all([
+    const badPgPassword = startCoordinator(uniqueName("secure_bad_pg"), await freePort(), {
+      OMNIDAEMON_DATABASE_PASSWORD_FILE: wrongPassword,
+    });
+
+    const [passwordExit, plaintextExit, caExit, pgExit] = await Promise.all([
       badPassword.proc.waitExit(90_000),
       plaintext.proc.waitExit(90_000),
       badCa.waitExit(90_000),
+      badPgPassword.waitExit(90_000),
     ]);
-    expect([passwordExit, plaintextExit, caExit]).toEqual([
+    expect([passwordExit, plaintextExit, caExit, pgExit]).toEqual([
+      { code: 1, signal: null },
       { code: 1, signal: null },
       { code: 1, signal: null },
       { code: 1, signal: null },
     ]);
+    expect(buildFailure(badPgPassword)).toMatch(
+      /^connecting to Postgres at 127\.0\.0\.1:\d+\/omnidaemon \(28P01: .*\): check the password \(OMNIDAEMON_DATABASE_PASSWORD_FILE, or the one in OMNIDAEMON_DATABASE_URL\)/,
+    );
     expect(buildFailure(badPassword.proc)).toMatch(
       /^Kafka at 127\.0\.0\.1:\d+ refused the SASL scram-sha-512 login of user "omnidaemon": check OMNIDAEMON_KAFKA_SASL_PASSWORD \(or OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE\)/,
     );
