@@ -25,12 +25,6 @@ import type { KafkaConnection } from "./config";
 export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-/** Variables of the Kafka connection that hold secrets: their values never reach logs or error messages. */
-export const KAFKA_SECRET_VARIABLES = [
-  "OMNIDAEMON_KAFKA_SASL_PASSWORD",
-  "OMNIDAEMON_KAFKA_SSL_KEY_PASSWORD",
-] as const;
-
 const BROKER = /^[^\s:,]+:\d{1,5}$/;
 
 const kafkaEnvObject = z.object({

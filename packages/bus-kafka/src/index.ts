@@ -15,7 +15,6 @@ export {
   type KafkaConnectionInput,
 } from "./config";
 export {
-  KAFKA_SECRET_VARIABLES,
   SASL_MECHANISMS,
   loadKafkaEnv,
   redactKafkaConnection,
