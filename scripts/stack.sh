@@ -172,7 +172,7 @@ EOF
 }
 
 # A throwaway CA, a server certificate for 127.0.0.1/localhost (Kafka and PostgreSQL) and a client certificate,
-# plus random passwords. RSA keys: a second or so with openssl, against several JVM starts for keytool.
+# plus random passwords. EC P-256 keys with openssl take milliseconds; keytool would start a JVM for every step.
 make_tls() {
   local t0 ext
   t0=$(now_ms)
@@ -183,13 +183,13 @@ make_tls() {
   ext="$TLS_DIR/san.ext"
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$ext"
   {
-    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=omnidaemon local stack CA" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 -subj "/CN=omnidaemon local stack CA" \
       -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem"
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
       -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr"
     openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
       -CAcreateserial -days 7 -extfile "$ext" -out "$TLS_DIR/server.pem"
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=$SECURE_USER" \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$SECURE_USER" \
       -keyout "$TLS_DIR/client.key" -out "$TLS_DIR/client.csr"
     openssl x509 -req -in "$TLS_DIR/client.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
       -CAcreateserial -days 7 -extfile "$ext" -out "$TLS_DIR/client.pem"
@@ -197,8 +197,8 @@ make_tls() {
   cat "$TLS_DIR/server.key" "$TLS_DIR/server.pem" >"$TLS_DIR/kafka-keystore.pem"
   rm -f "$TLS_DIR"/*.csr "$TLS_DIR/ca.srl" "$ext"
   # Passwords without a trailing newline, as a Kubernetes Secret mounts them.
-  node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' >"$TLS_DIR/kafka-password"
-  node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' >"$TLS_DIR/postgres-password"
+  openssl rand -hex 18 | tr -d '\n' >"$TLS_DIR/kafka-password"
+  openssl rand -hex 18 | tr -d '\n' >"$TLS_DIR/postgres-password"
   chmod 600 "$TLS_DIR"/*
   # The PEM files only: readable by the postgres user, which copies the server's pair into its cluster.
   chmod 644 "$TLS_DIR"/*.pem
