@@ -206,6 +206,19 @@ describe("loadCoordinatorConfig", () => {
       for (const secret of ["kafka-secret", "pg-secret", "CLIENT KEY"]) expect(logged).not.toContain(secret);
     });
 
+    it("reads the API token from OMNIDAEMON_API_TOKEN_FILE, and checks its length there", () => {
+      writeFileSync(join(dir, "token"), `${TOKEN}\n`);
+      expect(loadCoordinatorConfig({ ...BASE, OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") }).api).toEqual({
+        host: "0.0.0.0",
+        port: 8765,
+        token: TOKEN,
+      });
+      writeFileSync(join(dir, "short"), "short-secret");
+      expect(issuesOf({ ...BASE, OMNIDAEMON_API_TOKEN_FILE: join(dir, "short") })).toEqual([
+        "OMNIDAEMON_API_TOKEN_FILE: expected at least 16 characters, got 12 (value not shown)",
+      ]);
+    });
+
     it("refuses a password given both inline and as a file, naming the _FILE variable", () => {
       expect(
         issuesOf({

@@ -5,9 +5,11 @@ import {
   LOG_LEVELS,
   envInteger,
   envIssues,
+  envFileContent,
   envMilliseconds,
   envOneOf,
   envText,
+  secretOf,
   shown,
   type Env,
   type LogLevel,
@@ -41,17 +43,9 @@ export class ConfigError extends EnvConfigError {
  */
 const coordinatorEnvSchema = z
   .object({
-    /** Bearer token required by the REST API. @default none: the API listens on loopback only */
-    OMNIDAEMON_API_TOKEN: envText().transform((value, ctx) => {
-      if (value !== undefined && value.length < MIN_TOKEN_LENGTH) {
-        ctx.addIssue({
-          code: "custom",
-          message: `expected at least ${MIN_TOKEN_LENGTH} characters, got ${value.length} (value not shown)`,
-        });
-        return z.NEVER;
-      }
-      return value;
-    }),
+    /** Bearer token required by the REST API (or `_FILE`). @default none: the API listens on loopback only */
+    OMNIDAEMON_API_TOKEN: envText(),
+    OMNIDAEMON_API_TOKEN_FILE: envFileContent(),
     /** @default 8765 */
     OMNIDAEMON_API_PORT: envInteger(1, 65_535, 8765),
     /** @default "0.0.0.0" with a token, "127.0.0.1" without */
@@ -64,6 +58,20 @@ const coordinatorEnvSchema = z
     OMNIDAEMON_RESULT_TTL_MS: envMilliseconds(86_400_000),
     /** A worker whose last heartbeat is older is not live. @default 15000 */
     OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: envMilliseconds(15_000),
+  })
+  .transform((env, ctx) => {
+    let token = secretOf(env, "OMNIDAEMON_API_TOKEN", ctx);
+    if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+      ctx.addIssue({
+        code: "custom",
+        path: [
+          env.OMNIDAEMON_API_TOKEN_FILE === undefined ? "OMNIDAEMON_API_TOKEN" : "OMNIDAEMON_API_TOKEN_FILE",
+        ],
+        message: `expected at least ${MIN_TOKEN_LENGTH} characters, got ${token.length} (value not shown)`,
+      });
+      token = undefined;
+    }
+    return { ...env, OMNIDAEMON_API_TOKEN: token };
   })
   .superRefine((env, ctx) => {
     const host = env.OMNIDAEMON_API_HOST;

@@ -19,7 +19,7 @@ import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-
 import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
 import { AgentConsumerSet } from "./agent-consumer-set";
 import { CoordinatorLink } from "./coordinator-link";
-import { loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { apiTokenFrom, loadSdkConfig, type SdkConfig } from "./sdk-config";
 import { drainTimeoutMsOf } from "./shutdown-budget";
 import { combineObservers, TaskEventReporter } from "./task-event-reporter";
 
@@ -386,7 +386,7 @@ export class OmniDaemon implements AsyncDisposable {
   private coordinator(): CoordinatorClient {
     if (!this.client) {
       const url = this.env.OMNIDAEMON_COORDINATOR_URL || "http://127.0.0.1:8765";
-      const token = this.env.OMNIDAEMON_API_TOKEN || undefined;
+      const token = this.running?.config.apiToken ?? apiTokenFrom(this.env);
       this.client = new CoordinatorClient({ url, ...(token ? { token } : {}), actor: "sdk" });
     }
     return this.client;

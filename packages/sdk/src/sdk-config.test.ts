@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSdkConfig, SdkConfigError } from "./sdk-config";
+import { apiTokenFrom, loadSdkConfig, SdkConfigError } from "./sdk-config";
 
 const base = { OMNIDAEMON_KAFKA_BROKERS: "127.0.0.1:9092" };
 
@@ -127,5 +127,26 @@ describe("the Kafka connection of new OmniDaemon() (the shared OMNIDAEMON_KAFKA_
       /OMNIDAEMON_KAFKA_SASL_MECHANISM: expected one of plain, scram-sha-256, scram-sha-512/,
     );
     expect(message).not.toContain("hunter2-password");
+  });
+});
+
+describe("the coordinator's API token", () => {
+  it("is read from OMNIDAEMON_API_TOKEN, or from the file OMNIDAEMON_API_TOKEN_FILE names", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdk-token-"));
+    try {
+      writeFileSync(join(dir, "token"), "token-from-a-mounted-secret\n");
+      expect(loadSdkConfig({ ...base, OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") }).apiToken).toBe(
+        "token-from-a-mounted-secret",
+      );
+      expect(loadSdkConfig({ ...base, OMNIDAEMON_API_TOKEN: "inline-token" }).apiToken).toBe("inline-token");
+      expect(apiTokenFrom({ OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") })).toBe(
+        "token-from-a-mounted-secret",
+      );
+      expect(() => apiTokenFrom({ OMNIDAEMON_API_TOKEN_FILE: join(dir, "missing") })).toThrow(
+        /^OMNIDAEMON_API_TOKEN_FILE: cannot read/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,37 +1,64 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { safeLoadKafkaEnv, type KafkaConnection } from "@omnidaemon/bus-kafka";
-import { LOG_LEVELS, envInteger, envIssues, envOneOf, envText, shown, type Env } from "@omnidaemon/lifecycle";
+import {
+  LOG_LEVELS,
+  envFileContent,
+  envInteger,
+  envIssues,
+  envOneOf,
+  envText,
+  secretOf,
+  shown,
+  type Env,
+} from "@omnidaemon/lifecycle";
 import { z } from "zod";
 
 /**
  * The SDK's environment, read at `start()` (never at import). Kafka comes from the one `OMNIDAEMON_KAFKA_*`
  * schema of @omnidaemon/bus-kafka; the rest is the SDK's own. Every variable is in docs/configuration.md.
  */
-const sdkEnvSchema = z.object({
-  OMNIDAEMON_COORDINATOR_URL: envText().transform((value, ctx) => {
-    if (value === undefined) return "http://127.0.0.1:8765";
-    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-      ctx.addIssue({ code: "custom", message: `expected an http:// or https:// URL, got ${shown(value)}` });
-      return z.NEVER;
-    }
-    return value;
-  }),
-  OMNIDAEMON_API_TOKEN: envText(),
-  OMNIDAEMON_WORKER_ID: envText().transform((value, ctx) => {
-    if (value !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(value)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected 1-128 letters, digits, ".", "_" or "-", got ${shown(value)}`,
-      });
-      return z.NEVER;
-    }
-    return value;
-  }),
-  OMNIDAEMON_TOPIC_PARTITIONS: envInteger(1, 10_000, 12),
-  OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
-  OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
-});
+const sdkEnvSchema = z
+  .object({
+    OMNIDAEMON_COORDINATOR_URL: envText().transform((value, ctx) => {
+      if (value === undefined) return "http://127.0.0.1:8765";
+      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+        ctx.addIssue({ code: "custom", message: `expected an http:// or https:// URL, got ${shown(value)}` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    OMNIDAEMON_API_TOKEN: envText(),
+    OMNIDAEMON_API_TOKEN_FILE: envFileContent(),
+    OMNIDAEMON_WORKER_ID: envText().transform((value, ctx) => {
+      if (value !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(value)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected 1-128 letters, digits, ".", "_" or "-", got ${shown(value)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    OMNIDAEMON_TOPIC_PARTITIONS: envInteger(1, 10_000, 12),
+    OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
+    OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
+  })
+  .transform((env, ctx) => ({ ...env, apiToken: secretOf(env, "OMNIDAEMON_API_TOKEN", ctx) }));
+
+const apiTokenSchema = z
+  .object({ OMNIDAEMON_API_TOKEN: envText(), OMNIDAEMON_API_TOKEN_FILE: envFileContent() })
+  .transform((env, ctx) => secretOf(env, "OMNIDAEMON_API_TOKEN", ctx));
+
+/**
+ * The coordinator's API token alone (`OMNIDAEMON_API_TOKEN` or `_FILE`), for the calls that reach the coordinator
+ * without a started SDK. Throws an {@link SdkConfigError} naming the variable.
+ */
+export function apiTokenFrom(env: Env): string | undefined {
+  const result = apiTokenSchema.safeParse(env);
+  if (!result.success) throw new SdkConfigError(envIssues(result.error).join("; "));
+  return result.data;
+}
 
 export interface SdkConfig {
   /** How to reach Kafka: brokers, client id, TLS, SASL, timeouts. Holds secrets: log it redacted. */
@@ -63,7 +90,7 @@ export function loadSdkConfig(env: Env): SdkConfig {
   return {
     kafka: kafka.settings.connection,
     coordinatorUrl: e.OMNIDAEMON_COORDINATOR_URL,
-    apiToken: e.OMNIDAEMON_API_TOKEN,
+    apiToken: e.apiToken,
     workerId: e.OMNIDAEMON_WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     partitions: e.OMNIDAEMON_TOPIC_PARTITIONS,
     shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
