@@ -1,5 +1,6 @@
-// Two projects: `unit` (pure logic, next to the code) and `integration` (real Kafka and Postgres, see
-// test/global-setup.js). Workspace packages resolve to their TypeScript sources, so tests never need a build.
+// Three projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
+// test/global-setup.js) and `secure` (the apps against a SASL_SSL broker and TLS Postgres: npm run test:secure, see
+// test/secure/global-setup.js). Workspace packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
   "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
 };
@@ -23,6 +24,14 @@ module.exports = {
       testMatch: ["<rootDir>/{apps,packages}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.int.test.ts"],
       globalSetup: "<rootDir>/test/global-setup.js",
       globalTeardown: "<rootDir>/test/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      ...common,
+      displayName: "secure",
+      testMatch: ["<rootDir>/test/secure/**/*.secure.test.ts"],
+      globalSetup: "<rootDir>/test/secure/global-setup.js",
+      globalTeardown: "<rootDir>/test/secure/global-teardown.js",
       setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
   ],

@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     .replace(/:/g, "-");
   const profileDir = args.profile ? join(__dirname, "profiles", stamp) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const ctx = new BenchContext(stack.brokers, profileDir);
+  const ctx = new BenchContext(stack.connection, profileDir);
 
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {

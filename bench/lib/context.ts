@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { BusAdmin, KafkaProducer, createEnvelope } from "@omnidaemon/bus-kafka";
+import { BusAdmin, KafkaProducer, createEnvelope, type KafkaConnection } from "@omnidaemon/bus-kafka";
 import { runTrial } from "./spawn-trial";
 import type { TrialResult, TrialSpec } from "./types";
 
@@ -12,12 +12,15 @@ export class BenchContext {
   private readonly agents: Array<{ topic: string; agent: string }> = [];
   private readonly groups = new Set<string>();
 
+  readonly brokers: string[];
+
   constructor(
-    readonly brokers: string[],
+    kafka: KafkaConnection,
     /** Set with --profile: every trial writes a V8 CPU profile here. */
     readonly profileDir: string | undefined,
   ) {
-    const connection = { brokers, clientId: "omnidaemon-bench-setup" };
+    this.brokers = kafka.brokers;
+    const connection = { ...kafka, clientId: "omnidaemon-bench-setup" };
     this.admin = new BusAdmin({ connection });
     this.producer = new KafkaProducer({ connection });
   }

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadKafkaEnv, type KafkaConnection } from "@omnidaemon/bus-kafka";
 
 const ROOT = join(__dirname, "..", "..");
 const STACK_SH = join(ROOT, "scripts", "stack.sh");
@@ -8,6 +9,8 @@ const ENV_FILE = join(ROOT, ".stack", "env");
 
 export interface Stack {
   brokers: string[];
+  /** From the `OMNIDAEMON_KAFKA_*` variables (TLS, SASL…), parsed by the apps' own schema. Holds secrets. */
+  connection: KafkaConnection;
   /** True when this run started the local stack, so it stops it again at the end. */
   startedHere: boolean;
   kafkaVersion: string | undefined;
@@ -32,7 +35,7 @@ function sourceEnvFile(): void {
 }
 
 /**
- * Kafka from OMNIDAEMON_KAFKA_BROKERS; when that is unset, from the local stack (scripts/stack.sh), started if
+ * Kafka from the OMNIDAEMON_KAFKA_* variables (docs/configuration.md); when OMNIDAEMON_KAFKA_BROKERS is unset, from the local stack (scripts/stack.sh), started if
  * needed. The stack is stopped afterwards (`releaseStack`) only if this run started it from nothing: a stack that
  * was (even partly) up belongs to someone else.
  */
@@ -49,12 +52,13 @@ export function acquireStack(): Stack {
     }
     sourceEnvFile();
   }
-  const brokers = (process.env.OMNIDAEMON_KAFKA_BROKERS ?? "")
-    .split(",")
-    .map((broker) => broker.trim())
-    .filter(Boolean);
-  if (brokers.length === 0) throw new Error("no Kafka brokers: OMNIDAEMON_KAFKA_BROKERS is empty");
-  return { brokers, startedHere, kafkaVersion: process.env.OMNIDAEMON_STACK_KAFKA_VERSION };
+  const { connection } = loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" });
+  return {
+    brokers: connection.brokers,
+    connection,
+    startedHere,
+    kafkaVersion: process.env.OMNIDAEMON_STACK_KAFKA_VERSION,
+  };
 }
 
 export function releaseStack(stack: Stack): void {

@@ -2,8 +2,8 @@
 // (--cpu-prof) covers exactly one side. Started by bench/lib/spawn-trial.ts with the spec as JSON in argv[2]; sends
 // one TrialMessage over IPC, closes everything it opened and exits by itself.
 import { setTimeout as delay } from "node:timers/promises";
-import { AgentConsumer, KafkaProducer, type Envelope } from "@omnidaemon/bus-kafka";
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { AgentConsumer, KafkaProducer, loadKafkaEnv, type Envelope } from "@omnidaemon/bus-kafka";
+import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
 import type { TrialMessage, TrialResult, TrialSpec } from "./types";
 
 /** Records completion times and tells when the trial is done. */
@@ -105,8 +105,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** TLS and SASL as the apps read them (the trial inherits the bench's environment); brokers come from the spec. */
+function kafkaConnection() {
+  return loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" }).connection;
+}
+
 async function runEngine(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
-  const connection = { brokers: spec.brokers, clientId: "omnidaemon-bench" };
+  const connection = { ...kafkaConnection(), brokers: spec.brokers };
   // The engine needs a publisher (retries, DLQ, replies); a no-op agent never uses it, but a worker has one.
   const publisher = new KafkaProducer({ connection });
   await publisher.start();
@@ -147,9 +152,12 @@ async function runEngine(spec: TrialSpec, recorder: Recorder): Promise<TrialResu
 export let sink: unknown;
 
 async function runBaseline(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
+  const { ssl, sasl } = kafkaConnection();
   const kafka = new Kafka({
     clientId: "omnidaemon-bench",
     brokers: spec.brokers,
+    ssl,
+    ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
     logLevel: logLevel.NOTHING,
   });
   // The engine's consumer settings (agent-consumer.ts startConsuming), so only what runs per record differs.

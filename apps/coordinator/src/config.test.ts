@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, isLoopback, loadCoordinatorConfig, redactConfig, redactUrl } from "./config";
 
 const BASE = {
@@ -19,8 +22,14 @@ function issuesOf(env: Record<string, string | undefined>): readonly string[] {
 describe("loadCoordinatorConfig", () => {
   it("applies the documented defaults", () => {
     expect(loadCoordinatorConfig(BASE)).toEqual({
-      kafka: { brokers: ["localhost:9092"], clientId: "omnidaemon-coordinator", ssl: false },
-      database: { url: BASE.OMNIDAEMON_DATABASE_URL, schema: "public", ssl: false },
+      kafka: {
+        brokers: ["localhost:9092"],
+        clientId: "omnidaemon-coordinator",
+        ssl: false,
+        connectionTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+      },
+      database: { url: BASE.OMNIDAEMON_DATABASE_URL, schema: "public" },
       api: { host: "127.0.0.1", port: 8765 },
       logLevel: "info",
       shutdownTimeoutMs: 30_000,
@@ -55,8 +64,11 @@ describe("loadCoordinatorConfig", () => {
         clientId: "coord-a",
         ssl: true,
         sasl: { mechanism: "scram-sha-512", username: "u", password: "p" },
+        connectionTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
       },
-      database: { url: BASE.OMNIDAEMON_DATABASE_URL, schema: "omni_test", ssl: true },
+      // OMNIDAEMON_DATABASE_SSL=1 (the older switch) means sslmode=require when the URL names none.
+      database: { url: `${BASE.OMNIDAEMON_DATABASE_URL}?sslmode=require`, schema: "omni_test" },
       api: { host: "0.0.0.0", port: 9000, token: TOKEN },
       logLevel: "debug",
       shutdownTimeoutMs: 5000,
@@ -150,12 +162,85 @@ describe("loadCoordinatorConfig", () => {
 
   it("requires SASL username and password with a mechanism, and a mechanism with either", () => {
     expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_SASL_MECHANISM: "plain" })).toEqual([
-      "OMNIDAEMON_KAFKA_SASL_USERNAME: is required when SASL is configured",
-      "OMNIDAEMON_KAFKA_SASL_PASSWORD: is required when SASL is configured",
+      "OMNIDAEMON_KAFKA_SASL_USERNAME: is required when OMNIDAEMON_KAFKA_SASL_MECHANISM is set",
+      "OMNIDAEMON_KAFKA_SASL_PASSWORD: is required when OMNIDAEMON_KAFKA_SASL_MECHANISM is set (or OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE)",
     ]);
     expect(issuesOf({ ...BASE, OMNIDAEMON_KAFKA_SASL_USERNAME: "u" })[0]).toMatch(
       /^OMNIDAEMON_KAFKA_SASL_MECHANISM: is required with a SASL username or password/,
     );
+  });
+
+  describe("TLS and secrets from files (Kubernetes Secrets)", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), "coordinator-config-"));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("reads the Kafka CA, client certificate and SASL password, and the Postgres CA and password, from files", () => {
+      const file = (name: string, content: string): string => {
+        writeFileSync(join(dir, name), content);
+        return join(dir, name);
+      };
+      const config = loadCoordinatorConfig({
+        ...BASE,
+        OMNIDAEMON_DATABASE_URL: "postgres://omni@db:5432/omni?sslmode=verify-full",
+        OMNIDAEMON_DATABASE_SSL_CA_FILE: file("pg-ca.pem", "PG CA"),
+        OMNIDAEMON_DATABASE_PASSWORD_FILE: file("pg-password", "pg-secret\n"),
+        OMNIDAEMON_KAFKA_SSL_CA_FILE: file("ca.pem", "KAFKA CA"),
+        OMNIDAEMON_KAFKA_SSL_CERT_FILE: file("client.pem", "CLIENT CERT"),
+        OMNIDAEMON_KAFKA_SSL_KEY_FILE: file("client.key", "CLIENT KEY"),
+        OMNIDAEMON_KAFKA_SASL_MECHANISM: "scram-sha-256",
+        OMNIDAEMON_KAFKA_SASL_USERNAME: "coord",
+        OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE: file("kafka-password", "kafka-secret"),
+      });
+      expect(config.kafka.ssl).toEqual({
+        rejectUnauthorized: true,
+        ca: "KAFKA CA",
+        cert: "CLIENT CERT",
+        key: "CLIENT KEY",
+      });
+      expect(config.kafka.sasl).toEqual({
+        mechanism: "scram-sha-256",
+        username: "coord",
+        password: "kafka-secret",
+      });
+      expect(config.database).toEqual({
+        url: "postgres://omni@db:5432/omni?sslmode=verify-full",
+        schema: "public",
+        sslCa: "PG CA",
+        password: "pg-secret",
+      });
+      const logged = JSON.stringify(redactConfig(config));
+      for (const secret of ["kafka-secret", "pg-secret", "CLIENT KEY"]) expect(logged).not.toContain(secret);
+    });
+
+    it("reads the API token from OMNIDAEMON_API_TOKEN_FILE, and checks its length there", () => {
+      writeFileSync(join(dir, "token"), `${TOKEN}\n`);
+      expect(loadCoordinatorConfig({ ...BASE, OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") }).api).toEqual({
+        host: "0.0.0.0",
+        port: 8765,
+        token: TOKEN,
+      });
+      writeFileSync(join(dir, "short"), "short-secret");
+      expect(issuesOf({ ...BASE, OMNIDAEMON_API_TOKEN_FILE: join(dir, "short") })).toEqual([
+        "OMNIDAEMON_API_TOKEN_FILE: expected at least 16 characters, got 12 (value not shown)",
+      ]);
+    });
+
+    it("refuses a password given both inline and as a file, naming the _FILE variable", () => {
+      expect(
+        issuesOf({
+          ...BASE,
+          OMNIDAEMON_KAFKA_SASL_MECHANISM: "plain",
+          OMNIDAEMON_KAFKA_SASL_USERNAME: "u",
+          OMNIDAEMON_KAFKA_SASL_PASSWORD: "inline-secret",
+          OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE: join(__dirname, "config.ts"),
+        }),
+      ).toEqual([
+        "OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE: set either OMNIDAEMON_KAFKA_SASL_PASSWORD or OMNIDAEMON_KAFKA_SASL_PASSWORD_FILE, not both",
+      ]);
+    });
   });
 
   it("ConfigError's message lists every issue", () => {

@@ -26,11 +26,22 @@ export interface CoordinatorHandles {
 }
 
 export function kafkaConnection(config: CoordinatorConfig): KafkaConnectionInput {
+  return config.kafka;
+}
+
+/** The PgStore/migrateDatabase options for the configured database: URL (TLS by sslmode), CA, password. */
+export function databaseOptions(config: CoordinatorConfig): {
+  databaseUrl: string;
+  schema: string;
+  sslCa?: string;
+  password?: string;
+} {
+  const { url, schema, sslCa, password } = config.database;
   return {
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
-    ssl: config.kafka.ssl,
-    ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+    databaseUrl: url,
+    schema,
+    ...(sslCa === undefined ? {} : { sslCa }),
+    ...(password === undefined ? {} : { password }),
   };
 }
 
@@ -51,8 +62,7 @@ export async function buildCoordinator(
 
   const pg = await stack.enter(
     new PgStore({
-      databaseUrl: config.database.url,
-      schema: config.database.schema,
+      ...databaseOptions(config),
       logger,
       resultTtlMs: config.resultTtlMs,
     }),

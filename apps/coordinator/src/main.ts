@@ -2,7 +2,7 @@ import { runService } from "@omnidaemon/lifecycle";
 import { migrateDatabase } from "@omnidaemon/store-pg";
 import pino from "pino";
 import { ConfigError, loadCoordinatorConfig, redactConfig } from "./config";
-import { buildCoordinator } from "./coordinator";
+import { buildCoordinator, databaseOptions } from "./coordinator";
 
 /**
  * `omnidaemon coordinator [migrate]`: parse the environment once, then either apply the database migrations and
@@ -23,11 +23,7 @@ export async function main(
   const logger = pino({ level: config.logLevel, base: { component: "coordinator" } });
   if (argv[0] === "migrate") {
     try {
-      const outcome = await migrateDatabase({
-        databaseUrl: config.database.url,
-        schema: config.database.schema,
-        logger,
-      });
+      const outcome = await migrateDatabase({ ...databaseOptions(config), logger });
       logger.info({ ...outcome, schema: config.database.schema }, "migrations applied");
       process.exit(0);
     } catch (error) {

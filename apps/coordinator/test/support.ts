@@ -61,8 +61,14 @@ export interface ConfigOverrides {
 /** A coordinator config built directly (not from env), listening on a free loopback port. */
 export function coordinatorConfig(overrides: ConfigOverrides): CoordinatorConfig {
   return {
-    kafka: { brokers: kafkaBrokers(), clientId: "coordinator-int-test", ssl: false },
-    database: { url: overrides.databaseUrl ?? databaseUrl(), schema: overrides.schema, ssl: false },
+    kafka: {
+      brokers: kafkaBrokers(),
+      clientId: "coordinator-int-test",
+      ssl: false,
+      connectionTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+    },
+    database: { url: overrides.databaseUrl ?? databaseUrl(), schema: overrides.schema },
     api: {
       host: "127.0.0.1",
       port: 0,

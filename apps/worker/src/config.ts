@@ -1,30 +1,46 @@
+import {
+  LOG_LEVELS,
+  envBoolean,
+  envFileContent,
+  envInteger,
+  envIssues,
+  envOneOf,
+  envText,
+  secretOf,
+  type Env,
+} from "@omnidaemon/lifecycle";
 import { z } from "zod";
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"], { error: "expected true or false" })
-  .transform((v) => ["true", "1", "yes", "on"].includes(v));
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `expected ${min}–${max}`);
-
 /**
- * The worker's own settings (the SDK reads Kafka and coordinator settings itself, at start). One schema, parsed
- * once in main from the injected environment; errors name the variable.
+ * The worker's own settings; Kafka (the one `OMNIDAEMON_KAFKA_*` schema) and the coordinator are the SDK's, read
+ * by `loadSdkConfig`. One schema, parsed once in main from the injected environment; errors name the variable.
+ * Every variable is listed in docs/configuration.md.
  */
-const workerEnvSchema = z.object({
-  OMNIDAEMON_AGENTS_MODULE: z.string().min(1).optional(),
-  OMNIDAEMON_METRICS_PORT: int(0, 65_535).default(9464),
-  OMNIDAEMON_METRICS_HOST: z.string().min(1).default("0.0.0.0"),
-  OMNIDAEMON_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-  OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
-  OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: int(100, 86_400_000).default(30_000),
-  OMNIDAEMON_LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-    .default("info"),
-});
+const workerEnvSchema = z
+  .object({
+    OMNIDAEMON_AGENTS_MODULE: envText(),
+    OMNIDAEMON_METRICS_PORT: envInteger(0, 65_535, 9464),
+    OMNIDAEMON_METRICS_HOST: envText().transform((value) => value ?? "0.0.0.0"),
+    OMNIDAEMON_WEBHOOK_SECRET: envText(),
+    OMNIDAEMON_WEBHOOK_SECRET_FILE: envFileContent(),
+    OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE: envBoolean(false),
+    OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
+    OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
+  })
+  .transform((env, ctx) => {
+    const webhookSecret = secretOf(env, "OMNIDAEMON_WEBHOOK_SECRET", ctx);
+    if (webhookSecret !== undefined && webhookSecret.length < 16) {
+      const name = env.OMNIDAEMON_WEBHOOK_SECRET_FILE
+        ? "OMNIDAEMON_WEBHOOK_SECRET_FILE"
+        : "OMNIDAEMON_WEBHOOK_SECRET";
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `must be at least 16 characters, got ${webhookSecret.length} (value not shown)`,
+      });
+    }
+    return { ...env, webhookSecret };
+  });
 
 export interface WorkerConfig {
   agentsModule: string | undefined;
@@ -40,20 +56,15 @@ export class WorkerConfigError extends Error {
   override readonly name = "WorkerConfigError";
 }
 
-export function loadWorkerConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const result = workerEnvSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new WorkerConfigError(
-      result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "),
-    );
-  }
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const result = workerEnvSchema.safeParse(env);
+  if (!result.success) throw new WorkerConfigError(envIssues(result.error).join("; "));
   const e = result.data;
   return {
     agentsModule: e.OMNIDAEMON_AGENTS_MODULE,
     metricsPort: e.OMNIDAEMON_METRICS_PORT,
     metricsHost: e.OMNIDAEMON_METRICS_HOST,
-    webhookSecret: e.OMNIDAEMON_WEBHOOK_SECRET,
+    webhookSecret: e.webhookSecret,
     webhookAllowPrivate: e.OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE,
     shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.OMNIDAEMON_LOG_LEVEL,

@@ -2,7 +2,7 @@ import { runService } from "@omnidaemon/lifecycle";
 import { loadSdkConfig, OmniDaemon, SdkConfigError, type EngineObserver } from "@omnidaemon/sdk";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError } from "./config";
+import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError, type WorkerConfig } from "./config";
 import { loadAgents } from "./load-agents";
 import { WorkerMetrics } from "./metrics";
 import { ProbeServer } from "./probes";
@@ -22,17 +22,23 @@ export async function main(
   env: NodeJS.ProcessEnv = process.env,
   argv = process.argv.slice(2),
 ): Promise<void> {
-  let config;
+  // The SDK reads its own variables (Kafka, coordinator) again at start; checking them here too refuses every bad
+  // variable at once with exit 2, before anything connects, instead of failing the build of the stack.
+  const issues: string[] = [];
+  let config: WorkerConfig | undefined;
   try {
     config = loadWorkerConfig(env);
-    // The SDK reads its own variables again at start; checking them here refuses a bad one with exit 2, before
-    // anything connects, instead of failing the build of the stack.
+  } catch (error) {
+    if (!(error instanceof WorkerConfigError)) throw error;
+    issues.push(error.message);
+  }
+  try {
     loadSdkConfig(env);
   } catch (error) {
-    if (error instanceof WorkerConfigError || error instanceof SdkConfigError)
-      fail(`invalid configuration: ${error.message}`);
-    throw error;
+    if (!(error instanceof SdkConfigError)) throw error;
+    issues.push(error.message);
   }
+  if (config === undefined || issues.length > 0) fail(`invalid configuration: ${issues.join("; ")}`);
   const agentsModule = agentsModuleFrom(argv, config);
   if (!agentsModule) fail("no agents: pass --agents <module> or set OMNIDAEMON_AGENTS_MODULE");
   let definitions;

@@ -1,7 +1,8 @@
 import { AssignerProtocol, type Admin, type Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
-import type { KafkaConnectionInput } from "./config";
+import { parseKafkaConnection, type KafkaConnectionInput } from "./config";
 import { BusError } from "./errors";
+import { explainConnectError } from "./connect-errors";
 import { createKafka } from "./kafka-client";
 import { agentNames, RESERVED_PREFIX, SYSTEM_TOPICS, validateTopic } from "./naming";
 import { sleep, withDeadline } from "./util/deadline";
@@ -156,9 +157,12 @@ export class BusAdmin {
       await admin.connect();
     } catch (error) {
       await admin.disconnect().catch(() => undefined);
-      throw new BusError("ADMIN_FAILED", `could not connect the Kafka admin: ${(error as Error).message}`, {
-        cause: error,
-      });
+      const explained = explainConnectError(error, parseKafkaConnection(this.options.connection));
+      throw new BusError(
+        "ADMIN_FAILED",
+        explained ?? `could not connect the Kafka admin: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     if (this.state === "stopped") {
       // stop() ran while we were connecting: do not leave a connection behind.

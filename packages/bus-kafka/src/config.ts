@@ -1,21 +1,30 @@
 import { z } from "zod";
 
 /**
- * How to reach Kafka. Parsed by the app's config schema from `OMNIDAEMON_KAFKA_*`; the bus only validates shape.
+ * How to reach Kafka, as the bus uses it. Apps build it from `OMNIDAEMON_KAFKA_*` with `loadKafkaEnv`
+ * (connection-env.ts), the one parser of those variables; the bus only validates shape.
  */
 export const kafkaConnectionSchema = z.object({
   /** Bootstrap brokers, `host:port`. */
   brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected host:port")).min(1),
   /** Client id sent to the broker (shows in broker logs and quotas). @default "omnidaemon" */
   clientId: z.string().min(1).default("omnidaemon"),
-  /** TLS: `true` for system CAs, or PEM material. @default false */
+  /** TLS: `true` for the system CAs, or options with PEM material. @default false */
   ssl: z
     .union([
       z.boolean(),
       z.object({
+        /** PEM CA bundle that signed the brokers' certificates. @default the system CAs */
         ca: z.string().optional(),
+        /** PEM client certificate, for mutual TLS (with `key`). */
         cert: z.string().optional(),
+        /** PEM private key of `cert`. Secret. */
         key: z.string().optional(),
+        /** Passphrase of an encrypted `key`. Secret. */
+        passphrase: z.string().optional(),
+        /** Name the brokers' certificates are checked against (SNI). @default each broker's host */
+        servername: z.string().optional(),
+        /** Refuse brokers whose certificate does not verify. @default true */
         rejectUnauthorized: z.boolean().default(true),
       }),
     ])

@@ -15,6 +15,7 @@ export const BUS_ERROR_CODES = [
   "NOT_FOUND",
   "ADMIN_FAILED",
   "REPLAY_REFUSED",
+  "CONNECT_FAILED",
 ] as const;
 
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];

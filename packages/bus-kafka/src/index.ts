@@ -16,6 +16,15 @@ export {
   type KafkaConnectionInput,
 } from "./config";
 export {
+  SASL_MECHANISMS,
+  loadKafkaEnv,
+  redactKafkaConnection,
+  safeLoadKafkaEnv,
+  type KafkaEnvSettings,
+  type SaslMechanism,
+} from "./connection-env";
+export { explainConnectError } from "./connect-errors";
+export {
   DEFAULT_MAX_ENVELOPE_BYTES,
   createEnvelope,
   decodeEnvelope,

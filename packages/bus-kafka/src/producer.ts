@@ -1,9 +1,10 @@
 import type { Admin, Kafka, Producer as KafkajsProducer, Message } from "kafkajs";
 import pino, { type Logger } from "pino";
-import type { KafkaConnectionInput } from "./config";
+import { parseKafkaConnection, type KafkaConnectionInput } from "./config";
 import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from "./envelope";
 import { BusError } from "./errors";
 import type { RecordHeaders } from "./headers";
+import { connectFailure } from "./connect-errors";
 import { createKafka } from "./kafka-client";
 import { hasType, rejectionOf } from "./kafka-errors";
 import { sleep, withDeadline } from "./util/deadline";
@@ -118,7 +119,12 @@ export class KafkaProducer implements Publisher {
     this.state = "starting";
     this.kafka = createKafka(this.options.connection, this.logger);
     this.producer = this.newProducer(this.kafka);
-    await this.producer.connect();
+    try {
+      await this.producer.connect();
+    } catch (error) {
+      // The first connection of most apps: a wrong password or CA shows here, named by its setting.
+      throw connectFailure("producer", error, parseKafkaConnection(this.options.connection));
+    }
     this.state = "running";
     this.logger.info({}, "producer connected");
     if (this.unverified.size > 0) this.startChecking();

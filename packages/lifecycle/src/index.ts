@@ -10,3 +10,21 @@ export {
 } from "./errors";
 export { runService, type RunServiceOptions, type SignalSource } from "./run-service";
 export { ExitCode } from "./exit-code";
+export {
+  EnvConfigError,
+  LOG_LEVELS,
+  MAX_TIMER_MS,
+  envBoolean,
+  envFileContent,
+  envInteger,
+  envIssues,
+  envMilliseconds,
+  envOneOf,
+  envRequired,
+  envText,
+  parseEnv,
+  secretOf,
+  shown,
+  type Env,
+  type LogLevel,
+} from "./env";

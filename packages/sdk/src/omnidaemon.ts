@@ -6,6 +6,7 @@ import {
   agentNames,
   controlKey,
   createEnvelope,
+  redactKafkaConnection,
   type AgentConsumerStatus,
   type AgentState,
   type DesiredState,
@@ -18,7 +19,7 @@ import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-
 import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
 import { AgentConsumerSet } from "./agent-consumer-set";
 import { CoordinatorLink } from "./coordinator-link";
-import { loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { apiTokenFrom, loadSdkConfig, type SdkConfig } from "./sdk-config";
 import { drainTimeoutMsOf } from "./shutdown-budget";
 import { combineObservers, TaskEventReporter } from "./task-event-reporter";
 
@@ -124,7 +125,11 @@ export class OmniDaemon implements AsyncDisposable {
     const overrides = this.options.overrides;
     const config = { ...loadSdkConfig(this.env), ...overrides };
     const logger = this.options.logger ?? pino({ level: config.logLevel });
-    const connection: KafkaConnectionInput = { brokers: config.brokers, clientId: config.clientId };
+    const connection: KafkaConnectionInput = config.kafka;
+    logger.info(
+      { workerId: config.workerId, kafka: redactKafkaConnection(config.kafka) },
+      "omnidaemon starting",
+    );
     await using stack = new ServiceStack({ logger });
     const producer = await stack.enter(new KafkaProducer({ connection, logger }));
     const admin = await stack.enter(
@@ -381,7 +386,7 @@ export class OmniDaemon implements AsyncDisposable {
   private coordinator(): CoordinatorClient {
     if (!this.client) {
       const url = this.env.OMNIDAEMON_COORDINATOR_URL || "http://127.0.0.1:8765";
-      const token = this.env.OMNIDAEMON_API_TOKEN || undefined;
+      const token = this.running?.config.apiToken ?? apiTokenFrom(this.env);
       this.client = new CoordinatorClient({ url, ...(token ? { token } : {}), actor: "sdk" });
     }
     return this.client;

@@ -1,56 +1,68 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { safeLoadKafkaEnv, type KafkaConnection } from "@omnidaemon/bus-kafka";
+import {
+  LOG_LEVELS,
+  envFileContent,
+  envInteger,
+  envIssues,
+  envOneOf,
+  envText,
+  secretOf,
+  shown,
+  type Env,
+} from "@omnidaemon/lifecycle";
 import { z } from "zod";
 
-const intFrom = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "expected a whole number")
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `expected ${min}–${max}`);
-
-/** The SDK's environment, read at `start()` (never at import), parsed by one schema. */
+/**
+ * The SDK's environment, read at `start()` (never at import). Kafka comes from the one `OMNIDAEMON_KAFKA_*`
+ * schema of @omnidaemon/bus-kafka; the rest is the SDK's own. Every variable is in docs/configuration.md.
+ */
 const sdkEnvSchema = z
   .object({
-    OMNIDAEMON_KAFKA_BROKERS: z
-      .string({ error: "is required (comma-separated host:port)" })
-      .min(1, "is required (comma-separated host:port)")
-      .transform((v) =>
-        v
-          .split(",")
-          .map((b) => b.trim())
-          .filter(Boolean),
-      ),
-    OMNIDAEMON_KAFKA_CLIENT_ID: z.string().min(1).default("omnidaemon-worker"),
-    OMNIDAEMON_COORDINATOR_URL: z.url().default("http://127.0.0.1:8765"),
-    OMNIDAEMON_API_TOKEN: z.string().min(1).optional(),
-    OMNIDAEMON_WORKER_ID: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,128}$/)
-      .optional(),
-    OMNIDAEMON_TOPIC_PARTITIONS: intFrom(1, 10_000).optional(),
-    OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: intFrom(100, 86_400_000).optional(),
-    OMNIDAEMON_LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info"),
-    // The broker bounds the session timeout too (group.min/max.session.timeout.ms, 6 s and 30 min by default).
-    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: intFrom(1000, 3_600_000).default(30_000),
-    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: intFrom(100, 3_600_000).default(3000),
+    OMNIDAEMON_COORDINATOR_URL: envText().transform((value, ctx) => {
+      if (value === undefined) return "http://127.0.0.1:8765";
+      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+        ctx.addIssue({ code: "custom", message: `expected an http:// or https:// URL, got ${shown(value)}` });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    OMNIDAEMON_API_TOKEN: envText(),
+    OMNIDAEMON_API_TOKEN_FILE: envFileContent(),
+    OMNIDAEMON_WORKER_ID: envText().transform((value, ctx) => {
+      if (value !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(value)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected 1-128 letters, digits, ".", "_" or "-", got ${shown(value)}`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    OMNIDAEMON_TOPIC_PARTITIONS: envInteger(1, 10_000, 12),
+    OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
+    OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
   })
-  .superRefine((e, ctx) => {
-    // A heartbeat as long as the session would expire the session between two beats.
-    if (e.OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS >= e.OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS"],
-        message: `${e.OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS} must be shorter than OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS (${e.OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS}); a third of it is usual`,
-      });
-    }
-  });
+  .transform((env, ctx) => ({ ...env, apiToken: secretOf(env, "OMNIDAEMON_API_TOKEN", ctx) }));
+
+const apiTokenSchema = z
+  .object({ OMNIDAEMON_API_TOKEN: envText(), OMNIDAEMON_API_TOKEN_FILE: envFileContent() })
+  .transform((env, ctx) => secretOf(env, "OMNIDAEMON_API_TOKEN", ctx));
+
+/**
+ * The coordinator's API token alone (`OMNIDAEMON_API_TOKEN` or `_FILE`), for the calls that reach the coordinator
+ * without a started SDK. Throws an {@link SdkConfigError} naming the variable.
+ */
+export function apiTokenFrom(env: Env): string | undefined {
+  const result = apiTokenSchema.safeParse(env);
+  if (!result.success) throw new SdkConfigError(envIssues(result.error).join("; "));
+  return result.data;
+}
 
 export interface SdkConfig {
-  brokers: string[];
-  clientId: string;
+  /** How to reach Kafka: brokers, client id, TLS, SASL, timeouts. Holds secrets: log it redacted. */
+  kafka: KafkaConnection;
   coordinatorUrl: string;
   apiToken: string | undefined;
   workerId: string;
@@ -68,27 +80,22 @@ export class SdkConfigError extends Error {
   override readonly name = "SdkConfigError";
 }
 
-export function loadSdkConfig(env: Readonly<Record<string, string | undefined>>): SdkConfig {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const result = sdkEnvSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new SdkConfigError(
-      result.error.issues
-        .map((issue) => `${issue.path.join(".") || "environment"}: ${issue.message}`)
-        .join("; "),
-    );
-  }
-  const e = result.data;
+/** Parses the SDK's environment; throws an {@link SdkConfigError} naming every bad variable ("; "-separated). */
+export function loadSdkConfig(env: Env): SdkConfig {
+  const kafka = safeLoadKafkaEnv(env, { defaultClientId: "omnidaemon-worker" });
+  const own = sdkEnvSchema.safeParse(env);
+  const issues = [...(kafka.ok ? [] : kafka.issues), ...(own.success ? [] : envIssues(own.error))];
+  if (!kafka.ok || !own.success) throw new SdkConfigError(issues.join("; "));
+  const e = own.data;
   return {
-    brokers: e.OMNIDAEMON_KAFKA_BROKERS,
-    clientId: e.OMNIDAEMON_KAFKA_CLIENT_ID,
+    kafka: kafka.settings.connection,
     coordinatorUrl: e.OMNIDAEMON_COORDINATOR_URL,
-    apiToken: e.OMNIDAEMON_API_TOKEN,
+    apiToken: e.apiToken,
     workerId: e.OMNIDAEMON_WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
-    partitions: e.OMNIDAEMON_TOPIC_PARTITIONS ?? 12,
-    shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS ?? 30_000,
-    sessionTimeoutMs: e.OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS,
-    heartbeatIntervalMs: e.OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS,
+    partitions: e.OMNIDAEMON_TOPIC_PARTITIONS,
+    shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
+    sessionTimeoutMs: kafka.settings.sessionTimeoutMs,
+    heartbeatIntervalMs: kafka.settings.heartbeatIntervalMs,
     logLevel: e.OMNIDAEMON_LOG_LEVEL,
   };
 }

@@ -39,6 +39,60 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   statementTimeoutMs: number | undefined;
   applicationName: string;
+  /** PEM CA bundle for `sslmode=verify-ca|verify-full`. @default the system CAs */
+  sslCa?: string | undefined;
+  /** The password, when it is not in the URL (e.g. read from a mounted Secret). */
+  password?: string | undefined;
+}
+
+/** libpq's sslmode values. `allow` and `prefer` connect without TLS here: pg has no opportunistic TLS. */
+export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+// Query parameters pg itself would read as TLS settings, letting them win over `ssl` (and reading files).
+const TLS_PARAMETERS = [
+  "sslmode",
+  "ssl",
+  "sslrootcert",
+  "sslcert",
+  "sslkey",
+  "sslpassword",
+  "uselibpqcompat",
+];
+
+/** The URL's sslmode; INVALID_CONFIG naming it when it is not one of {@link SSL_MODES}. */
+export function sslModeOf(databaseUrl: string): SslMode {
+  const raw = new URL(databaseUrl).searchParams.get("sslmode") ?? "disable";
+  const mode = SSL_MODES.find((candidate) => candidate === raw);
+  if (mode === undefined) {
+    throw new StoreError(
+      "INVALID_CONFIG",
+      `sslmode must be one of ${SSL_MODES.join(", ")}, got ${JSON.stringify(raw)}`,
+      { field: "databaseUrl" },
+    );
+  }
+  return mode;
+}
+
+/** pg's `ssl` option for an sslmode, as libpq means it. */
+function tlsOptions(mode: SslMode, ca: string | undefined): ClientConfig["ssl"] {
+  switch (mode) {
+    case "disable":
+    case "allow":
+    case "prefer":
+      return false;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-ca":
+      // The chain is checked against the CA; the host name is not (that is verify-full).
+      return {
+        ...(ca === undefined ? {} : { ca }),
+        rejectUnauthorized: true,
+        checkServerIdentity: () => undefined,
+      };
+    case "verify-full":
+      return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: true };
+  }
 }
 
 /**
@@ -48,8 +102,14 @@ export interface ConnectionSettings {
  * (PgBouncer) drop startup options; point the store at Postgres or a session-mode pooler.
  */
 export function clientConfig(settings: ConnectionSettings): ClientConfig {
+  const url = new URL(settings.databaseUrl);
+  const mode = sslModeOf(settings.databaseUrl);
+  for (const name of TLS_PARAMETERS) url.searchParams.delete(name);
+  // pg reads the password from the connection string over `password`, so a separate one goes into the URL.
+  if (settings.password !== undefined) url.password = encodeURIComponent(settings.password);
   return {
-    connectionString: settings.databaseUrl,
+    connectionString: url.toString(),
+    ssl: tlsOptions(mode, settings.sslCa),
     connectionTimeoutMillis: settings.connectTimeoutMs,
     options: `-c search_path=${settings.schema}`,
     application_name: settings.applicationName,
@@ -93,5 +153,6 @@ export function validateDatabaseUrl(databaseUrl: unknown): string {
       { field: "databaseUrl" },
     );
   }
+  sslModeOf(databaseUrl);
   return databaseUrl;
 }

@@ -18,8 +18,12 @@ export interface MigrationOutcome {
 }
 
 export interface MigrateDatabaseOptions {
-  /** `postgres://user:password@host:port/database`. */
+  /** `postgres://user:password@host:port/database`, TLS by its `sslmode`. */
   databaseUrl: string;
+  /** PEM CA bundle for `sslmode=verify-ca|verify-full`. */
+  sslCa?: string;
+  /** The password, when the URL has none. Secret. */
+  password?: string;
   /** Postgres schema to migrate (created when missing). @default "public" */
   schema?: string;
   logger?: Logger;
@@ -47,6 +51,8 @@ export async function migrateDatabase(options: MigrateDatabaseOptions): Promise<
       connectTimeoutMs,
       statementTimeoutMs: undefined,
       applicationName: options.applicationName ?? "omnidaemon-migrate",
+      sslCa: options.sslCa,
+      password: options.password,
     }),
   );
   return withMigrationClient(client, { schema, target: describeTarget(databaseUrl), logger });

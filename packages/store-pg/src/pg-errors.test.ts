@@ -59,3 +59,33 @@ describe("Postgres error translation", () => {
     });
   });
 });
+
+describe("a failed connect names the setting to fix", () => {
+  it("a refused password: the password file or the URL", () => {
+    expect(connectError(pgError("28P01", "password authentication failed"), "db:5432/x").message).toMatch(
+      /check the password \(OMNIDAEMON_DATABASE_PASSWORD_FILE, or the one in OMNIDAEMON_DATABASE_URL\)$/,
+    );
+  });
+
+  it("an untrusted server certificate: the CA file", () => {
+    const error = pgError("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate");
+    expect(connectError(error, "db:5432/x").message).toMatch(
+      /: set OMNIDAEMON_DATABASE_SSL_CA_FILE to the CA that signed the server's certificate$/,
+    );
+  });
+
+  it("a server that wants TLS, or one that has none: sslmode", () => {
+    const noEncryption = pgError(
+      "28000",
+      'no pg_hba.conf entry for host "127.0.0.1", user "u", database "x", no encryption',
+    );
+    expect(connectError(noEncryption, "db:5432/x").message).toMatch(
+      /: the server requires TLS: set sslmode=verify-full \(or require\) in OMNIDAEMON_DATABASE_URL$/,
+    );
+    expect(
+      connectError(new Error("The server does not support SSL connections"), "db:5432/x").message,
+    ).toMatch(
+      /: the server has no TLS: remove sslmode from OMNIDAEMON_DATABASE_URL, or enable ssl on the server$/,
+    );
+  });
+});

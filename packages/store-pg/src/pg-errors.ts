@@ -100,9 +100,47 @@ function findDriverError(error: unknown): unknown {
  */
 export function connectError(error: unknown, target: string): StoreError {
   const translated = toStoreError(error, `connecting to Postgres at ${target}`);
-  if (translated.code !== "QUERY_FAILED" && translated.code !== "TIMEOUT") return translated;
-  return new StoreError("UNAVAILABLE", translated.message, {
+  const hint = connectHint(error);
+  if (hint === undefined && translated.code !== "QUERY_FAILED" && translated.code !== "TIMEOUT")
+    return translated;
+  const code =
+    translated.code === "QUERY_FAILED" || translated.code === "TIMEOUT" ? "UNAVAILABLE" : translated.code;
+  return new StoreError(code, hint === undefined ? translated.message : `${translated.message}: ${hint}`, {
     cause: error,
+    ...(translated.field === undefined ? {} : { field: translated.field }),
     ...(translated.sqlState === undefined ? {} : { sqlState: translated.sqlState }),
   });
+}
+
+// Node's certificate verification failures (tls.TLSSocket#authorizationError codes).
+const UNTRUSTED_CERT_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+]);
+
+/** The setting an operator must fix for a refused connection, by its variable (docs/configuration.md). */
+function connectHint(error: unknown): string | undefined {
+  const inner = findDriverError(error);
+  const code = (inner as { code?: unknown } | undefined)?.code;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  if (code === "28P01") {
+    return "check the password (OMNIDAEMON_DATABASE_PASSWORD_FILE, or the one in OMNIDAEMON_DATABASE_URL)";
+  }
+  if (code === "28000" && /no encryption/.test(message)) {
+    return "the server requires TLS: set sslmode=verify-full (or require) in OMNIDAEMON_DATABASE_URL";
+  }
+  if (typeof code === "string" && UNTRUSTED_CERT_CODES.has(code)) {
+    return "set OMNIDAEMON_DATABASE_SSL_CA_FILE to the CA that signed the server's certificate";
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return "the server's certificate does not name the host in OMNIDAEMON_DATABASE_URL (or use sslmode=verify-ca)";
+  }
+  if (/does not support SSL/i.test(message)) {
+    return "the server has no TLS: remove sslmode from OMNIDAEMON_DATABASE_URL, or enable ssl on the server";
+  }
+  return undefined;
 }

@@ -32,8 +32,15 @@ import { PgWorkersRepository } from "./repositories/pg-workers";
 export const DEFAULT_RESULT_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface PgStoreOptions {
-  /** `postgres://user:password@host:port/database`; TLS and other driver settings go in its query string. */
+  /**
+   * `postgres://user:password@host:port/database`; TLS by its `sslmode` (disable, require, verify-ca, verify-full),
+   * with the CA in `sslCa`.
+   */
   databaseUrl: string;
+  /** PEM CA bundle that signed the server's certificate, for `sslmode=verify-ca|verify-full` in the URL. */
+  sslCa?: string;
+  /** The password, when the URL has none (e.g. read from a mounted Secret). Secret. */
+  password?: string;
   /**
    * Postgres schema holding the tables (set as each connection's `search_path`); created by the migrations when
    * missing. Lowercase letters, digits and `_`. @default "public"
@@ -103,6 +110,8 @@ export class PgStore implements Service {
           ? undefined
           : validateTimeoutMs("statementTimeoutMs", options.statementTimeoutMs),
       applicationName: options.applicationName ?? "omnidaemon",
+      sslCa: options.sslCa,
+      password: options.password,
     };
     this.target = describeTarget(databaseUrl);
     this.poolMax = options.poolMax ?? 10;
