@@ -9,6 +9,8 @@ export interface EngineProcessSettings {
   agent: string;
   outFile: string;
   handlerDelayMs?: number;
+  /** A file holding the callback's delay in ms, read on every run. */
+  handlerDelayFile?: string;
   maxBufferedRecords?: number;
   concurrency?: number;
   maxRetries?: number;
@@ -60,6 +62,19 @@ export class EngineProcess {
       .map((line) => {
         const [id, attempt] = line.split(" ");
         return { id: id as string, attempt: Number(attempt) };
+      });
+  }
+
+  /** The engine's buffered-record count, sampled every 100 ms. */
+  bufferedSamples(): Array<{ at: number; buffered: number }> {
+    const file = `${this.settings.outFile}.status`;
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [at, buffered] = line.split(" ").map(Number);
+        return { at: at as number, buffered: buffered as number };
       });
   }
 

@@ -52,13 +52,17 @@ async function exited(pid: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Stops the broker (controlled shutdown), keeps it down for `downMs`, starts it again and waits until it serves. */
-export async function restartLocalBroker(downMs = 0): Promise<void> {
+/** Stops the broker (SIGTERM: Kafka's controlled shutdown); returns how to start it again with its data. */
+export async function stopLocalBroker(): Promise<BrokerProcess> {
   const broker = localBroker();
   if (!broker) throw new Error("the tests do not run against the local stack's broker");
   process.kill(broker.pid, "SIGTERM");
   await exited(broker.pid, 60_000);
-  if (downMs > 0) await new Promise((done) => setTimeout(done, downMs));
+  return broker;
+}
+
+/** Starts a broker stopped by `stopLocalBroker` with the same command and waits until it serves. */
+export async function startLocalBroker(broker: BrokerProcess): Promise<void> {
   const log = openSync(LOG_FILE, "a");
   const [command, ...args] = broker.argv as [string, ...string[]];
   const child = spawn(command, args, { cwd: broker.cwd, detached: true, stdio: ["ignore", log, log] });
@@ -66,4 +70,11 @@ export async function restartLocalBroker(downMs = 0): Promise<void> {
   child.unref();
   writeFileSync(PID_FILE, `${child.pid}\n`);
   await waitForKafka({ brokers: kafkaBrokers(), timeoutMs: 90_000 });
+}
+
+/** Stops the broker, keeps it down for `downMs`, starts it again and waits until it serves. */
+export async function restartLocalBroker(downMs = 0): Promise<void> {
+  const broker = await stopLocalBroker();
+  if (downMs > 0) await new Promise((done) => setTimeout(done, downMs));
+  await startLocalBroker(broker);
 }
