@@ -25,6 +25,7 @@ import {
   type FailureInfo,
   type InboundRecord,
 } from "./dead-letter";
+import { backpressureAfter, pausePlan } from "./fetch-pauses";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
 import { assignersFor } from "./sticky-assigner";
@@ -381,7 +382,8 @@ export class AgentConsumer {
   }
 
   private scheduleRestart(crashed: Consumer): void {
-    if (this.phase !== "running" || this.restartTimer !== undefined) return;
+    // "starting" too: a crash during the first join ends `consumer.run()` normally, with nothing running.
+    if ((this.phase !== "running" && this.phase !== "starting") || this.restartTimer !== undefined) return;
     const waitMs = backoffMs(++this.restartAttempts, 1000, 30_000);
     this.logger.warn({ waitMs, attempt: this.restartAttempts }, "restarting the consumer kafkajs gave up on");
     this.restartTimer = setTimeout(() => {
@@ -391,12 +393,12 @@ export class AgentConsumer {
   }
 
   private async restart(crashed: Consumer): Promise<void> {
-    if (this.phase !== "running" || this.consumer !== crashed) return;
+    if ((this.phase !== "running" && this.phase !== "starting") || this.consumer !== crashed) return;
     await crashed.disconnect().catch(() => undefined);
     try {
       const consumer = await this.connectConsumer();
       // stop() may have begun meanwhile: it disconnects `this.consumer`, which is this one.
-      if (this.phase === "running") this.restartAttempts = 0;
+      if (this.phase === "running" || this.phase === "starting") this.restartAttempts = 0;
       else await consumer.disconnect().catch(() => undefined);
     } catch (error) {
       this.logger.warn({ err: error }, "consumer restart failed; trying again");
@@ -642,9 +644,7 @@ export class AgentConsumer {
 
   private applyBackpressure(): void {
     // Only records ready to start count: not-yet-due retries stay in Kafka (see `park`).
-    const buffered = this.scheduler.buffered;
-    if (!this.backpressured && buffered >= this.maxBuffered) this.backpressured = true;
-    else if (this.backpressured && buffered <= this.maxBuffered / 2) this.backpressured = false;
+    this.backpressured = backpressureAfter(this.backpressured, this.scheduler.buffered, this.maxBuffered);
     this.syncPauses();
   }
 
@@ -656,19 +656,23 @@ export class AgentConsumer {
   private syncPauses(): void {
     const consumer = this.consumer;
     if (!consumer || this.phase === "idle" || this.phase === "stopped") return;
-    const all = this.phase === "draining" || this.backpressured;
-    const parked = all ? [] : [...this.parked.keys()].sort((a, b) => a - b);
-    const wanted = all ? "all" : parked.join(",");
-    if (wanted === this.appliedPauses) return;
+    const plan = pausePlan({
+      draining: this.phase === "draining",
+      backpressured: this.backpressured,
+      parkedRetryPartitions: this.parked.keys(),
+    });
+    if (plan.key === this.appliedPauses) return;
     const topics = [{ topic: this.names.topic }, { topic: this.names.retryTopic }];
     try {
-      if (all) {
+      if (plan.all) {
         consumer.pause(topics);
       } else {
+        // Resuming a whole topic also clears its partition pauses; the parked ones are paused again at once.
         consumer.resume(topics);
-        if (parked.length > 0) consumer.pause([{ topic: this.names.retryTopic, partitions: parked }]);
+        const partitions = plan.parkedRetryPartitions;
+        if (partitions.length > 0) consumer.pause([{ topic: this.names.retryTopic, partitions }]);
       }
-      this.appliedPauses = wanted;
+      this.appliedPauses = plan.key;
     } catch (error) {
       this.appliedPauses = undefined;
       this.logger.debug(
