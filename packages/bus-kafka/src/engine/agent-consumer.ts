@@ -393,8 +393,12 @@ export class AgentConsumer {
   }
 
   private async restart(crashed: Consumer): Promise<void> {
-    if ((this.phase !== "running" && this.phase !== "starting") || this.consumer !== crashed) return;
+    const current = (): boolean =>
+      (this.phase === "running" || this.phase === "starting") && this.consumer === crashed;
+    if (!current()) return;
     await crashed.disconnect().catch(() => undefined);
+    // stop() or pause() may have begun while the old consumer disconnected.
+    if (!current()) return;
     try {
       const consumer = await this.connectConsumer();
       // stop() may have begun meanwhile: it disconnects `this.consumer`, which is this one.
