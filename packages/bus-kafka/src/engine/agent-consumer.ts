@@ -648,7 +648,10 @@ export class AgentConsumer {
 
   private applyBackpressure(): void {
     // Only records ready to start count: not-yet-due retries stay in Kafka (see `park`).
-    this.backpressured = backpressureAfter(this.backpressured, this.scheduler.buffered, this.maxBuffered);
+    const on = backpressureAfter(this.backpressured, this.scheduler.buffered, this.maxBuffered);
+    // pump() runs after every delivery: touch kafkajs only when something changed or its state is unknown.
+    if (on === this.backpressured && this.appliedPauses !== undefined) return;
+    this.backpressured = on;
     this.syncPauses();
   }
 
