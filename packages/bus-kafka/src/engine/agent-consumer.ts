@@ -495,8 +495,8 @@ export class AgentConsumer {
     this.member = true;
     this.crashed = false;
     // Re-evaluate back-pressure and re-apply the pause state on every assignment: revoked partitions took their
-    // buffered records with them (back-pressure must not stay on with nothing pending), kafkajs does not pause a
-    // partition it just assigned, and after a crash the restarted consumer group has forgotten every pause.
+    // buffered records with them (back-pressure must not stay on with nothing pending), and after a crash the
+    // restarted kafkajs consumer group has forgotten every pause.
     this.appliedPauses = undefined;
     this.pump();
     const mainPartitions = assignment[this.names.topic]?.length ?? 0;
