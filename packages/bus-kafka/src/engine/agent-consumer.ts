@@ -31,6 +31,7 @@ import {
   type FailureInfo,
   type InboundRecord,
 } from "./dead-letter";
+import { backpressureAfter, pausePlan } from "./fetch-pauses";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
 import { assignersFor } from "./sticky-assigner";
@@ -79,7 +80,6 @@ interface PartitionState {
   tracker: PartitionTracker;
   /** Aborted when the partition is revoked: in-flight work stops and is not committed by this process. */
   revoked: AbortController;
-  delayed: Set<NodeJS.Timeout>;
   /** Deliveries running for this partition, to abort on revocation. */
   running: Set<Delivery>;
   highWatermark: number;
@@ -96,13 +96,19 @@ export interface AgentConsumerStatus {
   inFlight: number;
   /** Records waiting to start. */
   buffered: number;
-  /** Retries waiting for their not-before time (not "stuck": liveness ignores them). */
+  /**
+   * Retry partitions parked until their head record is due (not "stuck": liveness ignores them). Not-yet-due
+   * retries stay in Kafka, not in memory.
+   */
   delayed: number;
   /** Epoch ms of the last fetch response (proves the poll loop is alive). */
   lastFetchAt: number | undefined;
   /** Epoch ms of the last completed delivery. */
   lastCompletionAt: number | undefined;
 }
+
+/** The longest delay a Node.js timer can hold. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 class ShutdownAbort extends Error {
   override readonly name = "ShutdownAbort";
@@ -146,8 +152,19 @@ export class AgentConsumer {
   /** Aborted deliveries whose callback is still running, by record: their key and slot stay held until it settles. */
   private readonly lingering = new Map<InboundRecord, Delivery>();
   private deadlineTimer: NodeJS.Timeout | undefined;
-  private delayedCount = 0;
+  /** Retry partitions whose head record is not due yet: paused until then (see `park`). Partition → wake-up timer. */
+  private readonly parked = new Map<number, NodeJS.Timeout>();
   private backpressured = false;
+  /**
+   * The pause state last applied to kafkajs (see `syncPauses`); undefined when unknown (a rebalance, a crash and
+   * restart of the consumer group, or a failed call), so the next sync applies it again.
+   */
+  private appliedPauses: string | undefined = "";
+  /** The consumer crashed: until its next assignment nothing new starts (its partitions may have moved away). */
+  private crashed = false;
+  /** Our own restart of a consumer that kafkajs gave up on (a crash it does not restart itself). */
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartAttempts = 0;
   private member = false;
   /** The partitions this member was last assigned; sent at every join so the sticky assignor keeps them. */
   private owned: Ownership = {};
@@ -193,7 +210,7 @@ export class AgentConsumer {
       assignedPartitions: this.partitions.size,
       inFlight: this.scheduler.inFlight,
       buffered: this.scheduler.buffered,
-      delayed: this.delayedCount,
+      delayed: this.parked.size,
       lastFetchAt: this.lastFetchAt,
       lastCompletionAt: this.lastCompletionAt,
     };
@@ -295,6 +312,26 @@ export class AgentConsumer {
   private async startConsuming(): Promise<void> {
     this.phase = "starting";
     this.forced = new AbortController();
+    try {
+      await this.connectConsumer();
+    } catch (error) {
+      this.consumer = undefined;
+      this.phase = "idle";
+      throw error;
+    }
+    this.phase = "running";
+    this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
+    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.config.reclaimIdleMs / 4)));
+    this.deadlineTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
+    this.logger.info({ groupId: this.names.groupId }, "agent consumer started");
+  }
+
+  /**
+   * Creates, wires and runs a kafkajs consumer as `this.consumer`. Every listener ignores a consumer that is no
+   * longer ours: one replaced after a crash, or stopped while kafkajs was restarting it, is disconnected for good.
+   * On failure the consumer is disconnected and the error thrown; `this.consumer` still names it.
+   */
+  private async connectConsumer(): Promise<Consumer> {
     this.kafka ??= createKafka(this.options.connection, this.logger);
     const consumer = this.kafka.consumer({
       groupId: this.names.groupId,
@@ -307,18 +344,27 @@ export class AgentConsumer {
       partitionAssigners: assignersFor(() => this.owned),
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    this.appliedPauses = "";
+    const ours = (): boolean => {
+      if (this.consumer === consumer) return true;
+      void consumer.disconnect().catch(() => undefined);
+      return false;
+    };
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (ours()) this.onAssignment(event.payload.memberAssignment);
+    });
     consumer.on(consumer.events.FETCH, () => {
       this.lastFetchAt = Date.now();
     });
     consumer.on(consumer.events.REBALANCING, () => {
+      if (!ours()) return;
       this.member = false;
       // Best effort: hand over what is complete before the partitions move.
       void this.commit();
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      this.member = false;
-      this.logger.error({ err: event.payload.error, restart: event.payload.restart }, "consumer crashed");
+      if (!ours()) return;
+      this.onCrash(consumer, event.payload.error, event.payload.restart);
     });
     try {
       await consumer.connect();
@@ -336,52 +382,107 @@ export class AgentConsumer {
         eachBatch: (payload) => this.onBatch(payload),
       });
     } catch (error) {
-      this.consumer = undefined;
-      this.phase = "idle";
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
-    this.phase = "running";
-    this.commitTimer = setInterval(() => void this.commit(), this.commitIntervalMs);
-    const sweepMs = Math.min(1000, Math.max(10, Math.floor(this.config.reclaimIdleMs / 4)));
-    this.deadlineTimer = setInterval(() => this.sweepDeadlines(), sweepMs);
-    this.logger.info({ groupId: this.names.groupId }, "agent consumer started");
+    return consumer;
+  }
+
+  /**
+   * kafkajs left the group (it disconnects on a crash) and either restarts the consumer after `retryTime` — a new
+   * group member with a fresh fetch state, which forgets every pause — or, for an error it deems non-retriable,
+   * never. Until the next assignment the engine starts nothing new, because the partitions may have moved to
+   * another worker meanwhile; `onAssignment` then revokes what moved and re-applies the pause state.
+   */
+  private onCrash(consumer: Consumer, error: unknown, restart: boolean): void {
+    this.member = false;
+    this.crashed = true;
+    this.appliedPauses = undefined;
+    this.logger.error({ err: error, restart }, "consumer crashed");
+    if (!restart) this.scheduleRestart(consumer);
+  }
+
+  private scheduleRestart(crashed: Consumer): void {
+    // "starting" too: a crash during the first join ends `consumer.run()` normally, with nothing running.
+    if ((this.phase !== "running" && this.phase !== "starting") || this.restartTimer !== undefined) return;
+    const waitMs = backoffMs(++this.restartAttempts, 1000, 30_000);
+    this.logger.warn({ waitMs, attempt: this.restartAttempts }, "restarting the consumer kafkajs gave up on");
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void this.restart(crashed);
+    }, waitMs);
+  }
+
+  private async restart(crashed: Consumer): Promise<void> {
+    const current = (): boolean =>
+      (this.phase === "running" || this.phase === "starting") && this.consumer === crashed;
+    if (!current()) return;
+    await crashed.disconnect().catch(() => undefined);
+    // stop() or pause() may have begun while the old consumer disconnected.
+    if (!current()) return;
+    try {
+      const consumer = await this.connectConsumer();
+      // stop() may have begun meanwhile: it disconnects `this.consumer`, which is this one.
+      if (this.phase === "running" || this.phase === "starting") this.restartAttempts = 0;
+      else await consumer.disconnect().catch(() => undefined);
+    } catch (error) {
+      this.logger.warn({ err: error }, "consumer restart failed; trying again");
+      if (this.consumer) this.scheduleRestart(this.consumer);
+    }
   }
 
   private async stopConsuming(): Promise<void> {
     const consumer = this.consumer;
     if (!consumer || this.phase === "idle" || this.phase === "stopped") return;
     this.phase = "draining";
-    // Stop fetching first: eachBatch would otherwise get the same unresolved records again and again.
-    consumer.pause([{ topic: this.names.topic }, { topic: this.names.retryTopic }]);
-    this.dropWaiting(() => true);
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const inFlight = this.active.size;
-    const drained = await this.waitForActive(this.drainTimeoutMs);
-    if (!drained) {
-      this.logger.warn(
-        { inFlight: this.active.size, drainTimeoutMs: this.drainTimeoutMs },
-        "drain deadline passed",
-      );
-      this.abortInFlight();
-      await this.waitForActive(5000);
+    let drained = false;
+    // Every step runs, whatever kafkajs does meanwhile (a crash in the middle of a drain included): the phase
+    // always ends `idle`, every timer is cleared.
+    try {
+      // Stop fetching first: eachBatch would otherwise get the same unresolved records again and again.
+      this.syncPauses();
+      this.dropWaiting(() => true);
+      drained = await this.waitForActive(this.drainTimeoutMs);
+      if (!drained) {
+        this.logger.warn(
+          { inFlight: this.active.size, drainTimeoutMs: this.drainTimeoutMs },
+          "drain deadline passed",
+        );
+        this.abortInFlight();
+        await this.waitForActive(5000);
+      }
+      clearInterval(this.commitTimer);
+      this.commitTimer = undefined;
+      await this.committing;
+      await this.commit();
+    } finally {
+      clearInterval(this.commitTimer);
+      this.commitTimer = undefined;
+      clearInterval(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+      // A restart after a crash may have replaced the consumer during the drain: disconnect both.
+      for (const client of new Set([consumer, this.consumer])) {
+        await client
+          ?.disconnect()
+          .catch((error: unknown) => this.logger.warn({ err: error }, "disconnect failed"));
+      }
+      for (const state of this.partitions.values()) this.revoke(state);
+      this.partitions.clear();
+      this.consumer = undefined;
+      this.member = false;
+      this.crashed = false;
+      this.owned = {};
+      this.backpressured = false;
+      this.appliedPauses = "";
+      this.restartAttempts = 0;
+      // The scheduler is kept: keys and slots of aborted callbacks that are still running stay held across a resume.
+      this.phase = "idle";
     }
-    clearInterval(this.commitTimer);
-    this.commitTimer = undefined;
-    clearInterval(this.deadlineTimer);
-    this.deadlineTimer = undefined;
-    await this.committing;
-    await this.commit();
-    await consumer
-      .disconnect()
-      .catch((error: unknown) => this.logger.warn({ err: error }, "disconnect failed"));
-    for (const state of this.partitions.values()) this.revoke(state);
-    this.partitions.clear();
-    this.consumer = undefined;
-    this.member = false;
-    this.owned = {};
-    this.backpressured = false;
-    // The scheduler is kept: keys and slots of aborted callbacks that are still running stay held across a resume.
-    this.phase = "idle";
     this.logger.info({ drainedInFlight: inFlight, forced: !drained }, "agent consumer stopped");
   }
 
@@ -413,6 +514,12 @@ export class AgentConsumer {
       }
     }
     this.member = true;
+    this.crashed = false;
+    // Re-evaluate back-pressure and re-apply the pause state on every assignment: revoked partitions took their
+    // buffered records with them (back-pressure must not stay on with nothing pending), and after a crash the
+    // restarted kafkajs consumer group has forgotten every pause.
+    this.appliedPauses = undefined;
+    this.pump();
     const mainPartitions = assignment[this.names.topic]?.length ?? 0;
     this.logger.info({ assigned: assigned.size, mainPartitions }, "group assignment received");
     this.safe("onRebalance", () =>
@@ -430,19 +537,13 @@ export class AgentConsumer {
     state.revoked.abort(reason);
     for (const delivery of state.running) delivery.abort(reason, true);
     const tp = `${state.topic}:${state.partition}`;
-    for (const timer of state.delayed) clearTimeout(timer);
-    this.delayedCount -= state.delayed.size;
-    state.delayed.clear();
+    if (state.topic === this.names.retryTopic) this.unpark(state.partition);
     this.scheduler.drop((record) => record.tp === tp);
   }
 
   private dropWaiting(predicate: (record: InboundRecord) => boolean): void {
     this.scheduler.drop(predicate);
-    for (const state of this.partitions.values()) {
-      for (const timer of state.delayed) clearTimeout(timer);
-      this.delayedCount -= state.delayed.size;
-      state.delayed.clear();
-    }
+    for (const partition of [...this.parked.keys()]) this.unpark(partition);
   }
 
   private stateFor(topic: string, partition: number): PartitionState {
@@ -454,7 +555,6 @@ export class AgentConsumer {
         partition,
         tracker: new PartitionTracker(),
         revoked: new AbortController(),
-        delayed: new Set(),
         running: new Set(),
         highWatermark: -1,
       };
@@ -468,59 +568,86 @@ export class AgentConsumer {
     const state = this.stateFor(batch.topic, batch.partition);
     const retry = batch.topic === this.names.retryTopic;
     const tp = `${batch.topic}:${batch.partition}`;
+    let taken: string | undefined;
     for (const message of batch.messages) {
+      // A parked retry partition takes nothing at or after its head (a batch fetched before the pause applied).
+      if (retry && this.parked.has(batch.partition)) break;
       const offset = Number(message.offset);
-      if (state.tracker.receive(offset)) {
-        const kafkaKey = message.key === null ? null : message.key.toString("utf8");
-        const record: InboundRecord = {
-          tp,
-          topic: batch.topic,
-          partition: batch.partition,
-          offset,
-          kafkaKey,
-          value: message.value,
-          rawHeaders: message.headers as Record<string, unknown> | undefined,
-          retry,
-          attempt: 1,
-          key: kafkaKey ?? `${tp}:${offset}`,
-        };
-        if (retry) record.attempt = intHeader(headersOf(record), HEADER.attempt) ?? 1;
-        this.intake(state, record);
+      if (offset <= state.tracker.highest) {
+        // Re-fetched after a rebalance kept this partition (or after a crash): already taken.
+        taken = message.offset;
+        continue;
       }
+      const kafkaKey = message.key === null ? null : message.key.toString("utf8");
+      const record: InboundRecord = {
+        tp,
+        topic: batch.topic,
+        partition: batch.partition,
+        offset,
+        kafkaKey,
+        value: message.value,
+        rawHeaders: message.headers as Record<string, unknown> | undefined,
+        retry,
+        attempt: 1,
+        key: kafkaKey ?? `${tp}:${offset}`,
+      };
+      if (retry) {
+        const headers = headersOf(record);
+        record.attempt = intHeader(headers, HEADER.attempt) ?? 1;
+        const notBefore = intHeader(headers, HEADER.notBefore);
+        if (notBefore !== undefined && notBefore > Date.now()) {
+          this.park(batch.partition, notBefore);
+          break;
+        }
+      }
+      state.tracker.receive(offset);
+      taken = message.offset;
+      this.intake(record);
     }
-    // Once per batch: kafkajs parses and re-formats the offset as a Long on every call.
-    const last = batch.messages.at(-1);
-    if (last) resolveOffset(last.offset);
+    // Once per batch: kafkajs parses and re-formats the offset as a Long on every call. What is not resolved (a
+    // parked head and what follows it) is fetched again when the partition resumes.
+    if (taken !== undefined) resolveOffset(taken);
     state.highWatermark = Number((batch as Batch).highWatermark);
     this.reportLag(state);
     this.pump();
   }
 
-  private intake(state: PartitionState, record: InboundRecord): void {
+  private intake(record: InboundRecord): void {
     if (this.observer.onReceived) {
       this.safe("onReceived", () =>
         this.observer.onReceived?.({ agent: this.names.agent, topic: this.names.topic, retry: record.retry }),
       );
     }
-    const notBefore = record.retry ? intHeader(headersOf(record), HEADER.notBefore) : undefined;
-    const wait = notBefore === undefined ? 0 : notBefore - Date.now();
-    if (wait <= 0) {
-      this.scheduler.enqueue(record.key, record);
-      return;
-    }
-    // A retry that is not due yet waits here; it stays uncommitted, so a crash re-reads it from the retry topic.
-    this.delayedCount++;
+    this.scheduler.enqueue(record.key, record);
+  }
+
+  /**
+   * The head of a retry partition is not due yet: pause that partition and leave the record in Kafka, untaken,
+   * until its not-before time. Nothing later in the partition starts ahead of it, so the committed position never
+   * sits behind a completed retry (a crash cannot re-run a retry chain), and nothing waits in memory, so delayed
+   * retries never count against the buffer that pauses the agent's topic. The cost: a due retry may wait behind
+   * a longer delay at the head of its retry partition (see docs/delivery.md).
+   */
+  private park(partition: number, notBefore: number): void {
+    if (this.parked.has(partition)) return;
+    // setTimeout holds at most 2^31-1 ms; a longer wait wakes up early, finds the head still not due, parks again.
+    const waitMs = Math.min(Math.max(0, notBefore - Date.now()), MAX_TIMER_MS);
     const timer = setTimeout(() => {
-      state.delayed.delete(timer);
-      this.delayedCount--;
-      this.scheduler.enqueue(record.key, record);
-      this.pump();
-    }, wait);
-    state.delayed.add(timer);
+      if (this.parked.get(partition) !== timer) return;
+      this.parked.delete(partition);
+      this.syncPauses();
+    }, waitMs);
+    this.parked.set(partition, timer);
+    this.syncPauses();
+  }
+
+  private unpark(partition: number): void {
+    clearTimeout(this.parked.get(partition));
+    this.parked.delete(partition);
   }
 
   private pump(): void {
-    if (this.phase === "running" || this.phase === "starting") {
+    if ((this.phase === "running" || this.phase === "starting") && !this.crashed) {
       for (let next = this.scheduler.next(); next; next = this.scheduler.next()) {
         const { key, item } = next;
         const settle = (): void => {
@@ -543,16 +670,45 @@ export class AgentConsumer {
   }
 
   private applyBackpressure(): void {
+    // Only records ready to start count: not-yet-due retries stay in Kafka (see `park`).
+    const on = backpressureAfter(this.backpressured, this.scheduler.buffered, this.maxBuffered);
+    // pump() runs after every delivery: touch kafkajs only when something changed or its state is unknown.
+    if (on === this.backpressured && this.appliedPauses !== undefined) return;
+    this.backpressured = on;
+    this.syncPauses();
+  }
+
+  /**
+   * The one place that tells kafkajs what to fetch: nothing while draining or back-pressured, else everything but
+   * the parked retry partitions. Applied only when it changed (or is unknown). Never throws: between a crash and
+   * the consumer's restart kafkajs has no group to pause and throws; the next assignment applies it again.
+   */
+  private syncPauses(): void {
     const consumer = this.consumer;
-    if (!consumer || this.phase !== "running") return;
-    const buffered = this.scheduler.buffered + this.delayedCount;
+    if (!consumer || this.phase === "idle" || this.phase === "stopped") return;
+    const plan = pausePlan({
+      draining: this.phase === "draining",
+      backpressured: this.backpressured,
+      parkedRetryPartitions: this.parked.keys(),
+    });
+    if (plan.key === this.appliedPauses) return;
     const topics = [{ topic: this.names.topic }, { topic: this.names.retryTopic }];
-    if (!this.backpressured && buffered >= this.maxBuffered) {
-      this.backpressured = true;
-      consumer.pause(topics);
-    } else if (this.backpressured && buffered <= this.maxBuffered / 2) {
-      this.backpressured = false;
-      consumer.resume(topics);
+    try {
+      if (plan.all) {
+        consumer.pause(topics);
+      } else {
+        // Resuming a whole topic also clears its partition pauses; the parked ones are paused again at once.
+        consumer.resume(topics);
+        const partitions = plan.parkedRetryPartitions;
+        if (partitions.length > 0) consumer.pause([{ topic: this.names.retryTopic, partitions }]);
+      }
+      this.appliedPauses = plan.key;
+    } catch (error) {
+      this.appliedPauses = undefined;
+      this.logger.debug(
+        { err: error },
+        "pause state not applied now; it is applied again at the next assignment",
+      );
     }
   }
 
