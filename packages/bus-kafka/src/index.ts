@@ -26,7 +26,7 @@ export {
   type NewEnvelope,
 } from "./envelope";
 export { HEADER, type RecordHeaders } from "./headers";
-export { findNonJson } from "./json-value";
+export { MAX_JSON_DEPTH, findNonJson } from "./json-value";
 export {
   RESERVED_PREFIX,
   agentNames,
