@@ -92,4 +92,9 @@ export {
   type TaskEvent,
   type TaskEventStatus,
 } from "./task-events";
-export { RecordConsumer, type ConsumedRecord, type RecordConsumerOptions } from "./record-consumer";
+export {
+  RecordConsumer,
+  type ConsumedRecord,
+  type RecordConsumerOptions,
+  type RecordConsumerStatus,
+} from "./record-consumer";

@@ -39,25 +39,39 @@ export interface JsonProblem {
  * hostile depth cannot overflow the stack.
  */
 export function findUnstorableJson(value: unknown): JsonProblem | undefined {
-  const pending: Array<{ value: unknown; path: string[] }> = [{ value, path: [] }];
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const { path } = item;
-    if (typeof item.value === "string") {
-      const problem = unstorableText(item.value);
-      if (problem !== undefined) return { path, problem };
+  // Each step links to its parent instead of copying the path, so deep input costs linear memory.
+  interface Step {
+    value: unknown;
+    key: string | undefined;
+    parent: Step | undefined;
+  }
+  const pathOf = (step: Step, last?: string): string[] => {
+    const path = last === undefined ? [] : [last];
+    for (let s: Step | undefined = step; s?.key !== undefined; s = s.parent) path.push(s.key);
+    return path.reverse();
+  };
+  const pending: Step[] = [{ value, key: undefined, parent: undefined }];
+  for (let step = pending.pop(); step !== undefined; step = pending.pop()) {
+    if (typeof step.value === "string") {
+      const problem = unstorableText(step.value);
+      if (problem !== undefined) return { path: pathOf(step), problem };
       continue;
     }
-    if (typeof item.value !== "object" || item.value === null) continue;
-    const isArray = Array.isArray(item.value);
+    if (typeof step.value !== "object" || step.value === null) continue;
+    const isArray = Array.isArray(step.value);
     const entries: Array<[string, unknown]> = isArray
-      ? (item.value as unknown[]).map((child, index) => [String(index), child])
-      : Object.entries(item.value);
-    // Pushed in reverse so the first offence in document order is found first.
+      ? (step.value as unknown[]).map((child, index) => [String(index), child])
+      : Object.entries(step.value);
+    // Keys first (in order), then children pushed in reverse, so offences are found in document order.
+    if (!isArray) {
+      for (const [key] of entries) {
+        const keyProblem = unstorableText(key);
+        if (keyProblem !== undefined) return { path: pathOf(step, key), problem: `key ${keyProblem}` };
+      }
+    }
     for (let i = entries.length - 1; i >= 0; i--) {
       const [key, child] = entries[i] as [string, unknown];
-      const keyProblem = isArray ? undefined : unstorableText(key);
-      if (keyProblem !== undefined) return { path: [...path, key], problem: `key ${keyProblem}` };
-      pending.push({ value: child, path: [...path, key] });
+      pending.push({ value: child, key, parent: step });
     }
   }
   return undefined;
