@@ -33,6 +33,8 @@ export {
   defaultAgentName,
   validateAgentName,
   validateTopic,
+  TOPIC_PATTERN,
+  AGENT_NAME_PATTERN,
   type AgentNames,
 } from "./naming";
 export { KafkaProducer, type KafkaProducerOptions, type OutgoingRecord, type Publisher } from "./producer";

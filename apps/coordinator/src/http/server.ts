@@ -129,6 +129,7 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     else parseJson(request, body as string, done);
   });
 
+  const allowedMethods = methodsByPath(routes);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     if (options.isClosing?.() === true) {
@@ -143,12 +144,28 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
       if (refusal !== undefined) {
         return reply.code(403).send(errorBody("forbidden", refusal.message, { field: refusal.field }));
       }
-      return;
+    } else if (!publicUrls.has(request.routeOptions.url ?? "")) {
+      if (!bearerMatches(request.headers.authorization, token)) {
+        reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
+        return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
+      }
     }
-    if (publicUrls.has(request.routeOptions.url ?? "")) return;
-    if (!bearerMatches(request.headers.authorization, token)) {
-      reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
-      return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
+    // A known path asked with another method: 405 here, before the body is parsed (a QUERY or PATCH without a
+    // content type would otherwise be refused as a bad body, not as a wrong method).
+    if (request.routeOptions.url === undefined) {
+      const path = request.url.split("?")[0] ?? "";
+      const allowed = allowedMethods(path);
+      if (allowed.length > 0) {
+        return reply
+          .code(405)
+          .header("allow", allowed.join(", "))
+          .send(
+            errorBody(
+              "method_not_allowed",
+              `${request.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(", ")}`,
+            ),
+          );
+      }
     }
   });
 
@@ -179,21 +196,8 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     return reply.code(response.status).send(response.body);
   });
 
-  const allowedMethods = methodsByPath(routes);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0]?.slice(0, 200) ?? "";
-    const allowed = allowedMethods(request.url.split("?")[0] ?? "");
-    if (allowed.length > 0) {
-      return reply
-        .code(405)
-        .header("allow", allowed.join(", "))
-        .send(
-          errorBody(
-            "method_not_allowed",
-            `${request.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`,
-          ),
-        );
-    }
     return reply
       .code(404)
       .send(errorBody("not_found", `no route ${request.method} ${path}; /openapi.json lists the API`));
