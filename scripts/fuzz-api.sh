@@ -14,12 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION="4.32.5"
-VENV=".venv"
+# Under .stack/ (ignored by git, eslint and prettier), like the rest of the local stack.
+VENV="$PWD/.stack/venv"
 PORT="${OMNIDAEMON_FUZZ_PORT:-18765}"
 MAX_TIME="${OMNIDAEMON_FUZZ_MAX_TIME:-150}"
 SEED="${OMNIDAEMON_FUZZ_SEED:-$RANDOM$RANDOM}"
 SCHEMA="fuzz_$(date +%s)_$$"
-REPORT_DIR=".stack/fuzz-report"
 
 if [[ -z "${OMNIDAEMON_KAFKA_BROKERS:-}" || -z "${OMNIDAEMON_DATABASE_URL:-}" ]]; then
   if [[ -f .stack/env ]]; then
@@ -41,7 +41,7 @@ if [[ "$("$VENV/bin/st" --version 2>/dev/null || true)" != "st, version $SCHEMAT
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-mkdir -p .stack "$REPORT_DIR"
+mkdir -p .stack
 LOG=".stack/fuzz-coordinator.log"
 # With a token, so the auth checks (ignored_auth, missing_required_header) test the bearer scheme the document
 # declares; still on loopback only.
@@ -81,7 +81,8 @@ curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null
 
 echo "== schemathesis $SCHEMATHESIS_VERSION: all checks, all phases (stateful too), budget ${MAX_TIME}s, seed $SEED"
 status=0
-"$VENV/bin/st" --config-file scripts/fuzz-api.toml run "http://127.0.0.1:$PORT/openapi.json" \
+# From .stack/, so schemathesis's cache (.schemathesis/) lands there too.
+(cd .stack && "$VENV/bin/st" --config-file ../scripts/fuzz-api.toml run "http://127.0.0.1:$PORT/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks all \
   --phases examples,coverage,fuzzing,stateful \
@@ -91,7 +92,7 @@ status=0
   --seed "$SEED" \
   --request-timeout 30 \
   --suppress-health-check too_slow,filter_too_much \
-  --report junit --report-dir "$REPORT_DIR" || status=$?
+  --report junit --report-dir fuzz-report) || status=$?
 
 if grep -q '"level":50' "$LOG"; then
   echo "fuzz-api: the coordinator logged errors during the run:" >&2
