@@ -36,13 +36,15 @@ export {
   type NewEnvelope,
 } from "./envelope";
 export { HEADER, type RecordHeaders } from "./headers";
-export { findNonJson } from "./json-value";
+export { MAX_JSON_DEPTH, findNonJson } from "./json-value";
 export {
   RESERVED_PREFIX,
   agentNames,
   defaultAgentName,
   validateAgentName,
   validateTopic,
+  TOPIC_PATTERN,
+  AGENT_NAME_PATTERN,
   type AgentNames,
 } from "./naming";
 export { KafkaProducer, type KafkaProducerOptions, type OutgoingRecord, type Publisher } from "./producer";
@@ -102,4 +104,9 @@ export {
   type TaskEvent,
   type TaskEventStatus,
 } from "./task-events";
-export { RecordConsumer, type ConsumedRecord, type RecordConsumerOptions } from "./record-consumer";
+export {
+  RecordConsumer,
+  type ConsumedRecord,
+  type RecordConsumerOptions,
+  type RecordConsumerStatus,
+} from "./record-consumer";

@@ -1,4 +1,11 @@
-import { agentNames, defaultAgentName, validateAgentName, validateTopic } from "./naming";
+import {
+  AGENT_NAME_PATTERN,
+  TOPIC_PATTERN,
+  agentNames,
+  defaultAgentName,
+  validateAgentName,
+  validateTopic,
+} from "./naming";
 
 describe("naming", () => {
   it("derives group, retry and DLQ names deterministically from (topic, agent)", () => {
@@ -22,5 +29,40 @@ describe("naming", () => {
     expect(() => validateTopic("omnidaemon.dlq.x")).toThrow(/reserved/);
     expect(() => validateTopic("")).toThrow(/topic is required/);
     expect(() => agentNames("t", "x".repeat(260))).toThrow(/249/);
+  });
+
+  it("refuses Kafka's internal topics and names that collide with the system topics, naming the field", () => {
+    expect(() => validateTopic("__consumer_offsets", "reply_to")).toThrow(
+      /^reply_to "__consumer_offsets" .*internal/,
+    );
+    expect(() => validateTopic("__transaction_state")).toThrow(/internal/);
+    expect(() => validateTopic("__anything")).toThrow(/internal/);
+    // Kafka treats "." and "_" as the same character in topic names, so these collide with omnidaemon.*.
+    expect(() => validateTopic("omnidaemon_control")).toThrow(/reserved/);
+    expect(() => validateTopic("omnidaemon_dlq.x.y")).toThrow(/reserved/);
+    expect(validateTopic("_single.underscore")).toBe("_single.underscore");
+    expect(validateTopic("my_omnidaemon_control")).toBe("my_omnidaemon_control");
+  });
+
+  it("TOPIC_PATTERN and AGENT_NAME_PATTERN state exactly the rules the validators enforce", () => {
+    const topics = ["t", "file.uploaded", "a_b-c", ".", "..", "...", "_x", "__x", "omnidaemon.control"];
+    for (const topic of [...topics, "omnidaemon_x", "omnidaemonx", "x y", "é", "Omnidaemon.x", ""]) {
+      let valid = true;
+      try {
+        validateTopic(topic);
+      } catch {
+        valid = false;
+      }
+      expect([topic, TOPIC_PATTERN.test(topic)]).toEqual([topic, valid]);
+    }
+    for (const name of ["a", "a-b_C9", "a.b", "", "x y"]) {
+      let valid = true;
+      try {
+        validateAgentName(name);
+      } catch {
+        valid = false;
+      }
+      expect([name, AGENT_NAME_PATTERN.test(name)]).toEqual([name, valid]);
+    }
   });
 });

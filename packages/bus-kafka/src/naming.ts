@@ -13,8 +13,18 @@ import { BusError } from "./errors";
  */
 export const RESERVED_PREFIX = "omnidaemon.";
 const KAFKA_TOPIC = /^[a-zA-Z0-9._-]+$/;
-const AGENT_NAME = /^[a-zA-Z0-9_-]+$/;
 const MAX_TOPIC_LENGTH = 249;
+/**
+ * Every rule of {@link validateTopic} as one regular expression (ECMAScript and JSON Schema syntax), for documents
+ * that state the rules, such as the coordinator's OpenAPI; validateTopic words the errors.
+ */
+export const TOPIC_PATTERN = /^(?!__)(?!omnidaemon[._])(?!\.\.?$)[a-zA-Z0-9._-]+$/;
+
+/** Every rule of {@link validateAgentName} as one regular expression. */
+export const AGENT_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
+
+/** Kafka's own topics (`__consumer_offsets`, `__transaction_state`) start with this; no user topic may. */
+const KAFKA_INTERNAL_PREFIX = "__";
 
 /** Topics of the fleet itself (see docs/control-plane.md). */
 export const SYSTEM_TOPICS = {
@@ -46,10 +56,21 @@ export function validateTopic(topic: string, field = "topic"): string {
       { field },
     );
   }
-  if (topic.startsWith(RESERVED_PREFIX)) {
-    throw new BusError("INVALID_NAME", `${field} "${topic}" uses the reserved prefix "${RESERVED_PREFIX}"`, {
-      field,
-    });
+  if (topic.startsWith(KAFKA_INTERNAL_PREFIX)) {
+    throw new BusError(
+      "INVALID_NAME",
+      `${field} "${topic}" starts with "${KAFKA_INTERNAL_PREFIX}", which Kafka reserves for its internal topics (__consumer_offsets, __transaction_state)`,
+      { field },
+    );
+  }
+  // Kafka treats "." and "_" as one character when it checks topic names for collisions (and in metric names),
+  // so "omnidaemon_control" would collide with the system topic "omnidaemon.control".
+  if (topic.replace(/\./g, "_").startsWith(RESERVED_PREFIX.replace(/\./g, "_"))) {
+    throw new BusError(
+      "INVALID_NAME",
+      `${field} "${topic}" uses the reserved prefix "${RESERVED_PREFIX}" (Kafka treats "." and "_" alike)`,
+      { field },
+    );
   }
   return topic;
 }
@@ -58,7 +79,7 @@ export function validateAgentName(name: string, field = "name"): string {
   if (typeof name !== "string" || name.length === 0) {
     throw new BusError("INVALID_NAME", `${field} is required`, { field });
   }
-  if (!AGENT_NAME.test(name)) {
+  if (!AGENT_NAME_PATTERN.test(name)) {
     throw new BusError(
       "INVALID_NAME",
       `${field} "${name}" may contain only letters, digits, "_" and "-" (no dots: names are joined with dots)`,

@@ -82,4 +82,39 @@ describe("GET /openapi.json", () => {
     expect(body.paths["/agents"].get.security).toBeUndefined();
     expect(body.paths["/agents"].get.responses["401"]).toBeDefined();
   });
+
+  // Issue 10, item 4: the fuzzer found schema-valid requests the validators refused; the document now states
+  // the validators' limits. These are the ones it tripped on.
+  it("states the limits the validators enforce", async () => {
+    const document = (await t.request("GET", "/openapi.json")).body;
+    const param = (path: string, method: string, name: string) =>
+      document.paths[path][method].parameters.find((p: { name: string }) => p.name === name).schema;
+    const topic = param("/agents/{topic}/{name}", "get", "topic");
+    expect(topic).toEqual(expect.objectContaining({ minLength: 1, maxLength: 249 }));
+    expect(new RegExp(topic.pattern).test("__consumer_offsets")).toBe(false);
+    expect(new RegExp(topic.pattern).test("omnidaemon_control")).toBe(false);
+    expect(new RegExp(topic.pattern).test("file.uploaded")).toBe(true);
+    const limit = new RegExp(param("/tasks", "get", "limit").pattern);
+    expect(["0", "1", "1000", "1001", "01"].map((v) => limit.test(v))).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(param("/agents", "delete", "confirm")).toEqual(expect.objectContaining({ const: "true" }));
+
+    const register = document.paths["/agents"].post.requestBody.content["application/json"].schema;
+    expect(register.properties.topic.maxLength + register.properties.name.maxLength).toBe(249 - 18);
+    expect(register.properties.config).toEqual(expect.objectContaining({ additionalProperties: false }));
+    expect(register.properties.description.pattern).toBeDefined();
+    const workers = document.paths["/v1/workers"].post.requestBody.content["application/json"].schema;
+    expect(workers.properties.pid.maximum).toBe(2_147_483_647);
+    const publish = document.paths["/tasks"].post.requestBody.content["application/json"].schema;
+    expect(publish.oneOf).toEqual([{ required: ["content"] }, { required: ["payload"] }]);
+    expect(publish.properties.content).toEqual(
+      expect.objectContaining({ $ref: "#/components/schemas/JsonValue" }),
+    );
+    expect(publish.propertyNames).toEqual({ not: { const: "__proto__" } });
+  });
 });

@@ -28,9 +28,11 @@ const errorBodySchema = z.object({
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input; `error.field` names it",
   401: "Missing or wrong bearer token",
+  403: "Without OMNIDAEMON_API_TOKEN: a foreign Origin or a non-loopback Host (browser protection)",
   404: "Not found; `error.known` lists what exists",
   409: "Conflict with the current state",
   413: "Body larger than the limit",
+  414: "A path parameter longer than 500 characters",
   415: "Body is not application/json",
   500: "Unexpected error; the coordinator's log has the details",
   503: "A dependency (Kafka or Postgres) is unavailable, or the coordinator is shutting down",
@@ -44,6 +46,63 @@ export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
     unrepresentable: "any",
   }) as JsonSchema;
   return rest;
+}
+
+const JSON_VALUE_REF = "#/components/schemas/JsonValue";
+
+// The JSON parser refuses prototype poisoning (an object key `__proto__`, or a `constructor` object with a
+// `prototype` key) with a 400 anywhere in a body; the document says so for every object a client may send.
+const NO_PROTO_KEY = { not: { const: "__proto__" } };
+const NO_CONSTRUCTOR_PROTOTYPE = {
+  // Scoped to objects: for any other value `required` holds vacuously, and the `not` would refuse it.
+  not: {
+    type: "object",
+    required: ["constructor"],
+    properties: { constructor: { type: "object", required: ["prototype"] } },
+  },
+};
+
+/** Any JSON value the parser accepts: objects at every depth without the poisoning keys. */
+const JSON_VALUE_SCHEMA: JsonSchema = {
+  description:
+    "Any JSON value; no object in it may have a __proto__ key or a constructor object with a prototype key",
+  propertyNames: NO_PROTO_KEY,
+  ...NO_CONSTRUCTOR_PROTOTYPE,
+  additionalProperties: { $ref: JSON_VALUE_REF },
+  items: { $ref: JSON_VALUE_REF },
+};
+
+const ANNOTATIONS = new Set(["description", "default", "examples", "title", "deprecated"]);
+
+/**
+ * A request body schema as the parser enforces it: every "any value" is a {@link JSON_VALUE_SCHEMA}, every object
+ * refuses the poisoning keys, and extra properties of non-strict objects are JSON values too.
+ */
+export function withParserRules(node: unknown): unknown {
+  if (typeof node !== "object" || node === null || Array.isArray(node)) return node;
+  const schema = { ...(node as JsonSchema) };
+  if (Object.keys(schema).every((key) => ANNOTATIONS.has(key))) return { ...schema, $ref: JSON_VALUE_REF };
+  for (const key of ["anyOf", "oneOf", "allOf", "prefixItems"] as const) {
+    if (Array.isArray(schema[key])) schema[key] = (schema[key] as unknown[]).map(withParserRules);
+  }
+  if (schema.items !== undefined) schema.items = withParserRules(schema.items);
+  if (schema.type === "object") {
+    if (schema.properties !== undefined) {
+      schema.properties = Object.fromEntries(
+        Object.entries(schema.properties as JsonSchema).map(([name, child]) => [
+          name,
+          withParserRules(child),
+        ]),
+      );
+    }
+    schema.additionalProperties =
+      schema.additionalProperties === undefined
+        ? { $ref: JSON_VALUE_REF }
+        : withParserRules(schema.additionalProperties);
+    schema.propertyNames = { ...((schema.propertyNames as JsonSchema | undefined) ?? {}), ...NO_PROTO_KEY };
+    schema.allOf = [...((schema.allOf as unknown[] | undefined) ?? []), NO_CONSTRUCTOR_PROTOTYPE];
+  }
+  return schema;
 }
 
 /** `/agents/:topic/:name` → `/agents/{topic}/{name}`. */
@@ -78,6 +137,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
   const statuses = new Set<number>([
     ...(hasInput ? [400] : []),
     ...(route.public === true ? [] : [401]),
+    403,
+    ...(route.params !== undefined ? [414] : []),
     ...(route.body !== undefined ? [413, 415] : []),
     ...(route.errors ?? []),
     500,
@@ -102,7 +163,10 @@ function operation(route: RouteDefinition): Record<string, unknown> {
     ...(route.public === true && { security: [] }),
     parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
     ...(route.body !== undefined && {
-      requestBody: { required: true, content: { "application/json": { schema: jsonSchemaOf(route.body) } } },
+      requestBody: {
+        required: true,
+        content: { "application/json": { schema: withParserRules(jsonSchemaOf(route.body)) } },
+      },
     }),
     responses,
   };
@@ -126,7 +190,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[]): OpenAp
     tags: [...new Set(routes.map((route) => route.tag))].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { Error: jsonSchemaOf(errorBodySchema) },
+      schemas: { Error: jsonSchemaOf(errorBodySchema), JsonValue: JSON_VALUE_SCHEMA },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
     // Applies to every operation that does not set `security: []` (the public ones).

@@ -8,6 +8,7 @@ import { isLoopback } from "../config";
 import type { CoordinatorServices } from "../services/types";
 import { ACTOR_HEADER, actorFrom } from "./actor";
 import { bearerMatches, UNAUTHORIZED_MESSAGE } from "./auth";
+import { browserRefusal } from "./browser-guard";
 import { errorBody, toErrorResponse } from "./errors";
 import { createHttpMetrics } from "./http-metrics";
 import { buildOpenApiDocument } from "./openapi";
@@ -128,6 +129,7 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     else parseJson(request, body as string, done);
   });
 
+  const allowedMethods = methodsByPath(routes);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     if (options.isClosing?.() === true) {
@@ -137,10 +139,33 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
         .send(errorBody("unavailable", "the coordinator is shutting down; retry against another instance"));
     }
     const token = config.apiToken;
-    if (token === undefined || publicUrls.has(request.routeOptions.url ?? "")) return;
-    if (!bearerMatches(request.headers.authorization, token)) {
-      reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
-      return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
+    if (token === undefined) {
+      const refusal = browserRefusal(request.headers, request.socket.localPort ?? config.port);
+      if (refusal !== undefined) {
+        return reply.code(403).send(errorBody("forbidden", refusal.message, { field: refusal.field }));
+      }
+    } else if (!publicUrls.has(request.routeOptions.url ?? "")) {
+      if (!bearerMatches(request.headers.authorization, token)) {
+        reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
+        return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
+      }
+    }
+    // A known path asked with another method: 405 here, before the body is parsed (a QUERY or PATCH without a
+    // content type would otherwise be refused as a bad body, not as a wrong method).
+    if (request.routeOptions.url === undefined) {
+      const path = request.url.split("?")[0] ?? "";
+      const allowed = allowedMethods(path);
+      if (allowed.length > 0) {
+        return reply
+          .code(405)
+          .header("allow", allowed.join(", "))
+          .send(
+            errorBody(
+              "method_not_allowed",
+              `${request.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(", ")}`,
+            ),
+          );
+      }
     }
   });
 
@@ -180,6 +205,29 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
 
   for (const route of routes) register(app, route);
   return app;
+}
+
+/**
+ * The methods the API serves on a concrete path (HEAD wherever GET is), sorted; empty when no route matches the
+ * path at all. Drives 405 + Allow for a known path asked with another method.
+ */
+export function methodsByPath(routes: readonly RouteDefinition[]): (path: string) => string[] {
+  const patterns = routes.map((route) => ({
+    method: route.method,
+    // `:param` matches one non-empty segment; a trailing slash is ignored, as the router does.
+    pattern: new RegExp(
+      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`,
+    ),
+  }));
+  return (path) => {
+    const methods = new Set<string>();
+    for (const { method, pattern } of patterns) {
+      if (!pattern.test(path)) continue;
+      methods.add(method);
+      if (method === "GET") methods.add("HEAD");
+    }
+    return [...methods].sort();
+  };
 }
 
 function register(app: FastifyInstance, route: RouteDefinition): void {

@@ -59,7 +59,7 @@ describe("agent routes", () => {
       description: "bills",
       version: "1.2.0",
       tags: ["money"],
-      config: { max_retries: 2 },
+      config: { maxRetries: 2 },
     };
     const response = await t.request("POST", "/agents", { json: definition });
     expect(response.status).toBe(200);

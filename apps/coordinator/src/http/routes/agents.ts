@@ -8,19 +8,30 @@ import {
   agentViewSchema,
   desiredStateChangeSchema,
 } from "../responses";
-import { agentNameSchema, booleanQuery, topicSchema } from "../validation";
+import {
+  REGISTER_NAME_MAX,
+  REGISTER_TOPIC_MAX,
+  agentConfigSchema,
+  agentNameSchema,
+  agentNameSchemaOf,
+  booleanQuery,
+  shortText,
+  text,
+  topicSchema,
+  topicSchemaOf,
+} from "../validation";
 
 const CONFIRM_MESSAGE = "must be true: this deletes every agent of every topic";
 
 const agentParams = z.object({ topic: topicSchema, name: agentNameSchema });
 
 const registerBody = z.object({
-  topic: topicSchema,
-  name: agentNameSchema,
-  description: z.string().max(4096).optional(),
-  version: z.string().min(1).max(64).nullish(),
-  tags: z.array(z.string().min(1).max(64)).max(64).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
+  topic: topicSchemaOf(REGISTER_TOPIC_MAX),
+  name: agentNameSchemaOf(REGISTER_NAME_MAX),
+  description: text({ max: 4096 }).optional(),
+  version: shortText(64).nullish(),
+  tags: z.array(shortText(64)).max(64).optional(),
+  config: agentConfigSchema.optional(),
 });
 
 /** `{ topic: [agent, …] }` as the reference system's `GET /agents`; topics and names sorted for stable output. */
@@ -154,10 +165,7 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       tag: "agents",
       summary: "Delete every agent of every topic (storage clear-agents); requires ?confirm=true",
       query: z.object({
-        confirm: z
-          .string({ error: CONFIRM_MESSAGE })
-          .refine((value) => value === "true", CONFIRM_MESSAGE)
-          .meta({ description: "Must be true" }),
+        confirm: z.literal("true", { error: CONFIRM_MESSAGE }).meta({ description: "Must be true" }),
       }),
       response: { schema: agentsDeletedSchema },
       errors: [503],

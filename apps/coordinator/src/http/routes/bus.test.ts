@@ -133,11 +133,6 @@ describe("bus routes", () => {
       "filter.since",
       "filter.since: expected epoch milliseconds or an ISO 8601 date-time",
     ],
-    [
-      { topic: "t", agent: "a", filter: { since: 10, until: 5 } },
-      "filter.until",
-      "filter.until: must be after since",
-    ],
     [{ agent: "a", all: true }, "topic", "topic: is required"],
   ])("POST /bus/dlq/replay %j: 400 naming %s", async (body, field, message) => {
     const response = await t.request("POST", "/bus/dlq/replay", { json: body });

@@ -25,11 +25,9 @@ export const dlqFilterBodySchema = z
     until: epochMs.optional().meta({ description: "Last failure before (epoch ms or ISO time)" }),
     task_ids: z.array(shortText(256)).min(1).max(10_000).optional(),
   })
-  .superRefine((filter, ctx) => {
-    if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
-      ctx.addIssue({ code: "custom", path: ["until"], message: "must be after since" });
-    }
-  });
+  // A window with until at or before since is empty and matches nothing (refusing it is a rule the OpenAPI
+  // document could not state).
+  .meta({ minProperties: 1 });
 
 export function toDlqFilter(filter: z.output<typeof dlqFilterBodySchema>): DlqFilter {
   return {
@@ -66,6 +64,15 @@ export const dlqReplayBodySchema = z
     filter: dlqFilterBodySchema.optional(),
     dry_run: z.boolean().optional().meta({ description: "Report what would be replayed; publish nothing" }),
     force: z.boolean().optional().meta({ description: "Replay entries that were replayed before, too" }),
+  })
+  // The superRefine below, stated for /openapi.json: exactly one selector.
+  .meta({
+    oneOf: [
+      { required: ["all"], properties: { all: { const: true } } },
+      { required: ["ids"] },
+      { required: ["offsets"] },
+      { required: ["filter"] },
+    ],
   })
   .superRefine((body, ctx) => {
     const given = SELECTORS.filter((key) => (key === "all" ? body.all === true : body[key] !== undefined));

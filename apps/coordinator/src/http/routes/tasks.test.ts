@@ -132,8 +132,8 @@ describe("task routes", () => {
 
   it.each([
     ["limit=abc", "limit", 'limit: expected an integer 1-1000, got "abc"'],
-    ["limit=0", "limit", "limit: expected an integer 1-1000"],
-    ["limit=1001", "limit", "limit: expected an integer 1-1000"],
+    ["limit=0", "limit", 'limit: expected an integer 1-1000, got "0"'],
+    ["limit=1001", "limit", 'limit: expected an integer 1-1000, got "1001"'],
     ["limit=-1", "limit", 'limit: expected an integer 1-1000, got "-1"'],
     ["status=done", "status", undefined],
     ["topic=a%20b", "topic", undefined],

@@ -6,10 +6,15 @@ import { publishedSchema, taskRecordSchema, taskSchema } from "../responses";
 import { limitQuery, shortText, topicSchema } from "../validation";
 
 // Same bounds as the bus envelope (packages/bus-kafka/src/envelope.ts), so bad input fails here with a 400.
-const optionalText = z.string().min(1).max(1024).nullish();
+const optionalText = shortText(1024).nullish();
+// The pattern is what /openapi.json states; it is narrower than a WHATWG URL (a host name ending in a letter, a
+// port below 10000, plain path characters), so every URL it matches parses.
+const WEBHOOK_PATTERN =
+  /^https?:\/\/(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(?::[1-9][0-9]{0,3})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
 const webhook = z
   .url({ protocol: /^https?$/, error: "expected an http(s) URL" })
   .max(2048)
+  .regex(WEBHOOK_PATTERN, "expected an http(s) URL with a host name")
   .nullish();
 const replyTo = topicSchema.nullish();
 const content = z.unknown().meta({ description: "Any JSON value" });
@@ -43,6 +48,20 @@ export const publishBodySchema = z
       .optional()
       .meta({ description: "Ignored (reference compatibility)" }),
     delivery_attempts: z.number().int().min(1).optional().meta({ description: "Ignored" }),
+  })
+  // The superRefine below, stated for /openapi.json: content or payload (exactly one), and webhook / reply_to not
+  // both at the top level and inside payload.
+  .meta({
+    oneOf: [{ required: ["content"] }, { required: ["payload"] }],
+    allOf: (["webhook", "reply_to"] as const).map((key) => ({
+      not: {
+        required: [key, "payload"],
+        properties: {
+          [key]: { type: "string" },
+          payload: { required: [key], properties: { [key]: { type: "string" } } },
+        },
+      },
+    })),
   })
   .superRefine((body, ctx) => {
     const { payload } = body;
