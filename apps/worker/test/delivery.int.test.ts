@@ -131,7 +131,13 @@ describe("callbacks that fail", () => {
   it("dead-letters a callback that always throws after its retries, one that hangs at its deadline, and one that returns non-JSON at once; the worker stays live throughout", async () => {
     const pub = publisher as Publisher;
     const throws = agentSpec("throws", { maxRetries: 1, retryBackoffMs: 100 }, "throw");
-    const hangs = agentSpec("hangs", { maxRetries: 1, retryBackoffMs: 100, reclaimIdleMs: 500 }, "hang");
+    // A callback that ignores its signal keeps its key until it settles or abortGraceMs passes (docs/delivery.md):
+    // a short grace lets its retry start, and then dead-letter, well within the wait below.
+    const hangs = agentSpec(
+      "hangs",
+      { maxRetries: 1, retryBackoffMs: 100, reclaimIdleMs: 500, abortGraceMs: 1000 },
+      "hang",
+    );
     const nonJson = agentSpec("nonjson", { maxRetries: 3, retryBackoffMs: 100 }, "nonjson");
     const w = worker("failing", [throws, hangs, nonJson]);
     await w.ready();

@@ -22,6 +22,12 @@ export const agentRuntimeConfigSchema = z.strictObject({
   retryBackoffMs: z.number().int().min(0).max(3_600_000).default(1000),
   /** Largest retry delay in ms. @default 60000 */
   maxRetryBackoffMs: z.number().int().min(0).max(86_400_000).default(60_000),
+  /**
+   * How long a callback that ignores its aborted signal (deadline, revocation, forced shutdown) keeps its key and
+   * concurrency slot after the abort: the next delivery of that key waits for it to settle, at most this long.
+   * @default 30000
+   */
+  abortGraceMs: z.number().int().min(0).max(3_600_000).default(30_000),
 });
 
 export type AgentRuntimeConfig = z.output<typeof agentRuntimeConfigSchema>;

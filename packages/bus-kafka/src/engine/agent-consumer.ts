@@ -69,7 +69,8 @@ export interface AgentConsumerOptions {
   /**
    * After a delivery is aborted (deadline, revocation, forced shutdown), how long its key, its concurrency slot and
    * its workdir wait for a callback that ignores its signal to settle. Past it the key and the slot are released
-   * anyway, with a warning and `onCallbackAbandoned`. @default 30000
+   * anyway, with a warning and `onCallbackAbandoned`. Overrides the agent config's `abortGraceMs`.
+   * @default config.abortGraceMs (30000)
    */
   abortGraceMs?: number;
 }
@@ -194,7 +195,7 @@ export class AgentConsumer {
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.maxBuffered = options.maxBufferedRecords ?? Math.max(10_000, 4 * this.config.concurrency);
     this.maxWaitTimeMs = options.maxWaitTimeMs ?? 100;
-    this.abortGraceMs = options.abortGraceMs ?? 30_000;
+    this.abortGraceMs = options.abortGraceMs ?? this.config.abortGraceMs;
     this.scheduler = new KeyScheduler(this.config.concurrency);
   }
 
