@@ -12,6 +12,7 @@ describe("parseAgentRuntimeConfig", () => {
       strictKeyOrder: false,
       retryBackoffMs: 1000,
       maxRetryBackoffMs: 60_000,
+      abortGraceMs: 30_000,
     });
   });
 
