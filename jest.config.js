@@ -1,5 +1,6 @@
-// Two projects: `unit` (pure logic, next to the code) and `integration` (real Kafka and Postgres, see
-// test/global-setup.js). Workspace packages resolve to their TypeScript sources, so tests never need a build.
+// Three projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
+// test/global-setup.js) and `faults` (the multi-process fault suite, test/faults). Workspace packages resolve to
+// their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
   "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
 };
@@ -23,6 +24,16 @@ module.exports = {
       testMatch: ["<rootDir>/{apps,packages}/*/test/**/*.int.test.ts", "<rootDir>/test/**/*.int.test.ts"],
       globalSetup: "<rootDir>/test/global-setup.js",
       globalTeardown: "<rootDir>/test/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      // The fault suite (npm run test:faults, docs/faults.md): whole fleets of real processes on the local stack,
+      // whose services it stops and restarts. Never part of `npm test`; run in band, after it.
+      ...common,
+      displayName: "faults",
+      testMatch: ["<rootDir>/test/faults/**/*.faults.test.ts"],
+      globalSetup: "<rootDir>/test/faults/global-setup.js",
+      globalTeardown: "<rootDir>/test/faults/global-teardown.js",
       setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
   ],

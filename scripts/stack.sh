@@ -2,6 +2,8 @@
 # Local Kafka + PostgreSQL for development and integration tests, without Docker (see docs/development.md).
 #
 #   npm run stack -- up | down | status | env
+#   npm run stack -- stop | start kafka|postgres
+#   npm run stack -- restart kafka|postgres [--kill]
 #
 # up      starts what is not running yet: a single-node Kafka (KRaft, broker+controller in one JVM, jars from Maven
 #         Central cached in .kafka/libs) and a throwaway PostgreSQL cluster, both on 127.0.0.1; then writes
@@ -10,6 +12,12 @@
 #         the jar cache in .kafka/libs (it is only a cache).
 # status  one line per service; exit code 0 when both run, 3 otherwise.
 # env     prints the path of the env file (exit code 3 while the stack is not up).
+#
+# For fault tests (test/faults), one service of a running stack, keeping its data, ports and .stack/env:
+# stop SERVICE     Kafka: controlled shutdown (SIGTERM); PostgreSQL: fast shutdown (SIGINT). Data is kept.
+# start SERVICE    starts a stopped service again on its data and waits until it answers.
+# restart SERVICE  stop, then start; with --kill the process is SIGKILLed instead (for Kafka: the JVM dies without
+#                  a controlled shutdown and recovers its log on start; for PostgreSQL: crash recovery).
 #
 # Ports: OMNIDAEMON_STACK_KAFKA_PORT (19092), OMNIDAEMON_STACK_KAFKA_CONTROLLER_PORT (19093),
 # OMNIDAEMON_STACK_POSTGRES_PORT (15432).
@@ -133,7 +141,7 @@ EOF
 }
 
 start_kafka() {
-  local t0 cluster_id pid
+  local t0 cluster_id
   rm -rf "$KAFKA_DIR"
   mkdir -p "$KAFKA_DIR/data"
   write_server_properties
@@ -146,7 +154,16 @@ start_kafka() {
     -c "$KAFKA_DIR/server.properties" --ignore-formatted >"$LOGS/kafka-format.log" 2>&1 ||
     die "formatting the Kafka storage failed; see $LOGS/kafka-format.log"
   say "kafka: storage formatted in $(since "$t0")"
+  STARTED+=(kafka)
+  : >"$LOGS/kafka.log"
+  launch_kafka
+}
 
+# Starts the broker on the existing .stack/kafka (server.properties and formatted data) and waits until it is ready.
+# The log is appended to, so a restart keeps the history of the previous run.
+launch_kafka() {
+  local t0 pid port
+  port=$(kafka_port)
   t0=$(now_ms)
   # setsid: the broker gets its own session, so it outlives this script and a Ctrl-C in the terminal (or in
   # jest) does not reach it; `down` stops it by pid. The subshell is not a process-group leader, so setsid execs
@@ -154,20 +171,24 @@ start_kafka() {
   (cd "$KAFKA_DIR" && exec setsid "$(java_bin)" -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$ROOT/scripts/kafka/log4j2.properties" \
-    -cp "$JARS/*" kafka.Kafka "$KAFKA_DIR/server.properties") >"$LOGS/kafka.log" 2>&1 </dev/null 9>&- &
+    -cp "$JARS/*" kafka.Kafka "$KAFKA_DIR/server.properties") >>"$LOGS/kafka.log" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$KAFKA_DIR/pid"
-  STARTED+=(kafka)
-  node "$ROOT/scripts/wait-kafka.js" --brokers "127.0.0.1:$KAFKA_PORT" --pid "$pid" --timeout-ms 60000 ||
+  node "$ROOT/scripts/wait-kafka.js" --brokers "127.0.0.1:$port" --pid "$pid" --timeout-ms 60000 ||
     die "Kafka did not become ready; last lines of $LOGS/kafka.log:
 $(tail -n 20 "$LOGS/kafka.log")"
-  say "kafka: Apache Kafka $(kafka_running_version) ready in $(since "$t0") (pid $pid, 127.0.0.1:$KAFKA_PORT)"
+  say "kafka: Apache Kafka $(kafka_running_version) ready in $(since "$t0") (pid $pid, 127.0.0.1:$port)"
 }
 
 stop_kafka() {
-  # SIGTERM is Kafka's controlled shutdown (what kafka-server-stop.sh sends).
-  stop_pid kafka "$(kafka_pid)" "$(kafka_pattern)" TERM
+  halt_kafka TERM
   rm -rf "$KAFKA_DIR"
+}
+
+# halt_kafka SIGNAL: stops the broker and keeps its data. SIGTERM is Kafka's controlled shutdown (what
+# kafka-server-stop.sh sends); SIGKILL is a crash.
+halt_kafka() {
+  stop_pid kafka "$(kafka_pid)" "$(kafka_pattern)" "$1"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -231,7 +252,7 @@ pg_running_version() { sed -n 's/.*starting PostgreSQL \([^ ]*\) .*/\1/p' "$LOGS
 psql_at() { PGCONNECT_TIMEOUT=2 "$PSQL" -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
 
 start_postgres() {
-  local t0 dir i
+  local t0 dir
   say "postgres: $("$PG_BIN/postgres" --version)"
   stop_postgres # deletes what a crashed run left behind
   pg_dir_create
@@ -240,15 +261,25 @@ start_postgres() {
   as_pg "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-instructions \
     >"$LOGS/postgres-initdb.log" 2>&1 || die "initdb failed; see $LOGS/postgres-initdb.log"
   say "postgres: cluster initialized in $(since "$t0")"
-
-  t0=$(now_ms)
+  echo "$PG_PORT" >"$dir/port"
   STARTED+=(postgres)
+  : >"$LOGS/postgres.log"
+  launch_postgres
+  psql_at -d postgres -c "create database $DB_NAME" >/dev/null
+}
+
+# Starts PostgreSQL on the existing cluster, on the port it was created with, and waits until it answers.
+launch_postgres() {
+  local t0 dir i
+  dir=$(pg_dir)
+  PG_PORT=$(cat "$dir/port")
+  t0=$(now_ms)
   # No Unix socket (unix_socket_directories=''): clients use TCP on loopback, nothing is written to
   # /var/run/postgresql, and socket path length limits cannot bite. The server log goes to a file opened here,
   # so the postgres user needs no write access to .stack/logs. pg_ctl puts the postmaster in its own session.
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -w -t 30 \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" \
-    start >"$LOGS/postgres.log" 2>&1 </dev/null 9>&- ||
+    start >>"$LOGS/postgres.log" 2>&1 </dev/null 9>&- ||
     die "PostgreSQL did not start; last lines of $LOGS/postgres.log:
 $(tail -n 20 "$LOGS/postgres.log")"
   for ((i = 0; i < 60; i++)); do
@@ -256,7 +287,6 @@ $(tail -n 20 "$LOGS/postgres.log")"
     sleep 0.5
   done
   psql_at -d postgres -c 'select 1' >/dev/null || die "PostgreSQL started but does not answer on 127.0.0.1:$PG_PORT"
-  psql_at -d postgres -c "create database $DB_NAME" >/dev/null
   say "postgres: PostgreSQL $(pg_running_version) ready in $(since "$t0") (pid $(pg_pid), 127.0.0.1:$PG_PORT)"
 }
 
@@ -264,12 +294,26 @@ stop_postgres() {
   local dir
   dir=$(pg_dir)
   if [[ -n "$dir" ]]; then
-    # SIGINT is PostgreSQL's "fast" shutdown (disconnect clients, checkpoint, exit). SIGTERM would be its "smart"
-    # shutdown, which waits for every client to disconnect, i.e. forever if a test leaked a connection.
-    stop_pid postgres "$(pg_pid)" "$(pg_pattern)" INT
+    halt_postgres INT
     rm -rf "$dir"
   fi
   rm -rf "$STACK/postgres" "$PG_DIR_FILE"
+}
+
+# halt_postgres SIGNAL: stops the server and keeps its cluster. SIGINT is PostgreSQL's "fast" shutdown (disconnect
+# clients, checkpoint, exit). SIGTERM would be its "smart" shutdown, which waits for every client to disconnect,
+# i.e. forever if a test leaked a connection. SIGKILL (of the postmaster and its children) is a crash: the next
+# start runs crash recovery.
+halt_postgres() {
+  local pid i
+  pid=$(pg_pid)
+  stop_pid postgres "$pid" "$(pg_pattern)" "$1"
+  # A killed postmaster may linger as a zombie until it is reaped; PostgreSQL's next start refuses to run while the
+  # pid in its postmaster.pid still exists.
+  for ((i = 0; i < 50; i++)); do
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -280,7 +324,13 @@ stop_pid() {
   local name=$1 pid=$2 pattern=$3 sig=$4 i children
   alive "$pid" "$pattern" || return 0
   children=$(pgrep -P "$pid" || true)
-  kill -s "$sig" "$pid" 2>/dev/null || true
+  if [[ $sig == KILL ]]; then
+    # A crash takes the children along (PostgreSQL's backends would otherwise keep its shared memory in use).
+    # shellcheck disable=SC2086 # word splitting of the children's pids is intended
+    kill -KILL "$pid" $children 2>/dev/null || true
+  else
+    kill -s "$sig" "$pid" 2>/dev/null || true
+  fi
   for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
     if ! alive "$pid" "$pattern"; then
       say "$name: stopped (pid $pid)"
@@ -388,16 +438,51 @@ cmd_down() {
   say "down: processes stopped, data deleted (logs kept in .stack/logs, jar cache kept in .kafka/libs)"
 }
 
+# stop|start|restart SERVICE [--kill]: one service of a stack that `up` created, keeping its data, so the clients'
+# addresses (.stack/env) stay valid. Used by the fault suite (test/faults).
+cmd_service() {
+  local action=$1 service=${2:-} how=${3:-} sig
+  [[ "$service" == kafka || "$service" == postgres ]] ||
+    die "usage: npm run stack -- stop|start kafka|postgres, or restart kafka|postgres [--kill]"
+  [[ -z "$how" || ("$how" == --kill && "$action" != start) ]] || die "unexpected argument: $how"
+  lock
+  if [[ "$service" == kafka ]]; then
+    [[ -f "$KAFKA_DIR/server.properties" ]] || die "kafka: no stack to $action (run \`npm run stack -- up\` first)"
+    sig=TERM
+    [[ "$how" == --kill ]] && sig=KILL
+    if [[ "$action" != start ]]; then
+      if kafka_alive; then halt_kafka "$sig"; else say "kafka: already stopped"; fi
+    fi
+    if [[ "$action" != stop ]]; then
+      if kafka_alive; then say "kafka: already running (pid $(kafka_pid))"; else launch_kafka; fi
+    fi
+  else
+    require_postgres
+    [[ -n "$(pg_dir)" && -d "$(pg_dir)/data" ]] || die "postgres: no stack to $action (run \`npm run stack -- up\` first)"
+    # A cluster created before the port was recorded: its running server knows it.
+    if [[ ! -f "$(pg_dir)/port" ]] && pg_alive; then pg_port >"$(pg_dir)/port"; fi
+    sig=INT
+    [[ "$how" == --kill ]] && sig=KILL
+    if [[ "$action" != start ]]; then
+      if pg_alive; then halt_postgres "$sig"; else say "postgres: already stopped"; fi
+    fi
+    if [[ "$action" != stop ]]; then
+      if pg_alive; then say "postgres: already running (pid $(pg_pid))"; else launch_postgres; fi
+    fi
+  fi
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
+  stop | start | restart) cmd_service "$@" ;;
   status) print_status ;;
   env)
     echo "$ENV_FILE"
     [[ -f "$ENV_FILE" ]] || exit 3
     ;;
   *)
-    echo "usage: npm run stack -- up | down | status | env" >&2
+    echo "usage: npm run stack -- up | down | status | env | stop|start|restart kafka|postgres [--kill]" >&2
     exit 2
     ;;
 esac

@@ -63,7 +63,9 @@ export async function buildCoordinator(
   const control = await stack.enter(
     new ControlPublisher(store, producer, logger, options.reconcileIntervalMs),
   );
-  await stack.enter(new TaskIngestor(connection, store, config.resultTtlMs, logger, registry));
+  const ingestion = await stack.enter(
+    new TaskIngestor(connection, store, config.resultTtlMs, logger, registry),
+  );
   const cleanup = await stack.enter(new CleanupJob(store, admin, logger, options.cleanupIntervalMs));
   const sweeper = await stack.enter(new ResultSweeper(store, logger));
 
@@ -73,6 +75,7 @@ export async function buildCoordinator(
     dlq,
     producer,
     control,
+    ingestion,
     logger,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,

@@ -26,7 +26,7 @@ export {
   type NewEnvelope,
 } from "./envelope";
 export { HEADER, type RecordHeaders } from "./headers";
-export { findNonJson } from "./json-value";
+export { MAX_JSON_DEPTH, findNonJson } from "./json-value";
 export {
   RESERVED_PREFIX,
   agentNames,
@@ -92,4 +92,9 @@ export {
   type TaskEvent,
   type TaskEventStatus,
 } from "./task-events";
-export { RecordConsumer, type ConsumedRecord, type RecordConsumerOptions } from "./record-consumer";
+export {
+  RecordConsumer,
+  type ConsumedRecord,
+  type RecordConsumerOptions,
+  type RecordConsumerStatus,
+} from "./record-consumer";

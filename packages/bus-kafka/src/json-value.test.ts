@@ -20,3 +20,22 @@ describe("findNonJson", () => {
     expect(findNonJson(cyclic)).toBe("$.self: circular reference");
   });
 });
+
+describe("findNonJson on hostile depth", () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = [value];
+    return value;
+  };
+
+  it("refuses a value nested deeper than the bound, naming the limit, without overflowing the stack", () => {
+    expect(findNonJson(nested(3000))).toMatch(/nested deeper than 256 levels$/);
+    expect(findNonJson(nested(200_000), "content")).toMatch(
+      /^content(\[0\])+: nested deeper than 256 levels$/,
+    );
+  });
+
+  it("accepts a value exactly at the bound", () => {
+    expect(findNonJson(nested(256))).toBeUndefined();
+  });
+});

@@ -23,4 +23,17 @@ describe("naming", () => {
     expect(() => validateTopic("")).toThrow(/topic is required/);
     expect(() => agentNames("t", "x".repeat(260))).toThrow(/249/);
   });
+
+  it("refuses Kafka's internal topics and names that collide with the system topics, naming the field", () => {
+    expect(() => validateTopic("__consumer_offsets", "reply_to")).toThrow(
+      /^reply_to "__consumer_offsets" .*internal/,
+    );
+    expect(() => validateTopic("__transaction_state")).toThrow(/internal/);
+    expect(() => validateTopic("__anything")).toThrow(/internal/);
+    // Kafka treats "." and "_" as the same character in topic names, so these collide with omnidaemon.*.
+    expect(() => validateTopic("omnidaemon_control")).toThrow(/reserved/);
+    expect(() => validateTopic("omnidaemon_dlq.x.y")).toThrow(/reserved/);
+    expect(validateTopic("_single.underscore")).toBe("_single.underscore");
+    expect(validateTopic("my_omnidaemon_control")).toBe("my_omnidaemon_control");
+  });
 });

@@ -15,6 +15,8 @@ export const RESERVED_PREFIX = "omnidaemon.";
 const KAFKA_TOPIC = /^[a-zA-Z0-9._-]+$/;
 const AGENT_NAME = /^[a-zA-Z0-9_-]+$/;
 const MAX_TOPIC_LENGTH = 249;
+/** Kafka's own topics (`__consumer_offsets`, `__transaction_state`) start with this; no user topic may. */
+const KAFKA_INTERNAL_PREFIX = "__";
 
 /** Topics of the fleet itself (see docs/control-plane.md). */
 export const SYSTEM_TOPICS = {
@@ -46,10 +48,21 @@ export function validateTopic(topic: string, field = "topic"): string {
       { field },
     );
   }
-  if (topic.startsWith(RESERVED_PREFIX)) {
-    throw new BusError("INVALID_NAME", `${field} "${topic}" uses the reserved prefix "${RESERVED_PREFIX}"`, {
-      field,
-    });
+  if (topic.startsWith(KAFKA_INTERNAL_PREFIX)) {
+    throw new BusError(
+      "INVALID_NAME",
+      `${field} "${topic}" starts with "${KAFKA_INTERNAL_PREFIX}", which Kafka reserves for its internal topics (__consumer_offsets, __transaction_state)`,
+      { field },
+    );
+  }
+  // Kafka treats "." and "_" as one character when it checks topic names for collisions (and in metric names),
+  // so "omnidaemon_control" would collide with the system topic "omnidaemon.control".
+  if (topic.replace(/\./g, "_").startsWith(RESERVED_PREFIX.replace(/\./g, "_"))) {
+    throw new BusError(
+      "INVALID_NAME",
+      `${field} "${topic}" uses the reserved prefix "${RESERVED_PREFIX}" (Kafka treats "." and "_" alike)`,
+      { field },
+    );
   }
   return topic;
 }

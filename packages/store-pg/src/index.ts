@@ -52,3 +52,12 @@ export {
   summarizeLatency,
   type LatencySummary,
 } from "./latency-buckets";
+export {
+  NUL_PROBLEM,
+  REPLACEMENT_CHARACTER,
+  findUnstorableJson,
+  toStorableJson,
+  toStorableText,
+  unstorableText,
+  type JsonProblem,
+} from "./storable-json";

@@ -4,7 +4,9 @@ import { CoordinatorError, type CoordinatorErrorCode } from "../services/types";
 export const HTTP_ERROR_CODES = [
   "invalid_input",
   "unauthorized",
+  "forbidden",
   "not_found",
+  "method_not_allowed",
   "conflict",
   "unavailable",
   "internal",

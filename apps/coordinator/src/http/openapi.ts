@@ -28,9 +28,11 @@ const errorBodySchema = z.object({
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input; `error.field` names it",
   401: "Missing or wrong bearer token",
+  403: "Without OMNIDAEMON_API_TOKEN: a foreign Origin or a non-loopback Host (browser protection)",
   404: "Not found; `error.known` lists what exists",
   409: "Conflict with the current state",
   413: "Body larger than the limit",
+  414: "A path parameter longer than 500 characters",
   415: "Body is not application/json",
   500: "Unexpected error; the coordinator's log has the details",
   503: "A dependency (Kafka or Postgres) is unavailable, or the coordinator is shutting down",
@@ -78,6 +80,8 @@ function operation(route: RouteDefinition): Record<string, unknown> {
   const statuses = new Set<number>([
     ...(hasInput ? [400] : []),
     ...(route.public === true ? [] : [401]),
+    403,
+    ...(route.params !== undefined ? [414] : []),
     ...(route.body !== undefined ? [413, 415] : []),
     ...(route.errors ?? []),
     500,

@@ -131,6 +131,14 @@ export const healthReportSchema = z.object({
   uptime_seconds: z.number().nullable(),
   registered_agents: z.number().int(),
   active_consumers: z.number().int(),
+  ingestion: z
+    .object({
+      running: z.boolean(),
+      lag: z.number().int().nullable(),
+      restarts: z.number().int(),
+      last_error: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const workerAgentStatusSchema = z.object({

@@ -80,11 +80,11 @@ describe("HTTP app: cross-cutting behaviour", () => {
       });
     });
 
-    it("wrong method on a known path: 404 JSON", async () => {
+    it("wrong method on a known path: 405 JSON with Allow (bad-input.test.ts has the details)", async () => {
       t = await startTestApp();
       const response = await t.request("PATCH", "/agents");
-      expect(response.status).toBe(404);
-      expect(response.body.error.code).toBe("not_found");
+      expect(response.status).toBe(405);
+      expect(response.body.error.code).toBe("method_not_allowed");
     });
 
     it("malformed JSON: 400 naming the body", async () => {

@@ -8,6 +8,7 @@ import { isLoopback } from "../config";
 import type { CoordinatorServices } from "../services/types";
 import { ACTOR_HEADER, actorFrom } from "./actor";
 import { bearerMatches, UNAUTHORIZED_MESSAGE } from "./auth";
+import { browserRefusal } from "./browser-guard";
 import { errorBody, toErrorResponse } from "./errors";
 import { createHttpMetrics } from "./http-metrics";
 import { buildOpenApiDocument } from "./openapi";
@@ -137,7 +138,14 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
         .send(errorBody("unavailable", "the coordinator is shutting down; retry against another instance"));
     }
     const token = config.apiToken;
-    if (token === undefined || publicUrls.has(request.routeOptions.url ?? "")) return;
+    if (token === undefined) {
+      const refusal = browserRefusal(request.headers, request.socket.localPort ?? config.port);
+      if (refusal !== undefined) {
+        return reply.code(403).send(errorBody("forbidden", refusal.message, { field: refusal.field }));
+      }
+      return;
+    }
+    if (publicUrls.has(request.routeOptions.url ?? "")) return;
     if (!bearerMatches(request.headers.authorization, token)) {
       reply.header("www-authenticate", 'Bearer realm="omnidaemon"');
       return reply.code(401).send(errorBody("unauthorized", UNAUTHORIZED_MESSAGE));
@@ -171,8 +179,21 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     return reply.code(response.status).send(response.body);
   });
 
+  const allowedMethods = methodsByPath(routes);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0]?.slice(0, 200) ?? "";
+    const allowed = allowedMethods(request.url.split("?")[0] ?? "");
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header("allow", allowed.join(", "))
+        .send(
+          errorBody(
+            "method_not_allowed",
+            `${request.method} is not allowed on ${path}; allowed: ${allowed.join(", ")}`,
+          ),
+        );
+    }
     return reply
       .code(404)
       .send(errorBody("not_found", `no route ${request.method} ${path}; /openapi.json lists the API`));
@@ -180,6 +201,29 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
 
   for (const route of routes) register(app, route);
   return app;
+}
+
+/**
+ * The methods the API serves on a concrete path (HEAD wherever GET is), sorted; empty when no route matches the
+ * path at all. Drives 405 + Allow for a known path asked with another method.
+ */
+export function methodsByPath(routes: readonly RouteDefinition[]): (path: string) => string[] {
+  const patterns = routes.map((route) => ({
+    method: route.method,
+    // `:param` matches one non-empty segment; a trailing slash is ignored, as the router does.
+    pattern: new RegExp(
+      `^${route.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:[A-Za-z0-9_]+/g, "[^/]+")}/?$`,
+    ),
+  }));
+  return (path) => {
+    const methods = new Set<string>();
+    for (const { method, pattern } of patterns) {
+      if (!pattern.test(path)) continue;
+      methods.add(method);
+      if (method === "GET") methods.add("HEAD");
+    }
+    return [...methods].sort();
+  };
 }
 
 function register(app: FastifyInstance, route: RouteDefinition): void {

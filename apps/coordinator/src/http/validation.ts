@@ -1,4 +1,5 @@
-import { validateAgentName, validateTopic } from "@omnidaemon/bus-kafka";
+import { findNonJson, validateAgentName, validateTopic } from "@omnidaemon/bus-kafka";
+import { findUnstorableJson, NUL_PROBLEM } from "@omnidaemon/store-pg";
 import { z } from "zod";
 import { invalidInput } from "./errors";
 
@@ -63,8 +64,39 @@ export const agentNameSchema = z
   .superRefine(busNameRule(validateAgentName))
   .meta({ description: 'Agent name: letters, digits, "_" and "-"' });
 
-/** Short free text (filters, ids): non-empty, bounded. */
-export const shortText = (max = 256) => z.string().min(1).max(max);
+/**
+ * Free text the coordinator stores or forwards: bounded, and without U+0000, which Postgres cannot hold in `text`
+ * or `jsonb` (it would answer 22021/22P05, a 500). The pattern is also what /openapi.json states.
+ */
+export function text(options: { min?: number; max: number }) {
+  return z
+    .string()
+    .min(options.min ?? 0)
+    .max(options.max)
+    .regex(NO_NUL, NUL_PROBLEM);
+}
+
+// eslint-disable-next-line no-control-regex -- the NUL character is exactly what this pattern is about
+const NO_NUL = /^[^\u0000]*$/;
+
+/** Short free text (filters, ids): non-empty, bounded, no NUL. */
+export const shortText = (max = 256) => text({ min: 1, max });
+
+/**
+ * A JSON value the coordinator stores (agent config): plain JSON nested at most MAX_JSON_DEPTH levels (bus-kafka's
+ * `findNonJson`), with strings and keys Postgres can hold (store-pg's `findUnstorableJson`).
+ */
+export function storableJson<S extends z.ZodType>(schema: S) {
+  return schema.superRefine((value, ctx) => {
+    const nonJson = findNonJson(value, "$");
+    if (nonJson !== undefined) {
+      ctx.addIssue({ code: "custom", message: `value at ${nonJson}` });
+      return;
+    }
+    const found = findUnstorableJson(value);
+    if (found !== undefined) ctx.addIssue({ code: "custom", message: found.problem, path: found.path });
+  });
+}
 
 /** A positive integer query parameter, `limit=50`, with a default and a ceiling. */
 export function limitQuery(fallback: number, max: number) {

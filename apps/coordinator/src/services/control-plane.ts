@@ -1,5 +1,7 @@
 import {
   BusError,
+  COORDINATOR_GROUP,
+  SYSTEM_TOPICS,
   createEnvelope,
   parseAgentRuntimeConfig,
   agentNames,
@@ -8,6 +10,7 @@ import {
   type BusAdmin,
   type DlqManager,
   type KafkaProducer,
+  type RecordConsumerStatus,
 } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
 import type { ControlPublisher } from "./control-publisher";
@@ -21,6 +24,7 @@ import {
   type AgentView,
   type CoordinatorServices,
   type HealthReport,
+  type IngestionHealth,
   type PublishTaskInput,
   type TaskRecordView,
   type WorkerAgentStatus,
@@ -40,6 +44,8 @@ export interface ControlPlaneOptions {
   /** How often workers are told to heartbeat. */
   heartbeatIntervalMs: number;
   resultTtlMs: number;
+  /** The task-events consumer, whose state and lag /health reports. */
+  ingestion?: { status(): RecordConsumerStatus };
   /** Bound on each health ping, so /health answers even when a dependency hangs. @default 2000 */
   pingTimeoutMs?: number;
   now?: () => Date;
@@ -343,7 +349,34 @@ export class ControlPlane implements CoordinatorServices {
       postgres,
       agents: agents.filter((a) => a.state !== "deleted"),
       liveWorkers: live,
+      ...(this.options.ingestion === undefined
+        ? {}
+        : { ingestion: await this.ingestionHealth(this.options.ingestion, kafka.ok, timeout) }),
     });
+  }
+
+  private async ingestionHealth(
+    ingestion: { status(): RecordConsumerStatus },
+    kafkaOk: boolean,
+    timeoutMs: number,
+  ): Promise<IngestionHealth> {
+    const status = ingestion.status();
+    const lag = kafkaOk
+      ? await bounded(
+          this.options.admin.groupLag(COORDINATOR_GROUP, [SYSTEM_TOPICS.taskEvents]),
+          timeoutMs,
+          "Kafka",
+        ).then(
+          (result) => result.total,
+          () => null,
+        )
+      : null;
+    return {
+      running: status.running,
+      lag,
+      restarts: status.restarts,
+      ...(status.lastError === undefined ? {} : { last_error: status.lastError }),
+    };
   }
 
   // --- workers ----------------------------------------------------------------------------------------------------

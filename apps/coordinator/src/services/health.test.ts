@@ -97,4 +97,16 @@ describe("computeHealth", () => {
     expect(report.uptime_seconds).toBe(1800);
     expect(report.workers.map((w) => w.id)).toEqual(["w1", "w2"]);
   });
+
+  it("reports result ingestion, and a stopped task-events consumer degrades an otherwise healthy fleet", () => {
+    const running = { running: true, lag: 3, restarts: 0 };
+    expect(computeHealth(inputs({ ingestion: running }))).toEqual(
+      expect.objectContaining({ status: "ready", ingestion: running }),
+    );
+    const stopped = { running: false, lag: 120, restarts: 2, last_error: "22P05" };
+    expect(computeHealth(inputs({ ingestion: stopped }))).toEqual(
+      expect.objectContaining({ status: "degraded", ingestion: stopped }),
+    );
+    expect(computeHealth(inputs({ ingestion: stopped, kafka: { ok: false } })).status).toBe("down");
+  });
 });

@@ -1,4 +1,4 @@
-import type { AgentState, HealthReport, HealthStatus } from "./types";
+import type { AgentState, HealthReport, HealthStatus, IngestionHealth } from "./types";
 
 export interface HealthInputs {
   now: Date;
@@ -15,6 +15,8 @@ export interface HealthInputs {
     lastHeartbeat: Date;
     agents: Array<{ topic: string; name: string; status: string; member: boolean }>;
   }>;
+  /** The task-events consumer; a stopped one degrades an otherwise healthy status. */
+  ingestion?: IngestionHealth;
 }
 
 /**
@@ -45,6 +47,8 @@ export function computeHealth(inputs: HealthInputs): HealthReport {
   else if (covered === 0) status = "stopped";
   else if (covered < active.length) status = "degraded";
   else status = "running";
+  // Results are not reaching Postgres: every later task would stay pending.
+  if (inputs.ingestion?.running === false && status !== "down") status = "degraded";
 
   const oldest = inputs.liveWorkers.reduce<Date | undefined>(
     (min, worker) => (min === undefined || worker.startedAt < min ? worker.startedAt : min),
@@ -67,6 +71,7 @@ export function computeHealth(inputs: HealthInputs): HealthReport {
       oldest === undefined ? null : Math.max(0, (inputs.now.getTime() - oldest.getTime()) / 1000),
     registered_agents: agents.length,
     active_consumers: agents.reduce((sum, agent) => sum + agent.live_consumers, 0),
+    ...(inputs.ingestion === undefined ? {} : { ingestion: inputs.ingestion }),
   };
 }
 

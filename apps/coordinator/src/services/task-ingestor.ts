@@ -5,8 +5,10 @@ import {
   parseTaskEvent,
   type ConsumedRecord,
   type KafkaConnectionInput,
+  type RecordConsumerStatus,
   type TaskEvent,
 } from "@omnidaemon/bus-kafka";
+import { StoreError } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { ControlPlaneStore, CounterDelta, TaskEventInput } from "./store-port";
@@ -20,6 +22,7 @@ export class TaskIngestor {
   readonly name = "task-ingestor";
   private readonly consumer: RecordConsumer;
   private readonly events: Counter<"status">;
+  private readonly unstorable: Counter<"what">;
 
   constructor(
     connection: KafkaConnectionInput,
@@ -32,6 +35,12 @@ export class TaskIngestor {
       name: "omnidaemon_coordinator_task_events_total",
       help: "Task events folded into Postgres, by status.",
       labelNames: ["status"],
+      registers: [registry],
+    });
+    this.unstorable = new Counter({
+      name: "omnidaemon_coordinator_task_events_unstorable_total",
+      help: "Task events Postgres refused even in safe form: stored as an error on the task (what=result), or dropped (what=event, counters).",
+      labelNames: ["what"],
       registers: [registry],
     });
     this.consumer = new RecordConsumer({
@@ -51,6 +60,11 @@ export class TaskIngestor {
     return this.consumer.stop();
   }
 
+  /** Whether the task-events consumer is consuming, for /health. */
+  status(): RecordConsumerStatus {
+    return this.consumer.status();
+  }
+
   private async handle(records: ConsumedRecord[]): Promise<void> {
     const events: TaskEvent[] = [];
     for (const record of records) {
@@ -63,12 +77,72 @@ export class TaskIngestor {
         );
     }
     if (events.length === 0) return;
-    await this.store.tasks.applyEvents(events.map(toInput), this.resultTtlMs);
-    for (const [key, delta] of countersOf(events)) {
-      const [topic, agent] = key.split("\u0000") as [string, string];
-      await this.store.counters.apply(topic, agent, delta);
-    }
+    await applyBatch(this.store, events, this.resultTtlMs, (what, error, event) => {
+      this.unstorable.inc({ what });
+      this.logger.error(
+        { err: error, what, task_id: event?.task_id, topic: event?.topic, agent: event?.agent },
+        "Postgres refused a task event even in safe form",
+      );
+    });
     for (const event of events) this.events.inc({ status: event.status });
+  }
+}
+
+/**
+ * A refusal that is about the data, not about Postgres being reachable: running it again fails the same way, so
+ * retrying would stop the ingestion of every later event (issue 10). Outages (and anything unexpected) are thrown,
+ * and the batch is retried until Postgres takes it.
+ */
+function isRefusedData(error: unknown): boolean {
+  return error instanceof StoreError && (error.code === "QUERY_FAILED" || error.code === "INVALID_INPUT");
+}
+
+/** The class recorded on a task whose result Postgres refused even in safe form. */
+export const RESULT_NOT_STORED = "ResultNotStored";
+
+/**
+ * Writes one batch of task events and their counters. The store keeps what it cannot hold verbatim in a safe form;
+ * if Postgres still refuses the batch, each event is written alone, and an event refused alone is recorded as an
+ * error on its task (no result) rather than blocking the partition. Counters refused as data are reported and
+ * skipped. Outages are thrown, so nothing is committed and the batch comes back.
+ */
+export async function applyBatch(
+  store: Pick<ControlPlaneStore, "tasks" | "counters">,
+  events: TaskEvent[],
+  ttlMs: number,
+  report: (what: "result" | "event" | "counters", error: unknown, event?: TaskEvent) => void,
+): Promise<void> {
+  try {
+    await store.tasks.applyEvents(events.map(toInput), ttlMs);
+  } catch (error) {
+    if (!isRefusedData(error)) throw error;
+    for (const event of events) {
+      try {
+        await store.tasks.applyEvents([toInput(event)], ttlMs);
+      } catch (alone) {
+        if (!isRefusedData(alone)) throw alone;
+        try {
+          const message = `the coordinator could not store what the worker reported: ${(alone as Error).message}`;
+          await store.tasks.applyEvents(
+            [{ ...toInput(event), result: undefined, error: { class: RESULT_NOT_STORED, message } }],
+            ttlMs,
+          );
+          report("result", alone, event);
+        } catch (fallback) {
+          if (!isRefusedData(fallback)) throw fallback;
+          report("event", fallback, event);
+        }
+      }
+    }
+  }
+  for (const [key, delta] of countersOf(events)) {
+    const [topic, agent] = key.split("\u0000") as [string, string];
+    try {
+      await store.counters.apply(topic, agent, delta);
+    } catch (error) {
+      if (!isRefusedData(error)) throw error;
+      report("counters", error);
+    }
   }
 }
 

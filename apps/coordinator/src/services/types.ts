@@ -88,6 +88,18 @@ export interface HealthReport {
   uptime_seconds: number | null;
   registered_agents: number;
   active_consumers: number;
+  /** Result ingestion (the task-events consumer): absent where the services run without one (tests). */
+  ingestion?: IngestionHealth;
+}
+
+export interface IngestionHealth {
+  /** The task-events consumer is consuming; false between a crash and its restart (status is then degraded). */
+  running: boolean;
+  /** Task events not yet folded into Postgres, over every partition; null when Kafka did not answer. */
+  lag: number | null;
+  /** Times the consumer was rebuilt after kafkajs gave up. */
+  restarts: number;
+  last_error?: string;
 }
 
 export interface TaskRecordView {

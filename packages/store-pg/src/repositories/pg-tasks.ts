@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, lte, ne, notExists, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { StoreError } from "../errors";
+import { toStorableJson, toStorableText } from "../storable-json";
 import { tasks, type TaskErrorJson } from "../schema";
 import {
   recordStatusOf,
@@ -73,8 +74,31 @@ function validateEvent(event: TaskEvent): void {
 
 type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
-/** The upsert behind `applyEvent`: one statement, so its rule is checked on the locked current row. */
-async function upsertEvent(db: Db | Tx, event: TaskEvent, ttlMs: number): Promise<TaskRecord | undefined> {
+function storableEvent(event: TaskEvent): TaskEvent {
+  const nullableText = (value: string | null | undefined) =>
+    value === undefined || value === null ? value : toStorableText(value);
+  return {
+    ...event,
+    taskId: toStorableText(event.taskId),
+    topic: toStorableText(event.topic),
+    agent: toStorableText(event.agent),
+    correlationId: nullableText(event.correlationId),
+    tenantId: nullableText(event.tenantId),
+    ...(event.result === undefined ? {} : { result: toStorableJson(event.result) }),
+    error:
+      event.error === undefined || event.error === null
+        ? event.error
+        : { class: toStorableText(event.error.class), message: toStorableText(event.error.message) },
+  };
+}
+
+/**
+ * The upsert behind `applyEvent`: one statement, so its rule is checked on the locked current row. What a worker
+ * reported is stored in a form Postgres can hold (U+0000 and lone surrogates become U+FFFD): a result is data to
+ * keep, and a refused row would stop the ingestion of every later event.
+ */
+async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Promise<TaskRecord | undefined> {
+  const event = storableEvent(reported);
   const status = recordStatusOf(event.status);
   const ended = status !== "processing";
   const error: TaskErrorJson | null = event.error

@@ -8,7 +8,7 @@ import {
   agentViewSchema,
   desiredStateChangeSchema,
 } from "../responses";
-import { agentNameSchema, booleanQuery, topicSchema } from "../validation";
+import { agentNameSchema, booleanQuery, shortText, storableJson, text, topicSchema } from "../validation";
 
 const CONFIRM_MESSAGE = "must be true: this deletes every agent of every topic";
 
@@ -17,10 +17,10 @@ const agentParams = z.object({ topic: topicSchema, name: agentNameSchema });
 const registerBody = z.object({
   topic: topicSchema,
   name: agentNameSchema,
-  description: z.string().max(4096).optional(),
-  version: z.string().min(1).max(64).nullish(),
-  tags: z.array(z.string().min(1).max(64)).max(64).optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
+  description: text({ max: 4096 }).optional(),
+  version: shortText(64).nullish(),
+  tags: z.array(shortText(64)).max(64).optional(),
+  config: storableJson(z.record(z.string(), z.unknown())).optional(),
 });
 
 /** `{ topic: [agent, …] }` as the reference system's `GET /agents`; topics and names sorted for stable output. */

@@ -6,7 +6,7 @@ import { publishedSchema, taskRecordSchema, taskSchema } from "../responses";
 import { limitQuery, shortText, topicSchema } from "../validation";
 
 // Same bounds as the bus envelope (packages/bus-kafka/src/envelope.ts), so bad input fails here with a 400.
-const optionalText = z.string().min(1).max(1024).nullish();
+const optionalText = shortText(1024).nullish();
 const webhook = z
   .url({ protocol: /^https?$/, error: "expected an http(s) URL" })
   .max(2048)

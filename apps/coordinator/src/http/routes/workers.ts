@@ -25,7 +25,8 @@ const agentStatuses = z.array(workerAgentStatus).max(10_000);
 const registration = z.object({
   id: workerId,
   host: shortText(255),
-  pid: z.number().int().nonnegative(),
+  // Postgres `integer`; Linux pids stay far below (pid_max is at most 2^22).
+  pid: z.number().int().nonnegative().max(2_147_483_647),
   version: shortText(64),
   agents: agentStatuses,
 });
