@@ -1,5 +1,6 @@
-// Three projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
-// test/global-setup.js) and `faults` (the multi-process fault suite, test/faults). Workspace packages resolve to
+// Four projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
+// test/global-setup.js), `faults` (the multi-process fault suite, test/faults) and `deploy` (what ships: the chart,
+// docker-compose.yml, the packed packages; run by scripts/check-deploy.sh, which provides helm). Workspace packages resolve to
 // their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
   "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
@@ -34,6 +35,16 @@ module.exports = {
       testMatch: ["<rootDir>/test/faults/**/*.faults.test.ts"],
       globalSetup: "<rootDir>/test/faults/global-setup.js",
       globalTeardown: "<rootDir>/test/faults/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      // npm run test:deploy (scripts/check-deploy.sh): the Helm chart's rendered objects, docker-compose.yml, a worker
+      // started exactly as the chart starts it, and the user's own-project path with the packed SDK and CLI.
+      ...common,
+      displayName: "deploy",
+      testMatch: ["<rootDir>/test/deploy/**/*.deploy.test.ts"],
+      globalSetup: "<rootDir>/test/global-setup.js",
+      globalTeardown: "<rootDir>/test/global-teardown.js",
       setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
   ],
