@@ -8,7 +8,8 @@
 #   4. the deploy jest project (test/deploy): the chart's rendered properties, docker-compose.yml's structure, the
 #      SIGTERM drain of a worker started exactly as the chart starts it, and the user's own-project path with the
 #      packed SDK and CLI (these two need the stack: `npm run stack -- up && source .stack/env`, and a build);
-#   5. the documented first command of a fresh clone: `npx omnidaemon --help`.
+#   5. the first hour on a fresh clone: `npx omnidaemon --help`, and `npm run demo` exits 0 without showing its
+#      fleet as degraded while it starts (OMNIDAEMON_DEMO_API_PORT / _METRICS_PORT move its ports).
 # Tools are cached under $OMNIDAEMON_TOOLS_DIR (default ~/.cache/omnidaemon/tools); Go's module and build caches
 # make a second run fast. docs/operations.md and docs/development.md describe it.
 set -euo pipefail
@@ -74,6 +75,11 @@ echo "refused a broken template: $(grep -m1 FAIL "$OUT/broken.out" | cut -c1-160
 step "first hour: npx omnidaemon --help"
 npx --no-install omnidaemon --help >/dev/null || fail "npx omnidaemon --help failed (npm ci, then npm run build)"
 echo "npx omnidaemon --help: ok"
+
+step "first hour: npm run demo exits 0 and never shows its own fleet as degraded"
+npm run --silent demo >"$OUT/demo.log" 2>&1 || { tail -40 "$OUT/demo.log"; fail "npm run demo failed (whole log: $OUT/demo.log)"; }
+if grep -q degraded "$OUT/demo.log"; then fail "npm run demo printed degraded (log: $OUT/demo.log)"; fi
+echo "npm run demo: ok ($OUT/demo.log)"
 
 step "deploy tests (jest project deploy)"
 OMNIDAEMON_HELM="$HELM" npx jest --selectProjects deploy --runInBand "$@"
