@@ -3,8 +3,10 @@
 #   1. helm (go install from the Go module proxy, cached) lints the chart strictly with every values file;
 #   2. `helm template` renders it with every values file, and every object is decoded strictly into Kubernetes'
 #      own API types (deploy/check, a Go program over k8s.io/api: unknown, misplaced or mistyped fields fail);
+#      docker-compose.yml is loaded as `docker compose config` loads it (compose-go, the Compose Specification);
 #   3. it must fail: a values file that violates values.schema.json, a misspelt key, a grace period below the
-#      worker's shutdown deadline, and a template with a field Kubernetes does not know;
+#      worker's shutdown deadline, a template with a field Kubernetes does not know, a compose file with a misspelt
+#      key;
 #   4. the deploy jest project (test/deploy): the chart's rendered properties, docker-compose.yml's structure, the
 #      SIGTERM drain of a worker started exactly as the chart starts it, and the user's own-project path with the
 #      packed SDK and CLI (these two need the stack: `npm run stack -- up && source .stack/env`, and a build);
@@ -55,6 +57,9 @@ for values in "${values_files[@]}"; do
   "$CHECKER" "$OUT/$name.yaml" || fail "rendered objects of $values are not valid Kubernetes objects"
 done
 
+step "docker-compose.yml against the Compose Specification (as docker compose config loads it)"
+"$CHECKER" -compose docker-compose.yml || fail "docker-compose.yml is not a valid compose file"
+
 step "what must be refused"
 for values in deploy/check/fixtures/schema-violation.yaml deploy/check/fixtures/unknown-key.yaml deploy/check/fixtures/short-grace.yaml; do
   if "$HELM" template omnidaemon "$CHART" --kube-version "$KUBE_VERSION" -f "$values" >/dev/null 2>"$OUT/refused.err"; then
@@ -71,6 +76,14 @@ if "$CHECKER" "$OUT/broken.yaml" >"$OUT/broken.out"; then
   fail "a Deployment with an unknown field passed the schema check"
 fi
 echo "refused a broken template: $(grep -m1 FAIL "$OUT/broken.out" | cut -c1-160)"
+# A compose file with a misspelt key, next to the real one (relative paths resolve the same).
+sed 's/^    stop_grace_period: 50s$/    stop_grace_periods: 50s/' docker-compose.yml >.check-deploy-compose.yml
+if "$CHECKER" -compose .check-deploy-compose.yml >"$OUT/compose-broken.out"; then
+  rm -f .check-deploy-compose.yml
+  fail "a compose file with a misspelt key passed the check"
+fi
+rm -f .check-deploy-compose.yml
+echo "refused a broken compose file: $(grep -m1 FAIL "$OUT/compose-broken.out" | sed 's/.*validating [^:]*: //' | cut -c1-160)"
 
 step "first hour: npx omnidaemon --help"
 npx --no-install omnidaemon --help >/dev/null || fail "npx omnidaemon --help failed (npm ci, then npm run build)"

@@ -1,7 +1,8 @@
 // Command check validates rendered Kubernetes manifests strictly against Kubernetes' own API types: every object
 // is decoded into its k8s.io/api (or Prometheus Operator / KEDA) Go type with unknown and duplicate fields refused,
 // so a misspelt or misplaced field, a wrong type or an unknown kind fails the check. It reads multi-document YAML
-// from the files given (or stdin) and prints one line per object. Used by scripts/check-deploy.sh.
+// from the files given (or stdin) and prints one line per object. `check -compose docker-compose.yml` validates a
+// compose file instead (compose.go). Used by scripts/check-deploy.sh.
 package main
 
 import (
@@ -46,6 +47,13 @@ func main() {
 	}
 	decoder := serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
 
+	if len(os.Args) == 3 && os.Args[1] == "-compose" {
+		if err := checkCompose(os.Args[2]); err != nil {
+			fmt.Printf("FAIL %s: %v\n", os.Args[2], err)
+			os.Exit(1)
+		}
+		return
+	}
 	inputs := os.Args[1:]
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
