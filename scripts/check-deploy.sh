@@ -2,11 +2,12 @@
 # npm run test:deploy — checks what ships, without Kubernetes or a Docker engine:
 #   1. helm (go install from the Go module proxy, cached) lints the chart strictly with every values file;
 #   2. `helm template` renders it with every values file, and every object is decoded strictly into Kubernetes'
-#      own API types (deploy/check, a Go program over k8s.io/api: unknown, misplaced or mistyped fields fail);
+#      own API types (deploy/check, a Go program over k8s.io/api: unknown, misplaced or mistyped fields fail;
+#      alert expressions are parsed by Prometheus' own PromQL parser);
 #      docker-compose.yml is loaded as `docker compose config` loads it (compose-go, the Compose Specification);
 #   3. it must fail: a values file that violates values.schema.json, a misspelt key, a grace period below the
-#      worker's shutdown deadline, a template with a field Kubernetes does not know, a compose file with a misspelt
-#      key;
+#      worker's shutdown deadline, a template with a field Kubernetes does not know, an alert with invalid PromQL,
+#      a compose file with a misspelt key;
 #   4. the deploy jest project (test/deploy): the chart's rendered properties, docker-compose.yml's structure, the
 #      SIGTERM drain of a worker started exactly as the chart starts it, and the user's own-project path with the
 #      packed SDK and CLI (these two need the stack: `npm run stack -- up && source .stack/env`, and a build);
@@ -76,6 +77,10 @@ if "$CHECKER" "$OUT/broken.yaml" >"$OUT/broken.out"; then
   fail "a Deployment with an unknown field passed the schema check"
 fi
 echo "refused a broken template: $(grep -m1 FAIL "$OUT/broken.out" | cut -c1-160)"
+# An alert whose PromQL Prometheus would reject.
+sed 's/deriv(sum by (topic, agent)/deriv(sum bye (topic, agent)/' "$OUT/values-staging.yaml" >"$OUT/broken-rule.yaml"
+if "$CHECKER" "$OUT/broken-rule.yaml" >"$OUT/broken-rule.out"; then fail "an alert with invalid PromQL passed the check"; fi
+echo "refused a broken alert: $(grep -m1 FAIL "$OUT/broken-rule.out" | cut -c1-160)"
 # A compose file with a misspelt key, next to the real one (relative paths resolve the same).
 sed 's/^    stop_grace_period: 50s$/    stop_grace_periods: 50s/' docker-compose.yml >.check-deploy-compose.yml
 if "$CHECKER" -compose .check-deploy-compose.yml >"$OUT/compose-broken.out"; then

@@ -110,8 +110,12 @@ func check(decoder runtime.Decoder, raw []byte) (string, error) {
 		return name, errors.New("metadata.name is empty")
 	}
 	if newObject, ok := customKinds[fmt.Sprintf("%s/%s", meta.GetAPIVersion(), meta.GetKind())]; ok {
-		if err := yaml.UnmarshalStrict(raw, newObject()); err != nil {
+		object := newObject()
+		if err := yaml.UnmarshalStrict(raw, object); err != nil {
 			return name, err
+		}
+		if rule, ok := object.(*monitoringv1.PrometheusRule); ok {
+			return name, checkRules(rule)
 		}
 		return name, nil
 	}
