@@ -2,8 +2,9 @@
 # One image for both apps (coordinator and worker), on Node 22 LTS. The app process is started directly
 # (`node apps/<app>/dist/main.js`), not through the CLI launcher, with tini as PID 1: SIGTERM reaches the process
 # that drains, and tini reaps anything it leaves. Build: docker build -t omnidaemon .
-# Run:   docker run omnidaemon                                   (coordinator, the default command)
-#        docker run omnidaemon node apps/worker/dist/main.js --agents /app/examples/pipeline/agents.js
+# Run:   docker run -e OMNIDAEMON_API_TOKEN=… -e OMNIDAEMON_KAFKA_BROKERS=… -e OMNIDAEMON_DATABASE_URL=… omnidaemon
+#          (the coordinator, the default command; it listens on 0.0.0.0 here, which it allows only with a token)
+#        docker run -e OMNIDAEMON_KAFKA_BROKERS=… omnidaemon node apps/worker/dist/main.js --agents /app/examples/pipeline/agents.js
 ARG NODE_VERSION=22
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
