@@ -1,6 +1,8 @@
-// Three projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
-// test/global-setup.js) and `secure` (the apps against a SASL_SSL broker and TLS Postgres: npm run test:secure, see
-// test/secure/global-setup.js). Workspace packages resolve to their TypeScript sources, so tests never need a build.
+// Five projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
+// test/global-setup.js), `secure` (the apps against a SASL_SSL broker and TLS Postgres: npm run test:secure, see
+// test/secure/global-setup.js), `faults` (the multi-process fault suite, test/faults) and `deploy` (what ships: the
+// chart, docker-compose.yml, the packed packages; run by scripts/check-deploy.sh, which provides helm). Workspace
+// packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
   "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
 };
@@ -32,6 +34,26 @@ module.exports = {
       testMatch: ["<rootDir>/test/secure/**/*.secure.test.ts"],
       globalSetup: "<rootDir>/test/secure/global-setup.js",
       globalTeardown: "<rootDir>/test/secure/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      // The fault suite (npm run test:faults, docs/faults.md): whole fleets of real processes on the local stack,
+      // whose services it stops and restarts. Never part of `npm test`; run in band, after it.
+      ...common,
+      displayName: "faults",
+      testMatch: ["<rootDir>/test/faults/**/*.faults.test.ts"],
+      globalSetup: "<rootDir>/test/faults/global-setup.js",
+      globalTeardown: "<rootDir>/test/faults/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      // npm run test:deploy (scripts/check-deploy.sh): the Helm chart's rendered objects, docker-compose.yml, a worker
+      // started exactly as the chart starts it, and the user's own-project path with the packed SDK and CLI.
+      ...common,
+      displayName: "deploy",
+      testMatch: ["<rootDir>/test/deploy/**/*.deploy.test.ts"],
+      globalSetup: "<rootDir>/test/global-setup.js",
+      globalTeardown: "<rootDir>/test/global-teardown.js",
       setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
   ],

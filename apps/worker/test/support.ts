@@ -295,9 +295,16 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-export async function startCoordinator(options: { heartbeatTimeoutMs?: number } = {}): Promise<Coordinator> {
-  const schema = uniqueName("wk_coord");
-  const port = await freePort();
+export async function startCoordinator(
+  options: {
+    heartbeatTimeoutMs?: number;
+    /** Reuse a schema and a port, to restart a coordinator that died (the fault suite). @default new ones */
+    schema?: string;
+    port?: number;
+  } = {},
+): Promise<Coordinator> {
+  const schema = options.schema ?? uniqueName("wk_coord");
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const proc = new Proc("coordinator", "coordinator", ["coordinator"], {
     OMNIDAEMON_KAFKA_BROKERS: kafkaBrokers().join(","),

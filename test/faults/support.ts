@@ -1,0 +1,821 @@
+// The fault suite's harness (npm run test:faults; docs/faults.md). A scenario is a real fleet started as users start
+// it — the built CLI's `coordinator` and `worker --agents <module>` on the local stack's Kafka and Postgres — fed by
+// a steady stream of events whose ids are all known, hit by one fault, and then checked id by id: which ids the
+// callbacks saw (the recording fixture apps/worker/test/fixtures/agents.js writes a JSON line per start and end,
+// one file per process), which ones were dead-lettered, which results reached Postgres.
+//
+// The processes, the fixture log and the coordinator come from apps/worker/test/support.ts; this file adds what
+// only faults need: breaking the stack's services (scripts/stack.sh stop|start|restart), a load generator that
+// remembers every id it published, an incremental reader of the fixture's log (tens of thousands of lines are
+// re-read every 250 ms otherwise), a /health watcher, and the verdict with its table row.
+import { spawn } from "node:child_process";
+import { appendFileSync, closeSync, fstatSync, openSync, readSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  BusAdmin,
+  KafkaProducer,
+  agentNames,
+  createEnvelope,
+  encodeEnvelope,
+  type Envelope,
+} from "@omnidaemon/bus-kafka";
+import { Kafka, logLevel } from "kafkajs";
+import { Client } from "pg";
+import {
+  FixtureLog,
+  KafkaLeftovers,
+  ROOT,
+  Worker,
+  connection,
+  databaseUrl,
+  delay,
+  http,
+  kafkaBrokers,
+  logger,
+  newAgent,
+  newTopic,
+  startCoordinator,
+  waitFor,
+  type AgentSpec,
+  type Coordinator,
+  type FixtureLine,
+} from "../../apps/worker/test/support";
+
+export { delay, newAgent, newTopic, waitFor, type AgentSpec, type Coordinator };
+
+/** The steady rate every scenario publishes at (events/s); modest, for a shared 2-core machine. */
+export const STEADY_RATE = 40;
+/** Settings passed to every worker. The session timeout variables are ignored by workers that do not know them. */
+export const WORKER_ENV: Record<string, string> = {
+  OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: "6000",
+  OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: "1000",
+  OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "10000",
+};
+/** Sends of one envelope before the publisher gives up on it. */
+const PUBLISH_ATTEMPTS = 5;
+/** How long a SIGTERMed worker may take to exit: its shutdown budget plus the time to commit and deregister. */
+const EXIT_GRACE_MS = 25_000;
+/** The engine commits once a second: a crash may repeat what completed in the last interval (docs/delivery.md). */
+const COMMIT_SLACK_MS = 2_000;
+
+// --- the local stack -----------------------------------------------------------------------------------------------
+
+/** `bash scripts/stack.sh <args>`, without blocking the event loop (the load and the watchers keep running). */
+export function stack(...args: string[]): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn("bash", [join(ROOT, "scripts", "stack.sh"), ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code === 0) resolveRun();
+      else reject(new Error(`scripts/stack.sh ${args.join(" ")} failed (exit code ${code}):\n${output}`));
+    });
+  });
+}
+
+// --- publishing ------------------------------------------------------------------------------------------------------
+
+export interface Published {
+  topic: string;
+  at: number;
+}
+
+/**
+ * Publishes envelopes and raw records and remembers every id: `acked` once the broker acknowledged it, `failed`
+ * when the producer gave up (such an id may or may not have been written, so it is neither lost nor unexpected).
+ */
+export class FaultPublisher {
+  readonly acked = new Map<string, Published>();
+  readonly failed = new Map<string, string>();
+  /** Ids sent more than once because an attempt failed (they may be in the topic twice). */
+  readonly resent = new Set<string>();
+  private readonly pending = new Set<Promise<void>>();
+  // A broker restart takes 10–20 s here: the publisher waits it out rather than give up on the records.
+  private readonly producer = new KafkaProducer({
+    connection: connection(),
+    logger,
+    publishTimeoutMs: 180_000,
+  });
+  private readonly admin = new BusAdmin({ connection: connection(), logger, defaultPartitions: 12 });
+
+  async start(): Promise<this> {
+    await this.producer.start();
+    await this.admin.start();
+    return this;
+  }
+
+  ensureTopic(topic: string): Promise<unknown> {
+    return this.admin.ensureTopic(topic);
+  }
+
+  /** Publishes one envelope without waiting for the acknowledgement; returns its id at once. */
+  publish(
+    topic: string,
+    content: unknown,
+    options: { key?: string; replyTo?: string; partition?: number } = {},
+  ): string {
+    const envelope = createEnvelope({ topic, content, replyTo: options.replyTo ?? null });
+    this.track(envelope, this.sendEnvelope(envelope, options), options);
+    return envelope.id;
+  }
+
+  /** Publishes and waits for the acknowledgement (throws if the producer gives up). */
+  async publishNow(
+    topic: string,
+    content: unknown,
+    options: { key?: string; replyTo?: string; partition?: number } = {},
+  ): Promise<string> {
+    const id = this.publish(topic, content, options);
+    await this.settled();
+    if (!this.acked.has(id)) throw new Error(`publishing ${id} failed: ${this.failed.get(id)}`);
+    return id;
+  }
+
+  /** A record whose value is not an envelope (not JSON, or JSON of another shape), on one partition. */
+  async publishRaw(topic: string, value: string, partition: number): Promise<void> {
+    await this.producer.send({ topic, key: "poison", value: Buffer.from(value, "utf8"), partition });
+  }
+
+  /** Waits until every publish so far was acknowledged or failed. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  async groupMembers(topic: string, agent: string): Promise<number> {
+    const group = await this.admin.describeGroup(agentNames(topic, agent).groupId);
+    if (group.state !== "Stable") return -1;
+    const holding = group.members.filter((m) => (m.assignments[topic]?.length ?? 0) > 0);
+    return holding.length === group.members.length ? group.members.length : -1;
+  }
+
+  async stop(): Promise<void> {
+    await this.settled();
+    await this.admin.stop();
+    await this.producer.stop();
+  }
+
+  private sendEnvelope(envelope: Envelope, options: { key?: string; partition?: number }): Promise<void> {
+    if (options.partition === undefined) {
+      return this.producer.publish(envelope, options.key === undefined ? {} : { key: options.key });
+    }
+    return this.producer.send({
+      topic: envelope.topic,
+      key: options.key ?? envelope.id,
+      value: encodeEnvelope(envelope),
+      partition: options.partition,
+    });
+  }
+
+  private track(
+    envelope: Envelope,
+    sent: Promise<void>,
+    options: { key?: string; partition?: number } = {},
+  ): void {
+    // As a producing application would: a publish the client gave up on (a broker restart outlasts kafkajs'
+    // retries) is sent again, the same envelope, a few times. If the failed attempt was in fact written, the id
+    // is in the topic twice: `resent` lets the verdict tell such a repeat from the fleet's.
+    const attempt = async (first: Promise<void>): Promise<void> => {
+      let pending = first;
+      for (let tries = 1; ; tries++) {
+        try {
+          await pending;
+          this.acked.set(envelope.id, { topic: envelope.topic, at: Date.now() });
+          return;
+        } catch (error) {
+          if (tries >= PUBLISH_ATTEMPTS) {
+            this.failed.set(envelope.id, String((error as Error)?.message ?? error));
+            return;
+          }
+          this.resent.add(envelope.id);
+          await delay(1_000);
+          pending = this.sendEnvelope(envelope, options);
+        }
+      }
+    };
+    const done = attempt(sent);
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+  }
+}
+
+/** Publishes `content(i)` to `topic` at `rate` events/s (catching up after a stall) until stopped. */
+export class SteadyLoad {
+  readonly ids: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private sent = 0;
+  private budget = 0;
+  private last = 0;
+
+  constructor(
+    private readonly publisher: FaultPublisher,
+    private readonly topic: string,
+    private rate: number,
+    private readonly content: (i: number) => unknown = (i) => ({ i, delayMs: 20 }),
+    private readonly options: { key?: (i: number) => string } = {},
+  ) {}
+
+  start(): this {
+    this.last = Date.now();
+    this.timer = setInterval(() => this.tick(), 50);
+    return this;
+  }
+
+  /** Changes the rate from now on (the burst scenario). */
+  setRate(rate: number): void {
+    this.tick();
+    this.rate = rate;
+  }
+
+  /** Stops publishing and waits until every event it published was acknowledged or failed. */
+  async stop(): Promise<string[]> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.publisher.settled();
+    return this.ids;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.budget += ((now - this.last) * this.rate) / 1000;
+    this.last = now;
+    while (this.budget >= 1) {
+      this.budget -= 1;
+      const i = this.sent++;
+      const key = this.options.key?.(i);
+      this.ids.push(this.publisher.publish(this.topic, this.content(i), key === undefined ? {} : { key }));
+    }
+  }
+}
+
+// --- what the callbacks saw --------------------------------------------------------------------------------------------
+
+/** Reads the fixture's JSON lines incrementally (only what was appended since the last call). */
+export class Tally {
+  readonly starts = new Map<string, FixtureLine[]>();
+  readonly ends = new Map<string, FixtureLine[]>();
+  readonly loaded: FixtureLine[] = [];
+  private readonly offsets = new Map<string, number>();
+  private readonly partial = new Map<string, string>();
+
+  constructor(private readonly dir: string) {}
+
+  refresh(): this {
+    for (const file of readdirSync(this.dir)) {
+      if (!file.endsWith(".jsonl")) continue;
+      const path = join(this.dir, file);
+      const fd = openSync(path, "r");
+      try {
+        const from = this.offsets.get(file) ?? 0;
+        const size = fstatSync(fd).size;
+        if (size <= from) continue;
+        const buffer = Buffer.alloc(size - from);
+        const read = readSync(fd, buffer, 0, buffer.length, from);
+        this.offsets.set(file, from + read);
+        const lines = ((this.partial.get(file) ?? "") + buffer.toString("utf8", 0, read)).split("\n");
+        this.partial.set(file, lines.pop() ?? "");
+        for (const line of lines) if (line !== "") this.add(JSON.parse(line) as FixtureLine);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return this;
+  }
+
+  /** Whether the callbacks of `agent` ended for `id`. */
+  ended(id: string, agent?: string): boolean {
+    return (this.ends.get(id) ?? []).some((l) => agent === undefined || l.agent === agent);
+  }
+
+  pidOf(workerId: string): number | undefined {
+    return this.loaded.find((l) => l.workerId === workerId)?.pid;
+  }
+
+  /** Ends of `ids` between two instants. */
+  endedBetween(ids: Iterable<string>, from: number, to: number): number {
+    let n = 0;
+    for (const id of ids) if ((this.ends.get(id) ?? []).some((l) => l.t >= from && l.t <= to)) n++;
+    return n;
+  }
+
+  private add(line: FixtureLine): void {
+    if (line.event === "loaded") this.loaded.push(line);
+    const id = line.taskId;
+    if (id === undefined) return;
+    const into = line.event === "start" ? this.starts : line.event === "end" ? this.ends : undefined;
+    if (!into) return;
+    const list = into.get(id);
+    if (list) list.push(line);
+    else into.set(id, [line]);
+  }
+}
+
+// --- /health ---------------------------------------------------------------------------------------------------------
+
+export interface HealthSample {
+  t: number;
+  status: string;
+}
+
+/** Polls the coordinator's /health twice a second; "unreachable" when it does not answer. */
+export class HealthWatch {
+  readonly samples: HealthSample[] = [];
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private url: string) {}
+
+  start(): this {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        this.samples.push({ t: Date.now(), status: await this.status() });
+        await delay(500);
+      }
+    })();
+    return this;
+  }
+
+  async status(): Promise<string> {
+    try {
+      const answer = await http(`${this.url}/health`);
+      return typeof answer.body?.status === "string" ? answer.body.status : `http ${answer.status}`;
+    } catch {
+      return "unreachable";
+    }
+  }
+
+  /** Statuses seen between two instants. */
+  seen(from: number, to: number): Set<string> {
+    return new Set(this.samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.status));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
+
+// --- the scenario -------------------------------------------------------------------------------------------------------
+
+export interface Fault {
+  what: string;
+  at: number;
+  endAt: number;
+}
+
+export interface Row {
+  scenario: string;
+  published: number;
+  /** null when the scenario broke off before its verdict. */
+  processed: number | null;
+  lost: number | null;
+  duplicates: number | null;
+  recoverySeconds: number | null;
+  verdict: "pass" | "FAIL";
+  notes: string[];
+}
+
+/**
+ * One scenario's fleet: its own coordinator (Postgres schema), topics, agents and fixture log, a publisher, a health
+ * watcher and the workers; `close()` removes all of it. `violations` collects every broken promise, so one run
+ * reports all of them; the test ends with `expect(violations).toEqual([])`.
+ */
+export class Scenario {
+  coordinator!: Coordinator;
+  readonly log = new FixtureLog();
+  readonly tally = new Tally(this.log.dir);
+  readonly publisher = new FaultPublisher();
+  health!: HealthWatch;
+  readonly workers: Worker[] = [];
+  readonly faults: Fault[] = [];
+  readonly violations: string[] = [];
+  readonly notes: string[] = [];
+  /** Workers the scenario stops or kills on purpose: not counted as "died". */
+  readonly departed = new Set<Worker>();
+  private readonly leftovers = new KafkaLeftovers();
+  private readonly extraTopics: string[] = [];
+
+  /** For process and worker ids: the scenario's name with only [A-Za-z0-9._-]. */
+  readonly slug: string;
+
+  constructor(readonly name: string) {
+    this.slug = name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-|-$/g, "");
+  }
+
+  static async open(name: string): Promise<Scenario> {
+    const scenario = new Scenario(name);
+    scenario.coordinator = await startCoordinator();
+    scenario.health = new HealthWatch(scenario.coordinator.url).start();
+    await scenario.publisher.start();
+    return scenario;
+  }
+
+  agent(prefix: string, config: Record<string, unknown> = {}, behaviour?: AgentSpec["behaviour"]): AgentSpec {
+    const spec: AgentSpec = { topic: newTopic(prefix), name: newAgent(prefix), config };
+    if (behaviour !== undefined) spec.behaviour = behaviour;
+    this.leftovers.agent(spec.topic, spec.name);
+    return spec;
+  }
+
+  /** A topic with a `max.message.bytes` of its own (the oversized-reply poison), removed by close(). */
+  async topicWithMaxBytes(prefix: string, maxBytes: number): Promise<string> {
+    const topic = newTopic(prefix);
+    const admin = new Kafka({
+      brokers: kafkaBrokers(),
+      clientId: "faults-admin",
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: 1,
+            configEntries: [{ name: "max.message.bytes", value: String(maxBytes) }],
+          },
+        ],
+      });
+      // A new topic's leader is known a moment after creation; until then a metadata request names no partition.
+      await waitFor(
+        `${topic}'s leader`,
+        async () => {
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+          return (
+            (topics[0]?.partitions ?? []).every((p) => p.leader >= 0) && topics[0]?.partitions.length === 1
+          );
+        },
+        30_000,
+        200,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    this.extraTopics.push(topic);
+    return topic;
+  }
+
+  /** Starts a worker carrying `agents` and waits until it is ready (every agent a member of its group). */
+  async worker(id: string, agents: AgentSpec[]): Promise<Worker> {
+    const worker = new Worker({
+      id: `${this.slug}-${id}`.slice(0, 60),
+      agents,
+      coordinatorUrl: this.coordinator.url,
+      logDir: this.log.dir,
+      env: WORKER_ENV,
+    });
+    this.workers.push(worker);
+    await worker.ready(60_000);
+    return worker;
+  }
+
+  async waitGroup(spec: AgentSpec, members: number, timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      `${spec.name}'s group stable with ${members} members`,
+      async () => (await this.publisher.groupMembers(spec.topic, spec.name)) === members,
+      timeoutMs,
+      250,
+    );
+  }
+
+  async waitHealth(status: string, timeoutMs = 60_000): Promise<boolean> {
+    try {
+      await waitFor(`/health ${status}`, async () => (await this.health.status()) === status, timeoutMs, 250);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs `inject` and records it as a fault from its start to its end. */
+  async fault(what: string, inject: () => Promise<void>): Promise<Fault> {
+    const fault = { what, at: Date.now(), endAt: 0 };
+    this.faults.push(fault);
+    await inject();
+    fault.endAt = Date.now();
+    return fault;
+  }
+
+  /**
+   * Seconds from the end of `fault` until /health reads `running` again and every id of `ids` acknowledged before
+   * the fault ended has completed (`done`); null (and a violation) when that does not happen within `timeoutMs`.
+   */
+  async recovery(
+    fault: Fault,
+    ids: readonly string[],
+    done: (id: string) => boolean,
+    timeoutMs = 120_000,
+  ): Promise<number | null> {
+    const before = ids.filter((id) => (this.publisher.acked.get(id)?.at ?? Infinity) <= fault.endAt);
+    try {
+      await waitFor(
+        `recovery from ${fault.what}`,
+        async () => {
+          this.tally.refresh();
+          return before.every(done) && (await this.health.status()) === "running";
+        },
+        timeoutMs,
+        250,
+        () => `${before.filter((id) => !done(id)).length}/${before.length} still pending`,
+      );
+      return (Date.now() - fault.endAt) / 1000;
+    } catch (error) {
+      this.violations.push(`no recovery from ${fault.what}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Waits (bounded) until every id of `ids` satisfies `done`; the ids still missing are returned. */
+  async settle(ids: string[], done: (id: string) => boolean, timeoutMs = 90_000): Promise<string[]> {
+    try {
+      await waitFor(
+        "every published event to be processed",
+        () => ids.every((id) => (this.tally.refresh(), done(id))),
+        timeoutMs,
+        500,
+      );
+    } catch {
+      // Reported as lost by the caller.
+    }
+    this.tally.refresh();
+    return ids.filter((id) => !done(id));
+  }
+
+  /**
+   * The id-by-id verdict for the events of `agent` (`ids`, all acknowledged): lost ones, duplicates (more than one
+   * start) not explained by `mayRepeat`, and ids the callbacks saw that nobody published.
+   */
+  checkDeliveries(
+    agent: string,
+    ids: string[],
+    mayRepeat: (id: string, starts: FixtureLine[]) => boolean,
+  ): { processed: number; lost: string[]; duplicates: string[] } {
+    this.tally.refresh();
+    const lost = ids.filter((id) => !this.tally.ended(id, agent));
+    const duplicates: string[] = [];
+    for (const id of ids) {
+      const starts = (this.tally.starts.get(id) ?? []).filter((l) => l.agent === agent);
+      if (starts.length > 1) {
+        duplicates.push(id);
+        if (!this.publisher.resent.has(id) && !mayRepeat(id, starts)) {
+          this.violations.push(
+            `${id} of ${agent} ran ${starts.length} times, not explained by the fault: ` +
+              starts
+                .map((s) => `pid ${s.pid} attempt ${s.attempt} at ${new Date(s.t).toISOString()}`)
+                .join(", "),
+          );
+        }
+      }
+    }
+    if (lost.length > 0) {
+      this.violations.push(
+        `${lost.length} of ${ids.length} events of ${agent} lost (e.g. ${lost.slice(0, 3).join(", ")})`,
+      );
+    }
+    return { processed: ids.length - lost.length, lost, duplicates };
+  }
+
+  /**
+   * A repeat is explained when its first run started inside a fault's window: from one commit interval before the
+   * fault until `afterEndMs` after its end (a restarted broker: until the fleet recovered).
+   */
+  inFaultWindow(afterEndMs = COMMIT_SLACK_MS): (id: string, starts: FixtureLine[]) => boolean {
+    return (_id, starts) => {
+      const first = Math.min(...starts.map((s) => s.t));
+      return this.faults.some((f) => first >= f.at - COMMIT_SLACK_MS && first <= f.endAt + afterEndMs);
+    };
+  }
+
+  /** Every worker not stopped on purpose is still running, and so is the coordinator. */
+  checkSurvivors(): void {
+    for (const worker of this.workers) {
+      if (!this.departed.has(worker) && !worker.proc.running) {
+        this.violations.push(
+          `${worker.id} died: ${JSON.stringify(worker.proc.exit)}\n${worker.proc.tail(3000)}`,
+        );
+      }
+    }
+    if (!this.coordinator.proc.running) {
+      this.violations.push(`the coordinator died: ${JSON.stringify(this.coordinator.proc.exit)}`);
+    }
+  }
+
+  /** SIGTERM to a worker: it must drain, commit, deregister and exit 0 within its budget. */
+  async stopWorker(worker: Worker): Promise<void> {
+    this.departed.add(worker);
+    worker.proc.term();
+    try {
+      const exit = await worker.proc.waitExit(EXIT_GRACE_MS);
+      if (exit.code !== 0) {
+        this.violations.push(
+          `${worker.id} exited ${JSON.stringify(exit)} on SIGTERM, not 0\n${worker.proc.tail(3000)}`,
+        );
+      }
+    } catch (error) {
+      this.violations.push(
+        `${worker.id} did not exit on SIGTERM: ${(error as Error).message.split("\n")[0]}`,
+      );
+      worker.proc.signalGroup("SIGKILL");
+      await worker.proc.exited;
+    }
+  }
+
+  /** SIGKILL to a worker's process group (the CLI and the app). */
+  async killWorker(worker: Worker): Promise<void> {
+    this.departed.add(worker);
+    worker.proc.signalGroup("SIGKILL");
+    await worker.proc.exited;
+  }
+
+  /** SIGKILL the coordinator, wait `downMs`, start it again on the same schema and port. */
+  async killCoordinatorFor(downMs: number): Promise<void> {
+    const { proc, schema, url } = this.coordinator;
+    proc.signalGroup("SIGKILL");
+    await proc.exited;
+    await delay(downMs);
+    this.coordinator = await startCoordinator({ schema, port: Number(new URL(url).port) });
+  }
+
+  /** Task status per id, straight from the coordinator's Postgres schema. */
+  async taskStatuses(ids: string[]): Promise<Map<string, string>> {
+    const client = new Client({ connectionString: databaseUrl() });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ task_id: string; status: string }>(
+        `select task_id, status from "${this.coordinator.schema}".tasks where task_id = any($1) and agent <> ''`,
+        [ids],
+      );
+      return new Map(rows.map((r) => [r.task_id, r.status]));
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Waits (bounded) until every id has a `completed` task record; a violation names the missing ones. */
+  async checkResultsIngested(ids: string[], timeoutMs = 60_000): Promise<void> {
+    let missing = ids;
+    try {
+      await waitFor(
+        "every result in Postgres",
+        async () => {
+          const statuses = await this.taskStatuses(ids);
+          missing = ids.filter((id) => statuses.get(id) !== "completed");
+          return missing.length === 0;
+        },
+        timeoutMs,
+        1000,
+      );
+    } catch {
+      this.violations.push(
+        `${missing.length} of ${ids.length} results not ingested by the coordinator (e.g. ${missing.slice(0, 3).join(", ")})`,
+      );
+    }
+  }
+
+  /** Dead-lettered entries of an agent, through the coordinator's API (as an operator sees them). */
+  async dlq(spec: AgentSpec): Promise<Array<Record<string, unknown>>> {
+    const answer = await this.coordinator.api(
+      "GET",
+      `/bus/dlq?topic=${encodeURIComponent(spec.topic)}&agent=${encodeURIComponent(spec.name)}`,
+    );
+    if (answer.status !== 200) throw new Error(`GET /bus/dlq answered ${answer.status}: ${answer.text}`);
+    return answer.body as Array<Record<string, unknown>>;
+  }
+
+  /** The agent's DLQ once `ready` says so, or as it is after `timeoutMs` (the caller checks what is missing). */
+  async waitDlq(
+    spec: AgentSpec,
+    ready: (entries: Array<Record<string, unknown>>) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<Array<Record<string, unknown>>> {
+    let entries: Array<Record<string, unknown>> = [];
+    try {
+      await waitFor(
+        `${spec.name}'s DLQ`,
+        async () => ready((entries = await this.dlq(spec))),
+        timeoutMs,
+        500,
+      );
+    } catch {
+      // The caller names what is missing.
+    }
+    return entries;
+  }
+
+  /** The final checks every scenario shares: survivors alive, /health back to running by itself, clean exits. */
+  async finish(): Promise<void> {
+    this.checkSurvivors();
+    this.tally.refresh();
+    const known = new Set([...this.publisher.acked.keys(), ...this.publisher.failed.keys()]);
+    const unexpected = [...this.tally.starts.keys()].filter((id) => !known.has(id));
+    if (unexpected.length > 0)
+      this.violations.push(`the callbacks saw ${unexpected.length} ids nobody published`);
+    if (this.publisher.resent.size > 0) {
+      this.notes.push(`${this.publisher.resent.size} publishes were sent again after a failed attempt`);
+    }
+    if (this.publisher.failed.size > 0) {
+      this.notes.push(
+        `${this.publisher.failed.size} publishes failed after retries (neither lost nor expected)`,
+      );
+    }
+    if (!(await this.waitHealth("running", 60_000))) {
+      this.violations.push(`/health did not return to running (last: ${await this.health.status()})`);
+    }
+    for (const worker of this.workers) if (worker.proc.running) await this.stopWorker(worker);
+  }
+
+  row(fields: Outcome): Row {
+    const row: Row = {
+      scenario: this.name,
+      ...fields,
+      verdict: this.violations.length === 0 ? "pass" : "FAIL",
+      notes: [...this.notes, ...this.violations.map((v) => v.split("\n")[0] as string)],
+    };
+    recordRow(row);
+    console.log(
+      `fault scenario "${row.scenario}": published ${row.published}, processed ${row.processed}, lost ${row.lost}, ` +
+        `duplicates ${row.duplicates}, recovery ${row.recoverySeconds ?? "—"} s: ${row.verdict}` +
+        (row.notes.length ? `\n  - ${row.notes.join("\n  - ")}` : ""),
+    );
+    return row;
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) await worker.proc.stop(15_000);
+    // A scenario that broke off mid-fault must not leave the next one without a broker or a database.
+    await stack("start", "kafka").catch((error: Error) => console.error(error.message));
+    await stack("start", "postgres").catch((error: Error) => console.error(error.message));
+    await this.health?.stop();
+    await this.publisher.stop().catch(() => undefined);
+    await this.coordinator?.close();
+    await this.leftovers.clean().catch(() => undefined);
+    if (this.extraTopics.length > 0) {
+      const admin = new BusAdmin({ connection: connection(), logger });
+      await admin.start();
+      for (const topic of this.extraTopics) await admin.deleteTopic(topic).catch(() => undefined);
+      await admin.stop();
+    }
+    this.log.remove();
+  }
+}
+
+export type Outcome = Omit<Row, "scenario" | "verdict" | "notes">;
+
+/**
+ * Opens a scenario, runs `body` (which returns the row's figures), records the row even when the body throws (then
+ * the scenario "broke off" and that is a violation), fails the test on any violation, and always cleans up.
+ */
+export async function runScenario(name: string, body: (s: Scenario) => Promise<Outcome>): Promise<void> {
+  let scenario: Scenario | undefined;
+  try {
+    scenario = await Scenario.open(name);
+    let outcome: Outcome;
+    try {
+      outcome = await body(scenario);
+    } catch (error) {
+      scenario.violations.push(`the scenario broke off: ${(error as Error).stack ?? String(error)}`);
+      outcome = {
+        published: scenario.publisher.acked.size,
+        processed: null,
+        lost: null,
+        duplicates: null,
+        recoverySeconds: null,
+      };
+    }
+    scenario.row(outcome);
+    expect(scenario.violations).toEqual([]);
+  } catch (error) {
+    if (scenario === undefined) {
+      recordRow({
+        scenario: name,
+        published: 0,
+        processed: null,
+        lost: null,
+        duplicates: null,
+        recoverySeconds: null,
+        verdict: "FAIL",
+        notes: [`could not start: ${(error as Error).message.split("\n")[0]}`],
+      });
+    }
+    throw error;
+  } finally {
+    await scenario?.close();
+  }
+}
+
+// --- the table ------------------------------------------------------------------------------------------------------------
+
+/** Where the rows go: the file test/faults/global-setup.js created for this run (else a private one). */
+function rowsFile(): string {
+  return process.env.OMNIDAEMON_FAULTS_ROWS ?? join(tmpdir(), `omnidaemon-faults-rows-${process.pid}.jsonl`);
+}
+
+export function recordRow(row: Row): void {
+  appendFileSync(rowsFile(), `${JSON.stringify(row)}\n`);
+}
