@@ -602,7 +602,9 @@ export class Scenario {
       }
     }
     if (!this.coordinator.proc.running) {
-      this.violations.push(`the coordinator died: ${JSON.stringify(this.coordinator.proc.exit)}`);
+      this.violations.push(
+        `the coordinator died: ${JSON.stringify(this.coordinator.proc.exit)}\n${this.coordinator.proc.tail(4000)}`,
+      );
     }
   }
 
@@ -658,8 +660,9 @@ export class Scenario {
   }
 
   /** Waits (bounded) until every id has a `completed` task record; a violation names the missing ones. */
-  async checkResultsIngested(ids: string[], timeoutMs = 60_000): Promise<void> {
+  async checkResultsIngested(ids: string[], timeoutMs = 120_000): Promise<void> {
     let missing = ids;
+    const started = Date.now();
     try {
       await waitFor(
         "every result in Postgres",
@@ -671,9 +674,17 @@ export class Scenario {
         timeoutMs,
         1000,
       );
+      this.notes.push(
+        `every result in Postgres ${((Date.now() - started) / 1000).toFixed(1)} s after the last event`,
+      );
     } catch {
+      const at = missing.length;
+      await delay(10_000);
+      const statuses = await this.taskStatuses(missing).catch(() => new Map<string, string>());
+      const later = [...statuses.values()].filter((status) => status === "completed").length;
       this.violations.push(
-        `${missing.length} of ${ids.length} results not ingested by the coordinator (e.g. ${missing.slice(0, 3).join(", ")})`,
+        `${at} of ${ids.length} results not ingested by the coordinator within ${timeoutMs / 1000} s ` +
+          `(${later} more arrived in the next 10 s; e.g. ${missing.slice(0, 3).join(", ")})`,
       );
     }
   }
