@@ -21,7 +21,7 @@ async function brokerRestart(s: Scenario, kill: boolean) {
     throw new Error(`${s.publisher.failed.size} backlog events were not published`);
 
   await s.worker("a", [spec]);
-  await s.waitHealth("running");
+  await s.healthy();
   const load = new SteadyLoad(s.publisher, spec.topic, STEADY_RATE, (i) => ({ i, delayMs: 5 })).start();
   await waitFor(
     "the worker to work through the backlog",
@@ -84,8 +84,8 @@ async function brokerRestart(s: Scenario, kill: boolean) {
 
 it("broker restart (controlled) under load with back-pressure engaged: the worker stays up, nothing is lost, it stops cleanly afterwards", async () => {
   await runScenario("broker restart (controlled)", (s) => brokerRestart(s, false));
-}, 420_000);
+}, 480_000);
 
 it("broker restart (SIGKILL of the JVM) under load with back-pressure engaged: the worker stays up, nothing is lost, it stops cleanly afterwards", async () => {
   await runScenario("broker restart (SIGKILL)", (s) => brokerRestart(s, true));
-}, 420_000);
+}, 480_000);

@@ -36,13 +36,44 @@ import {
   newAgent,
   newTopic,
   startCoordinator,
-  waitFor,
+  waitFor as workerWaitFor,
   type AgentSpec,
   type Coordinator,
   type FixtureLine,
 } from "../../apps/worker/test/support";
 
-export { delay, newAgent, newTopic, waitFor, type AgentSpec, type Coordinator };
+export { delay, newAgent, newTopic, type AgentSpec, type Coordinator };
+
+/** Thrown by a probe to end a wait at once (a process the wait depends on is gone). */
+class StopWaiting extends Error {}
+
+/** apps/worker/test/support.ts' waitFor, except that a probe throwing StopWaiting ends the wait at once. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+  diagnostics?: () => string,
+): Promise<T> {
+  let stopped: StopWaiting | undefined;
+  const value = await workerWaitFor(
+    what,
+    async () => {
+      try {
+        return await probe();
+      } catch (error) {
+        if (!(error instanceof StopWaiting)) throw error;
+        stopped = error;
+        return true;
+      }
+    },
+    timeoutMs,
+    intervalMs,
+    diagnostics,
+  );
+  if (stopped) throw new Error(`gave up waiting for ${what}: ${stopped.message}`);
+  return value as T;
+}
 
 /** The steady rate every scenario publishes at (events/s); modest, for a shared 2-core machine. */
 export const STEADY_RATE = 40;
@@ -484,12 +515,25 @@ export class Scenario {
     );
   }
 
+  /** Whether /health reads `status` within `timeoutMs`; false at once when the coordinator process is gone. */
   async waitHealth(status: string, timeoutMs = 60_000): Promise<boolean> {
     try {
-      await waitFor(`/health ${status}`, async () => (await this.health.status()) === status, timeoutMs, 250);
-      return true;
+      const seen = await waitFor(
+        `/health ${status}`,
+        async () => !this.coordinator.proc.running || (await this.health.status()) === status,
+        timeoutMs,
+        250,
+      );
+      return seen && this.coordinator.proc.running;
     } catch {
       return false;
+    }
+  }
+
+  /** Setup: the fleet must be healthy before any fault, or the scenario proves nothing. */
+  async healthy(): Promise<void> {
+    if (!(await this.waitHealth("running"))) {
+      throw new Error(`/health did not read running before the fault (last: ${await this.health.status()})`);
     }
   }
 
@@ -518,6 +562,7 @@ export class Scenario {
         `recovery from ${fault.what}`,
         async () => {
           this.tally.refresh();
+          if (!this.coordinator.proc.running) throw new StopWaiting("the coordinator died");
           return before.every(done) && (await this.health.status()) === "running";
         },
         timeoutMs,
@@ -667,6 +712,7 @@ export class Scenario {
       await waitFor(
         "every result in Postgres",
         async () => {
+          if (!this.coordinator.proc.running) throw new StopWaiting("the coordinator died");
           const statuses = await this.taskStatuses(ids);
           missing = ids.filter((id) => statuses.get(id) !== "completed");
           return missing.length === 0;
