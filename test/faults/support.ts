@@ -723,14 +723,16 @@ export class Scenario {
       this.notes.push(
         `every result in Postgres ${((Date.now() - started) / 1000).toFixed(1)} s after the last event`,
       );
-    } catch {
+    } catch (error) {
       const at = missing.length;
+      const last = /\(last error: (.*)\)/.exec((error as Error).message)?.[1];
       await delay(10_000);
       const statuses = await this.taskStatuses(missing).catch(() => new Map<string, string>());
       const later = [...statuses.values()].filter((status) => status === "completed").length;
       this.violations.push(
         `${at} of ${ids.length} results not ingested by the coordinator within ${timeoutMs / 1000} s ` +
-          `(${later} more arrived in the next 10 s; e.g. ${missing.slice(0, 3).join(", ")})`,
+          `(${later} more arrived in the next 10 s; e.g. ${missing.slice(0, 3).join(", ")})` +
+          (last === undefined ? "" : `; reading them failed: ${last}`),
       );
     }
   }
