@@ -83,8 +83,8 @@ export const WORKER_ENV: Record<string, string> = {
   OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: "1000",
   OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "10000",
 };
-/** Sends of one envelope before the publisher gives up on it. */
-const PUBLISH_ATTEMPTS = 5;
+/** How long the publisher keeps sending one envelope again before it gives up on it (outlasts a broker restart). */
+const PUBLISH_PERSISTENCE_MS = 120_000;
 /** How long a SIGTERMed worker may take to exit: its shutdown budget plus the time to commit and deregister. */
 const EXIT_GRACE_MS = 25_000;
 /** The engine commits once a second: a crash may repeat what completed in the last interval (docs/delivery.md). */
@@ -212,19 +212,20 @@ export class FaultPublisher {
     // retries) is sent again, the same envelope, a few times. If the failed attempt was in fact written, the id
     // is in the topic twice: `resent` lets the verdict tell such a repeat from the fleet's.
     const attempt = async (first: Promise<void>): Promise<void> => {
+      const giveUpAt = Date.now() + PUBLISH_PERSISTENCE_MS;
       let pending = first;
-      for (let tries = 1; ; tries++) {
+      for (;;) {
         try {
           await pending;
           this.acked.set(envelope.id, { topic: envelope.topic, at: Date.now() });
           return;
         } catch (error) {
-          if (tries >= PUBLISH_ATTEMPTS) {
+          if (Date.now() >= giveUpAt) {
             this.failed.set(envelope.id, String((error as Error)?.message ?? error));
             return;
           }
           this.resent.add(envelope.id);
-          await delay(1_000);
+          await delay(2_000);
           pending = this.sendEnvelope(envelope, options);
         }
       }
@@ -619,6 +620,10 @@ export class Scenario {
       }
     }
     if (lost.length > 0) {
+      const neverStarted = lost.filter(
+        (id) => !(this.tally.starts.get(id) ?? []).some((l) => l.agent === agent),
+      );
+      this.notes.push(`${neverStarted.length} of the lost events of ${agent} never started a callback`);
       this.violations.push(
         `${lost.length} of ${ids.length} events of ${agent} lost (e.g. ${lost.slice(0, 3).join(", ")})`,
       );
@@ -729,8 +734,10 @@ export class Scenario {
       await delay(10_000);
       const statuses = await this.taskStatuses(missing).catch(() => new Map<string, string>());
       const later = [...statuses.values()].filter((status) => status === "completed").length;
+      const why = /gave up waiting[^:]*: (.*)/.exec((error as Error).message)?.[1];
       this.violations.push(
-        `${at} of ${ids.length} results not ingested by the coordinator within ${timeoutMs / 1000} s ` +
+        `${at} of ${ids.length} results not ingested by the coordinator ` +
+          (why === undefined ? `within ${timeoutMs / 1000} s ` : `(${why}) `) +
           `(${later} more arrived in the next 10 s; e.g. ${missing.slice(0, 3).join(", ")})` +
           (last === undefined ? "" : `; reading them failed: ${last}`),
       );
