@@ -2,8 +2,7 @@
 # Local Kafka + PostgreSQL for development and integration tests, without Docker (see docs/development.md).
 #
 #   npm run stack -- up [--secure] | down | status | env
-#   npm run stack -- stop | start kafka|postgres
-#   npm run stack -- restart kafka|postgres [--kill]
+#   npm run stack -- stop kafka|postgres [--kill] | start kafka|postgres | restart kafka|postgres [--kill]
 #
 # up      starts what is not running yet: a single-node Kafka (KRaft, broker+controller in one JVM, jars from Maven
 #         Central cached in .kafka/libs) and a throwaway PostgreSQL cluster, both on 127.0.0.1; then writes
@@ -20,10 +19,11 @@
 # env     prints the path of the env file (exit code 3 while the stack is not up).
 #
 # For fault tests (test/faults), one service of a running stack, keeping its data, ports and .stack/env:
-# stop SERVICE     Kafka: controlled shutdown (SIGTERM); PostgreSQL: fast shutdown (SIGINT). Data is kept.
+# stop SERVICE     Kafka: controlled shutdown (SIGTERM); PostgreSQL: fast shutdown (SIGINT). Data is kept. With
+#                  --kill the process is SIGKILLed instead (a crash: Kafka recovers its log on the next start,
+#                  PostgreSQL runs crash recovery).
 # start SERVICE    starts a stopped service again on its data and waits until it answers.
-# restart SERVICE  stop, then start; with --kill the process is SIGKILLed instead (for Kafka: the JVM dies without
-#                  a controlled shutdown and recovers its log on start; for PostgreSQL: crash recovery).
+# restart SERVICE  stop (with --kill: SIGKILL), then start.
 #
 # Ports: OMNIDAEMON_STACK_KAFKA_PORT (19092), OMNIDAEMON_STACK_KAFKA_CONTROLLER_PORT (19093),
 # OMNIDAEMON_STACK_KAFKA_SECURE_PORT (19094, only with --secure), OMNIDAEMON_STACK_POSTGRES_PORT (15432).
@@ -579,7 +579,7 @@ cmd_down() {
 cmd_service() {
   local action=$1 service=${2:-} how=${3:-} sig
   [[ "$service" == kafka || "$service" == postgres ]] ||
-    die "usage: npm run stack -- stop|start kafka|postgres, or restart kafka|postgres [--kill]"
+    die "usage: npm run stack -- stop kafka|postgres [--kill] | start kafka|postgres | restart kafka|postgres [--kill]"
   [[ -z "$how" || ("$how" == --kill && "$action" != start) ]] || die "unexpected argument: $how"
   lock
   if [[ "$service" == kafka ]]; then

@@ -73,7 +73,7 @@ module.exports = async function globalTeardown() {
           "",
         ];
         fs.mkdirSync(path.dirname(OUT), { recursive: true });
-        fs.writeFileSync(OUT, `${header.join("\n")}${table}\n`);
+        fs.writeFileSync(OUT, `${header.join("\n")}\n${table}\n`);
       }
     }
   } finally {

@@ -11,7 +11,7 @@ it("hanging handler: a callback that never settles and ignores its signal is rec
     await s.publisher.ensureTopic(hangs.topic);
     await s.publisher.ensureTopic(steady.topic);
     await s.worker("a", [hangs, steady]);
-    await s.waitHealth("running");
+    await s.healthy();
 
     const load = new SteadyLoad(s.publisher, steady.topic, STEADY_RATE).start();
     await delay(2_000);
@@ -48,7 +48,7 @@ it("hanging handler: a callback that never settles and ignores its signal is rec
       recoverySeconds: recovery,
     };
   });
-}, 300_000);
+}, 480_000);
 
 it("burst 10×: ten times the steady rate for three seconds is absorbed; nothing lost, nothing repeated", async () => {
   await runScenario("burst 10×", async (s) => {
@@ -56,7 +56,7 @@ it("burst 10×: ten times the steady rate for three seconds is absorbed; nothing
     await s.publisher.ensureTopic(spec.topic);
     await Promise.all([s.worker("a", [spec]), s.worker("b", [spec])]);
     await s.waitGroup(spec, 2);
-    await s.waitHealth("running");
+    await s.healthy();
 
     const load = new SteadyLoad(s.publisher, spec.topic, STEADY_RATE).start();
     await delay(3_000);
@@ -80,4 +80,4 @@ it("burst 10×: ten times the steady rate for three seconds is absorbed; nothing
       recoverySeconds: recovery,
     };
   });
-}, 300_000);
+}, 480_000);

@@ -12,7 +12,7 @@ it("poison records: invalid records and undeliverable replies are dead-lettered 
     const tinyReplies = await s.topicWithMaxBytes("tiny_replies", 16_384);
     const missingReplies = newTopic("missing_replies"); // never created
     await s.worker("a", [poisoned, other]);
-    await s.waitHealth("running");
+    await s.healthy();
 
     const loadP = new SteadyLoad(s.publisher, poisoned.topic, STEADY_RATE / 2).start();
     const loadO = new SteadyLoad(s.publisher, other.topic, STEADY_RATE / 2).start();
@@ -81,4 +81,4 @@ it("poison records: invalid records and undeliverable replies are dead-lettered 
       recoverySeconds: recovery,
     };
   });
-}, 300_000);
+}, 480_000);

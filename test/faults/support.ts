@@ -20,7 +20,7 @@ import {
   encodeEnvelope,
   type Envelope,
 } from "@omnidaemon/bus-kafka";
-import { Kafka, logLevel } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
 import {
   FixtureLog,
@@ -36,13 +36,44 @@ import {
   newAgent,
   newTopic,
   startCoordinator,
-  waitFor,
+  waitFor as workerWaitFor,
   type AgentSpec,
   type Coordinator,
   type FixtureLine,
 } from "../../apps/worker/test/support";
 
-export { delay, newAgent, newTopic, waitFor, type AgentSpec, type Coordinator };
+export { delay, newAgent, newTopic, type AgentSpec, type Coordinator };
+
+/** Thrown by a probe to end a wait at once (a process the wait depends on is gone). */
+class StopWaiting extends Error {}
+
+/** apps/worker/test/support.ts' waitFor, except that a probe throwing StopWaiting ends the wait at once. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+  diagnostics?: () => string,
+): Promise<T> {
+  let stopped: StopWaiting | undefined;
+  const value = await workerWaitFor(
+    what,
+    async () => {
+      try {
+        return await probe();
+      } catch (error) {
+        if (!(error instanceof StopWaiting)) throw error;
+        stopped = error;
+        return true;
+      }
+    },
+    timeoutMs,
+    intervalMs,
+    diagnostics,
+  );
+  if (stopped) throw new Error(`gave up waiting for ${what}: ${stopped.message}`);
+  return value as T;
+}
 
 /** The steady rate every scenario publishes at (events/s); modest, for a shared 2-core machine. */
 export const STEADY_RATE = 40;
@@ -52,8 +83,8 @@ export const WORKER_ENV: Record<string, string> = {
   OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: "1000",
   OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "10000",
 };
-/** Sends of one envelope before the publisher gives up on it. */
-const PUBLISH_ATTEMPTS = 5;
+/** How long the publisher keeps sending one envelope again before it gives up on it (outlasts a broker restart). */
+const PUBLISH_PERSISTENCE_MS = 120_000;
 /** How long a SIGTERMed worker may take to exit: its shutdown budget plus the time to commit and deregister. */
 const EXIT_GRACE_MS = 25_000;
 /** The engine commits once a second: a crash may repeat what completed in the last interval (docs/delivery.md). */
@@ -181,19 +212,20 @@ export class FaultPublisher {
     // retries) is sent again, the same envelope, a few times. If the failed attempt was in fact written, the id
     // is in the topic twice: `resent` lets the verdict tell such a repeat from the fleet's.
     const attempt = async (first: Promise<void>): Promise<void> => {
+      const giveUpAt = Date.now() + PUBLISH_PERSISTENCE_MS;
       let pending = first;
-      for (let tries = 1; ; tries++) {
+      for (;;) {
         try {
           await pending;
           this.acked.set(envelope.id, { topic: envelope.topic, at: Date.now() });
           return;
         } catch (error) {
-          if (tries >= PUBLISH_ATTEMPTS) {
+          if (Date.now() >= giveUpAt) {
             this.failed.set(envelope.id, String((error as Error)?.message ?? error));
             return;
           }
           this.resent.add(envelope.id);
-          await delay(1_000);
+          await delay(2_000);
           pending = this.sendEnvelope(envelope, options);
         }
       }
@@ -426,6 +458,10 @@ export class Scenario {
   /** A topic with a `max.message.bytes` of its own (the oversized-reply poison), removed by close(). */
   async topicWithMaxBytes(prefix: string, maxBytes: number): Promise<string> {
     const topic = newTopic(prefix);
+    // Created the product's way (BusAdmin waits until it is usable), then given its limit: kafkajs' createTopics
+    // with config entries fails now and then with UNKNOWN_TOPIC_OR_PARTITION on a fresh topic.
+    await this.publisher.ensureTopic(topic);
+    this.extraTopics.push(topic);
     const admin = new Kafka({
       brokers: kafkaBrokers(),
       clientId: "faults-admin",
@@ -433,31 +469,27 @@ export class Scenario {
     }).admin();
     await admin.connect();
     try {
-      await admin.createTopics({
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            configEntries: [{ name: "max.message.bytes", value: String(maxBytes) }],
-          },
-        ],
-      });
-      // A new topic's leader is known a moment after creation; until then a metadata request names no partition.
       await waitFor(
-        `${topic}'s leader`,
+        `${topic}'s max.message.bytes`,
         async () => {
-          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-          return (
-            (topics[0]?.partitions ?? []).every((p) => p.leader >= 0) && topics[0]?.partitions.length === 1
-          );
+          await admin.alterConfigs({
+            validateOnly: false,
+            resources: [
+              {
+                type: ConfigResourceTypes.TOPIC,
+                name: topic,
+                configEntries: [{ name: "max.message.bytes", value: String(maxBytes) }],
+              },
+            ],
+          });
+          return true;
         },
         30_000,
-        200,
+        500,
       );
     } finally {
       await admin.disconnect();
     }
-    this.extraTopics.push(topic);
     return topic;
   }
 
@@ -484,12 +516,25 @@ export class Scenario {
     );
   }
 
+  /** Whether /health reads `status` within `timeoutMs`; false at once when the coordinator process is gone. */
   async waitHealth(status: string, timeoutMs = 60_000): Promise<boolean> {
     try {
-      await waitFor(`/health ${status}`, async () => (await this.health.status()) === status, timeoutMs, 250);
-      return true;
+      const seen = await waitFor(
+        `/health ${status}`,
+        async () => !this.coordinator.proc.running || (await this.health.status()) === status,
+        timeoutMs,
+        250,
+      );
+      return seen && this.coordinator.proc.running;
     } catch {
       return false;
+    }
+  }
+
+  /** Setup: the fleet must be healthy before any fault, or the scenario proves nothing. */
+  async healthy(): Promise<void> {
+    if (!(await this.waitHealth("running"))) {
+      throw new Error(`/health did not read running before the fault (last: ${await this.health.status()})`);
     }
   }
 
@@ -518,6 +563,7 @@ export class Scenario {
         `recovery from ${fault.what}`,
         async () => {
           this.tally.refresh();
+          if (!this.coordinator.proc.running) throw new StopWaiting("the coordinator died");
           return before.every(done) && (await this.health.status()) === "running";
         },
         timeoutMs,
@@ -574,6 +620,10 @@ export class Scenario {
       }
     }
     if (lost.length > 0) {
+      const neverStarted = lost.filter(
+        (id) => !(this.tally.starts.get(id) ?? []).some((l) => l.agent === agent),
+      );
+      this.notes.push(`${neverStarted.length} of the lost events of ${agent} never started a callback`);
       this.violations.push(
         `${lost.length} of ${ids.length} events of ${agent} lost (e.g. ${lost.slice(0, 3).join(", ")})`,
       );
@@ -602,7 +652,9 @@ export class Scenario {
       }
     }
     if (!this.coordinator.proc.running) {
-      this.violations.push(`the coordinator died: ${JSON.stringify(this.coordinator.proc.exit)}`);
+      this.violations.push(
+        `the coordinator died: ${JSON.stringify(this.coordinator.proc.exit)}\n${this.coordinator.proc.tail(4000)}`,
+      );
     }
   }
 
@@ -658,12 +710,14 @@ export class Scenario {
   }
 
   /** Waits (bounded) until every id has a `completed` task record; a violation names the missing ones. */
-  async checkResultsIngested(ids: string[], timeoutMs = 60_000): Promise<void> {
+  async checkResultsIngested(ids: string[], timeoutMs = 120_000): Promise<void> {
     let missing = ids;
+    const started = Date.now();
     try {
       await waitFor(
         "every result in Postgres",
         async () => {
+          if (!this.coordinator.proc.running) throw new StopWaiting("the coordinator died");
           const statuses = await this.taskStatuses(ids);
           missing = ids.filter((id) => statuses.get(id) !== "completed");
           return missing.length === 0;
@@ -671,9 +725,21 @@ export class Scenario {
         timeoutMs,
         1000,
       );
-    } catch {
+      this.notes.push(
+        `every result in Postgres ${((Date.now() - started) / 1000).toFixed(1)} s after the last event`,
+      );
+    } catch (error) {
+      const at = missing.length;
+      const last = /\(last error: (.*)\)/.exec((error as Error).message)?.[1];
+      await delay(10_000);
+      const statuses = await this.taskStatuses(missing).catch(() => new Map<string, string>());
+      const later = [...statuses.values()].filter((status) => status === "completed").length;
+      const why = /gave up waiting[^:]*: (.*)/.exec((error as Error).message)?.[1];
       this.violations.push(
-        `${missing.length} of ${ids.length} results not ingested by the coordinator (e.g. ${missing.slice(0, 3).join(", ")})`,
+        `${at} of ${ids.length} results not ingested by the coordinator ` +
+          (why === undefined ? `within ${timeoutMs / 1000} s ` : `(${why}) `) +
+          `(${later} more arrived in the next 10 s; e.g. ${missing.slice(0, 3).join(", ")})` +
+          (last === undefined ? "" : `; reading them failed: ${last}`),
       );
     }
   }

@@ -12,7 +12,7 @@ it("worker SIGKILL (1 of 3) under load: the survivors process its events; only w
       s.worker("c", [spec]),
     ]);
     await s.waitGroup(spec, 3);
-    await s.waitHealth("running");
+    await s.healthy();
     const victimPid = s.tally.refresh().pidOf(victim.id);
     if (victimPid === undefined) throw new Error(`no fixture pid for ${victim.id}`);
 
@@ -37,7 +37,7 @@ it("worker SIGKILL (1 of 3) under load: the survivors process its events; only w
       recoverySeconds: recovery,
     };
   });
-}, 300_000);
+}, 480_000);
 
 it("scale 1 → 3 → 1 under load: nothing lost; repeats only around the membership changes; the workers scaled down exit 0", async () => {
   await runScenario("scale 1 → 3 → 1", async (s) => {
@@ -45,7 +45,7 @@ it("scale 1 → 3 → 1 under load: nothing lost; repeats only around the member
     await s.publisher.ensureTopic(spec.topic);
     await s.worker("a", [spec]);
     await s.waitGroup(spec, 1);
-    await s.waitHealth("running");
+    await s.healthy();
 
     const load = new SteadyLoad(s.publisher, spec.topic, STEADY_RATE, (i) => ({ i, delayMs: 50 })).start();
     await delay(4_000);
@@ -77,4 +77,4 @@ it("scale 1 → 3 → 1 under load: nothing lost; repeats only around the member
       recoverySeconds: recovery,
     };
   });
-}, 300_000);
+}, 480_000);
