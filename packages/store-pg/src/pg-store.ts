@@ -163,6 +163,14 @@ export class PgStore implements Service {
     pool.on("error", (error) => {
       this.logger.warn({ err: error }, "idle Postgres connection failed; the pool replaces it on next use");
     });
+    // A connection checked out of the pool (a transaction) has no pool listener: when Postgres ends it (fast
+    // shutdown, restart, pg_terminate_backend: 57P01 then a closed socket) pg emits 'error' on the client itself,
+    // which would end the process. The call using it already fails with that error; the pool drops the client.
+    pool.on("connect", (client) => {
+      client.on("error", (error) => {
+        this.logger.warn({ err: error }, "Postgres connection in use failed; the call using it fails");
+      });
+    });
     try {
       const started = performance.now();
       await this.pingPool(pool, this.settings.connectTimeoutMs);
