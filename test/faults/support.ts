@@ -8,7 +8,6 @@
 // only faults need: breaking the stack's services (scripts/stack.sh stop|start|restart), a load generator that
 // remembers every id it published, an incremental reader of the fixture's log (tens of thousands of lines are
 // re-read every 250 ms otherwise), a /health watcher, and the verdict with its table row.
-import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, fstatSync, openSync, readSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,10 +21,10 @@ import {
 } from "@omnidaemon/bus-kafka";
 import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
+import { stackCommand } from "../helpers";
 import {
   FixtureLog,
   KafkaLeftovers,
-  ROOT,
   Worker,
   connection,
   databaseUrl,
@@ -92,23 +91,8 @@ const COMMIT_SLACK_MS = 2_000;
 
 // --- the local stack -----------------------------------------------------------------------------------------------
 
-/** `bash scripts/stack.sh <args>`, without blocking the event loop (the load and the watchers keep running). */
-export function stack(...args: string[]): Promise<void> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn("bash", [join(ROOT, "scripts", "stack.sh"), ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text));
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code === 0) resolveRun();
-      else reject(new Error(`scripts/stack.sh ${args.join(" ")} failed (exit code ${code}):\n${output}`));
-    });
-  });
-}
+/** `bash scripts/stack.sh <args>` (stop|start|restart kafka|postgres [--kill]), without blocking the event loop. */
+export const stack = stackCommand;
 
 // --- publishing ------------------------------------------------------------------------------------------------------
 

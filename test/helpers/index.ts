@@ -2,3 +2,4 @@
 export { uniqueName } from "./unique-name";
 export { databaseUrl, kafkaBrokers } from "./services";
 export { PostgresProxy } from "./postgres-proxy";
+export { onLocalStack, stackCommand } from "./local-stack";

@@ -114,9 +114,9 @@ onLocalStack(
       60_000,
     );
 
-    const broker = await stopLocalBroker();
+    await stopLocalBroker();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    await startLocalBroker(broker);
+    await startLocalBroker();
     const restartedAt = Date.now();
     writeFileSync(delayFile, "2");
     await reconnectAdmin();
@@ -180,13 +180,13 @@ onLocalStack(
     await engine.start();
     await waitFor("the engine to be under way", () => seen.size >= 100);
 
-    const broker = await stopLocalBroker();
+    await stopLocalBroker();
     try {
       await waitFor("the consumer to lose its group", () => !engine.status().member, 60_000);
       await engine.stop();
       expect(engine.status()).toMatchObject({ phase: "stopped", inFlight: 0, buffered: 0, delayed: 0 });
     } finally {
-      await startLocalBroker(broker);
+      await startLocalBroker();
       await reconnectAdmin();
     }
     expect(unhandled).toEqual([]);
