@@ -186,7 +186,7 @@ function batchRow(reported: TaskEvent, ord: number): BatchRow {
 }
 
 /** A `tasks` row as `db.execute` returns it (column names, not drizzle's field names). */
-interface RawTaskRow {
+type RawTaskRow = {
   task_id: string;
   agent: string;
   topic: string;
@@ -202,7 +202,7 @@ interface RawTaskRow {
   duration_ms: number | null;
   updated_at: Date;
   expires_at: Date;
-}
+};
 
 function fromRaw(row: RawTaskRow): TaskRecord {
   return toRecord({
