@@ -13,6 +13,11 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import type { ControlPlaneStore, CounterDelta, TaskEventInput } from "./store-port";
 
+/** Task-event partitions written to Postgres at the same time by one coordinator (pool connections it uses). */
+export const INGESTION_PARTITIONS_IN_FLIGHT = 4;
+/** Bytes fetched per partition and request: up to several thousand task events per batch and statement. */
+export const INGESTION_MAX_BYTES_PER_PARTITION = 4 * 1024 * 1024;
+
 /**
  * Folds the workers' task events (Kafka) into task records and per-agent counters (Postgres). Offsets are committed
  * only after Postgres accepted a batch, so a coordinator restart or a Postgres outage loses nothing; a crash between
@@ -49,6 +54,10 @@ export class TaskIngestor {
       groupId: COORDINATOR_GROUP,
       logger,
       handle: (records) => this.handle(records),
+      // Issue 13: each fetched batch becomes ONE upsert, so bigger batches mean fewer round trips, and several
+      // partitions in flight keep Postgres busy while the next fetch runs (each partition stays in order).
+      partitionsConsumedConcurrently: INGESTION_PARTITIONS_IN_FLIGHT,
+      maxBytesPerPartition: INGESTION_MAX_BYTES_PER_PARTITION,
     });
   }
 
