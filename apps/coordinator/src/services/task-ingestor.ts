@@ -177,9 +177,11 @@ export function countersOf(events: TaskEvent[]): Map<string, CounterDelta> {
   for (const event of events) {
     const key = `${event.topic}\u0000${event.agent}`;
     const delta = deltas.get(key) ?? {};
+    // A fast delivery reports only its end (processing_skipped): that end then stands for its receipt.
+    if (event.attempt === 1 && (event.status === "processing" || event.processing_skipped === true))
+      delta.received = (delta.received ?? 0) + 1;
     switch (event.status) {
       case "processing":
-        if (event.attempt === 1) delta.received = (delta.received ?? 0) + 1;
         break;
       case "completed":
         delta.succeeded = (delta.succeeded ?? 0) + 1;
