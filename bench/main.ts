@@ -233,6 +233,7 @@ async function main(): Promise<void> {
     "B1 steady state: completions between the 10th and 90th percentile ÷ the time between them; end to end: all events ÷ (consumer start → last handler done).",
     "B1 context row: the same baseline plus JSON.parse of each value, i.e. the least any consumer of JSON events pays; ratio = engine ÷ it. No target.",
     "B2: the ratio is to the ideal 2,560 ev/s; the kafkajs eachMessage row is context (ratio there = engine ÷ kafkajs).",
+    "INGESTION: real coordinator processes; results/s = catch-up of a pre-filled task-events backlog (first → last result in Postgres); the note gives last produce → all stored for a live burst; baselines are the old one-upsert-per-event path and the batch statement from the bench process (bench/README.md).",
     ...(env.engineSourcesChangedDuringRun
       ? [
           "WARNING: packages/bus-kafka/src changed while this run was going: trials may have run different code.",
