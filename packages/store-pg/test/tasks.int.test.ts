@@ -214,6 +214,19 @@ describe("tasks repository", () => {
     expect(await store.tasks.get(other)).toEqual([]);
   });
 
+  it("gives a record written only from its end (processing skipped) a start: its end minus its duration", async () => {
+    const one = uniqueName("fast");
+    const batched = uniqueName("fast");
+    const at = tick();
+    await store.tasks.applyEvent(event(one, { status: "completed", at, durationMs: 40, result: 1 }));
+    await store.tasks.applyEvents([event(batched, { status: "completed", at, durationMs: 40, result: 1 })]);
+    for (const taskId of [one, batched]) {
+      const [record] = await store.tasks.get(taskId);
+      expect(record).toMatchObject({ status: "completed", durationMs: 40, finishedAt: at });
+      expect(record?.startedAt?.getTime()).toBe(at.getTime() - 40);
+    }
+  });
+
   it("writes a whole batch with one statement (every row carries the same command id)", async () => {
     const ids = [uniqueName("one"), uniqueName("one"), uniqueName("one")];
     await store.tasks.applyEvents([

@@ -93,6 +93,17 @@ function storableEvent(event: TaskEvent): TaskEvent {
 }
 
 /**
+ * When the attempt an event reports began: a `processing` event's own time; an end event's time minus its duration,
+ * so a record written only from its end (a fast delivery skips `processing`, see `reportProcessingAfterMs`) still
+ * has a start. The first known start is kept.
+ */
+function startedAtOf(event: TaskEvent): Date | null {
+  if (event.status === "processing") return event.at;
+  if (event.durationMs == null) return null;
+  return new Date(event.at.getTime() - Math.round(event.durationMs));
+}
+
+/**
  * The upsert behind `applyEvent`: one statement, so its rule is checked on the locked current row. What a worker
  * reported is stored in a form Postgres can hold (U+0000 and lone surrogates become U+FFFD): a result is data to
  * keep, and a refused row would stop the ingestion of every later event.
@@ -117,7 +128,7 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
       correlationId: event.correlationId ?? null,
       tenantId: event.tenantId ?? null,
       createdAt: event.at,
-      startedAt: status === "processing" ? event.at : null,
+      startedAt: startedAtOf(event),
       finishedAt: ended ? event.at : null,
       durationMs: event.durationMs == null ? null : Math.round(event.durationMs),
       expiresAt: new Date(event.at.getTime() + ttlMs),
@@ -163,6 +174,7 @@ interface BatchRow {
   correlation_id: string | null;
   tenant_id: string | null;
   at: string;
+  started_at: string | null;
   duration_ms: number | null;
 }
 
@@ -181,6 +193,7 @@ function batchRow(reported: TaskEvent, ord: number): BatchRow {
     correlation_id: event.correlationId ?? null,
     tenant_id: event.tenantId ?? null,
     at: event.at.toISOString(),
+    started_at: startedAtOf(event)?.toISOString() ?? null,
     duration_ms: event.durationMs == null ? null : Math.round(event.durationMs),
   };
 }
@@ -253,7 +266,8 @@ async function upsertBatch(
              e.status in (${terminal}) as final
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(
         ord int, task_id text, agent text, topic text, status text, attempts int, result jsonb,
-        last_error jsonb, correlation_id text, tenant_id text, at timestamptz, duration_ms int)
+        last_error jsonb, correlation_id text, tenant_id text, at timestamptz, started_at timestamptz,
+        duration_ms int)
     ),
     ranked as (
       select e.*,
@@ -288,7 +302,7 @@ async function upsertBatch(
              (array_agg(correlation_id order by ord) filter (where correlation_id is not null))[1] as correlation_id,
              (array_agg(tenant_id order by ord) filter (where tenant_id is not null))[1] as tenant_id,
              (array_agg(at order by ord))[1] as created_at,
-             (array_agg(at order by ord) filter (where status = 'processing'))[1] as started_at,
+             (array_agg(started_at order by ord) filter (where started_at is not null))[1] as started_at,
              (array_agg(case when status = 'processing' then null else at end order by ord desc))[1] as finished_at,
              (array_agg(duration_ms order by ord desc) filter (where duration_ms is not null))[1] as duration_ms,
              (array_agg(at order by ord desc))[1] as last_at,
