@@ -1,4 +1,4 @@
-// `npm run bench [-- B1 B2] [--rounds=3] [--b1-events=N] [--b2-events=N] [--profile]`
+// `npm run bench [-- B1 B2 INGESTION] [--rounds=3] [--b1-events=N] [--b2-events=N] [--ingestion-events=N] [--profile]`
 //
 // Runs each scenario against Kafka (OMNIDAEMON_KAFKA_BROKERS, else the local stack, started if needed), writes
 // bench/results/<timestamp>.json and bench/results/latest.md, and prints the table. Every speed figure is a ratio
@@ -14,12 +14,13 @@ import { stopChildren } from "./lib/spawn-trial";
 import { acquireStack, releaseStack, type Stack } from "./lib/stack";
 import { runB1 } from "./scenarios/b1";
 import { runB2 } from "./scenarios/b2";
+import { runIngestion } from "./scenarios/ingestion";
 import type { ScenarioOutcome } from "./scenarios/common";
 import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B2"] as const;
+const SCENARIOS = ["B1", "B2", "INGESTION"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -27,11 +28,19 @@ interface Args {
   rounds: number;
   b1Events: number;
   b2Events: number;
+  ingestionEvents: number;
   profile: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenarios: [], rounds: 3, b1Events: 300_000, b2Events: 15_000, profile: false };
+  const args: Args = {
+    scenarios: [],
+    rounds: 3,
+    b1Events: 300_000,
+    b2Events: 15_000,
+    ingestionEvents: 100_000,
+    profile: false,
+  };
   for (const arg of argv) {
     const [flag, value] = arg.split("=", 2);
     const int = (): number => {
@@ -43,12 +52,13 @@ function parseArgs(argv: string[]): Args {
     if (flag === "--rounds") args.rounds = int();
     else if (flag === "--b1-events") args.b1Events = int();
     else if (flag === "--b2-events") args.b2Events = int();
+    else if (flag === "--ingestion-events") args.ingestionEvents = int();
     else if (flag === "--profile") args.profile = true;
     else if (SCENARIOS.includes(arg.toUpperCase() as ScenarioId))
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --ingestion-events=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -202,6 +212,8 @@ async function main(): Promise<void> {
       console.log(`\n== ${id} ==`);
       if (id === "B1") outcomes.push(await runB1(ctx, { events: args.b1Events, rounds: args.rounds }));
       if (id === "B2") outcomes.push(await runB2(ctx, { events: args.b2Events, rounds: args.rounds }));
+      if (id === "INGESTION")
+        outcomes.push(await runIngestion(ctx, { events: args.ingestionEvents, rounds: args.rounds }));
     }
   } catch (error) {
     failure = error;
@@ -221,6 +233,7 @@ async function main(): Promise<void> {
     "B1 steady state: completions between the 10th and 90th percentile ÷ the time between them; end to end: all events ÷ (consumer start → last handler done).",
     "B1 context row: the same baseline plus JSON.parse of each value, i.e. the least any consumer of JSON events pays; ratio = engine ÷ it. No target.",
     "B2: the ratio is to the ideal 2,560 ev/s; the kafkajs eachMessage row is context (ratio there = engine ÷ kafkajs).",
+    "INGESTION: real coordinator processes; results/s = catch-up of a pre-filled task-events backlog (first → last result in Postgres); the note gives last produce → all stored for a live burst; baselines are the old one-upsert-per-event path and the batch statement from the bench process (bench/README.md).",
     ...(env.engineSourcesChangedDuringRun
       ? [
           "WARNING: packages/bus-kafka/src changed while this run was going: trials may have run different code.",

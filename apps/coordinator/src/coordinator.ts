@@ -2,7 +2,7 @@ import { BusAdmin, DlqManager, KafkaProducer, type KafkaConnectionInput } from "
 import type { ServiceStack } from "@omnidaemon/lifecycle";
 import { PgStore } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { CoordinatorConfig } from "./config";
 import { buildHttpServer, type HttpServer } from "./http";
 import { CleanupJob } from "./services/cleanup-job";
@@ -22,6 +22,8 @@ export interface CoordinatorHandles {
   cleanup: CleanupJob;
   sweeper: ResultSweeper;
   purger: WorkerPurger;
+  /** Whether this replica runs the leader-only jobs (sweeps, purges, control reconciliation, DLQ/group cleanup). */
+  leadership: { isLeader(): boolean };
   registry: Registry;
 }
 
@@ -54,7 +56,12 @@ export async function buildCoordinator(
   stack: ServiceStack,
   config: CoordinatorConfig,
   logger: Logger,
-  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number; workerPurgeIntervalMs?: number } = {},
+  options: {
+    cleanupIntervalMs?: number;
+    reconcileIntervalMs?: number;
+    workerPurgeIntervalMs?: number;
+    leaderCheckIntervalMs?: number;
+  } = {},
 ): Promise<CoordinatorHandles> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "omnidaemon_coordinator_" });
@@ -68,20 +75,36 @@ export async function buildCoordinator(
     }),
   );
   const store = storeAdapter(pg);
+  // Replicas share the task-events group (ingestion scales out); the jobs that must run once follow this lock.
+  const leaderGauge = new Gauge({
+    name: "omnidaemon_coordinator_leader",
+    help: "1 while this coordinator replica holds the leader lock and runs the leader-only jobs, else 0.",
+    registers: [registry],
+  });
+  leaderGauge.set(0);
+  const leadership = await stack.enter(
+    pg.leaderLock({
+      logger,
+      onChange: (leader) => leaderGauge.set(leader ? 1 : 0),
+      ...(options.leaderCheckIntervalMs === undefined ? {} : { intervalMs: options.leaderCheckIntervalMs }),
+    }),
+  );
   const producer = await stack.enter(new KafkaProducer({ connection, logger }));
   const admin = await stack.enter(new BusAdmin({ connection, logger }));
   await admin.ensureSystemTopics();
   const dlq = await stack.enter(new DlqManager({ connection, publisher: producer, logger }));
   const control = await stack.enter(
-    new ControlPublisher(store, producer, logger, options.reconcileIntervalMs),
+    new ControlPublisher(store, producer, logger, options.reconcileIntervalMs, undefined, leadership),
   );
   const ingestion = await stack.enter(
     new TaskIngestor(connection, store, config.resultTtlMs, logger, registry),
   );
-  const cleanup = await stack.enter(new CleanupJob(store, admin, logger, options.cleanupIntervalMs));
-  const sweeper = await stack.enter(new ResultSweeper(store, logger));
+  const cleanup = await stack.enter(
+    new CleanupJob(store, admin, logger, options.cleanupIntervalMs, leadership),
+  );
+  const sweeper = await stack.enter(new ResultSweeper(store, logger, undefined, leadership));
   const purger = await stack.enter(
-    new WorkerPurger(store, config.workerRetentionMs, logger, options.workerPurgeIntervalMs),
+    new WorkerPurger(store, config.workerRetentionMs, logger, options.workerPurgeIntervalMs, leadership),
   );
 
   const services = new ControlPlane({
@@ -108,5 +131,5 @@ export async function buildCoordinator(
       },
     }),
   );
-  return { http, services, cleanup, sweeper, purger, registry };
+  return { http, services, cleanup, sweeper, purger, leadership, registry };
 }

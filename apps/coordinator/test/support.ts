@@ -149,7 +149,7 @@ export async function httpRequest(
  */
 export async function startCoordinator(
   overrides: ConfigOverrides,
-  options: { cleanupIntervalMs?: number; reconcileIntervalMs?: number; workerPurgeIntervalMs?: number } = {},
+  options: Parameters<typeof buildCoordinator>[3] = {},
 ): Promise<RunningCoordinator> {
   const config = coordinatorConfig(overrides);
   const stack = new ServiceStack({ stopTimeoutMs: 15_000 });

@@ -25,6 +25,10 @@ export interface RecordConsumerOptions {
   retry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
   /** Backoff between restarts after kafkajs gave up, doubling up to `max`. @default { initial: 1000, max: 30000 } */
   restartDelayMs?: { initial: number; max: number };
+  /** Partitions whose batches are handled at the same time (each partition's batches stay in order). @default 1 */
+  partitionsConsumedConcurrently?: number;
+  /** Most bytes fetched per partition per request: bounds a batch. @default 1 MiB (kafkajs) */
+  maxBytesPerPartition?: number;
 }
 
 /** What `status()` reports, for health: is the consumer consuming, how often it had to be restarted, and why. */
@@ -100,6 +104,9 @@ export class RecordConsumer {
     const consumer = (this.kafka as Kafka).consumer({
       groupId: this.options.groupId,
       maxWaitTimeInMs: 200,
+      ...(this.options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
       retry: this.options.retry ?? DEFAULT_RETRY,
     });
     this.consumer = consumer;
@@ -124,6 +131,7 @@ export class RecordConsumer {
       });
       await consumer.run({
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
         eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) => {
           const records: ConsumedRecord[] = [];
           for (const message of batch.messages) {

@@ -25,6 +25,8 @@ export const taskEventSchema = z.object({
   duration_ms: z.number().nonnegative().nullish(),
   result: z.unknown().optional(),
   error: z.object({ class: z.string(), message: z.string() }).nullish(),
+  /** Set on the end of a delivery that ended before its `processing` event was due (so it was never sent). */
+  processing_skipped: z.boolean().optional(),
 });
 
 export type TaskEvent = z.output<typeof taskEventSchema>;

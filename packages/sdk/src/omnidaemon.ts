@@ -167,7 +167,9 @@ export class OmniDaemon implements AsyncDisposable {
       stopTimeoutMs: config.shutdownTimeoutMs + 10_000,
     });
     const observer = combineObservers([
-      new TaskEventReporter(producer, config.workerId, logger),
+      new TaskEventReporter(producer, config.workerId, logger, {
+        policyOf: (topic, name) => this.agents.get(controlKey(topic, name))?.config,
+      }),
       ...(this.options.observers ?? []),
     ]);
     const running: Running = {

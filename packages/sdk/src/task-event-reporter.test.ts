@@ -1,6 +1,6 @@
 import { BusError, createEnvelope, type OutgoingRecord, type Publisher } from "@omnidaemon/bus-kafka";
 import pino from "pino";
-import { TaskEventReporter } from "./task-event-reporter";
+import { TaskEventReporter, type TaskReportPolicy } from "./task-event-reporter";
 
 /** A publisher that answers each send with the next scripted outcome (then acknowledges). */
 function scriptedPublisher(outcomes: Array<Error | undefined>): Publisher & { sent: OutgoingRecord[] } {
@@ -65,5 +65,61 @@ describe("TaskEventReporter", () => {
     const second = parsed(publisher.sent[1]);
     expect(second).toMatchObject({ status: "completed", task_id: envelope.id });
     expect(second).not.toHaveProperty("result");
+  });
+
+  describe("per-agent policy (results, reportProcessingAfterMs)", () => {
+    const failure = { durationMs: 1, error: new Error("boom"), outcome: "retry" as const };
+    function reporter(policy: TaskReportPolicy) {
+      const publisher = scriptedPublisher([]);
+      const policies: Array<[string, string]> = [];
+      const instance = new TaskEventReporter(publisher, "w1", logger, {
+        policyOf: (topic, agent) => (policies.push([topic, agent]), policy),
+      });
+      const statuses = () => publisher.sent.map((record) => parsed(record).status);
+      return { instance, publisher, statuses, policies };
+    }
+
+    it("skips processing for a delivery that ends before it is due, and marks the end so it counts as received", async () => {
+      const { instance, publisher, statuses, policies } = reporter({
+        results: "all",
+        reportProcessingAfterMs: 60_000,
+      });
+      instance.onStarted({ envelope, attempt: 1, agent: "a" });
+      instance.onSucceeded({ envelope, attempt: 1, agent: "a", durationMs: 1, result: 1 });
+      await until("the completion sent", () => publisher.sent.length === 1);
+      expect(statuses()).toEqual(["completed"]);
+      expect(parsed(publisher.sent[0])).toMatchObject({ processing_skipped: true });
+      expect(policies[0]).toEqual([envelope.topic, "a"]);
+    });
+
+    it("still reports processing for a delivery that runs longer, then its end unmarked", async () => {
+      const { instance, publisher, statuses } = reporter({ results: "all", reportProcessingAfterMs: 20 });
+      instance.onStarted({ envelope, attempt: 1, agent: "a" });
+      await until("processing sent", () => publisher.sent.length === 1);
+      instance.onSucceeded({ envelope, attempt: 1, agent: "a", durationMs: 30, result: 1 });
+      await until("the completion sent", () => publisher.sent.length === 2);
+      expect(statuses()).toEqual(["processing", "completed"]);
+      expect(parsed(publisher.sent[1])).not.toHaveProperty("processing_skipped");
+    });
+
+    it('reports only failures with results: "failures"', async () => {
+      const { instance, publisher, statuses } = reporter({ results: "failures", reportProcessingAfterMs: 0 });
+      instance.onStarted({ envelope, attempt: 1, agent: "a" });
+      instance.onFailed({ envelope, attempt: 1, agent: "a", ...failure });
+      instance.onStarted({ envelope, attempt: 2, agent: "a" });
+      instance.onSucceeded({ envelope, attempt: 2, agent: "a", durationMs: 1, result: 1 });
+      await until("the failure sent", () => publisher.sent.length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(statuses()).toEqual(["retrying"]);
+    });
+
+    it('reports nothing with results: "none"', async () => {
+      const { instance, publisher } = reporter({ results: "none", reportProcessingAfterMs: 0 });
+      instance.onStarted({ envelope, attempt: 1, agent: "a" });
+      instance.onFailed({ envelope, attempt: 1, agent: "a", ...failure });
+      instance.onSucceeded({ envelope, attempt: 2, agent: "a", durationMs: 1, result: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(publisher.sent).toEqual([]);
+    });
   });
 });

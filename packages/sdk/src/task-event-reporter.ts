@@ -13,7 +13,17 @@ export interface TaskEventReporterOptions {
   retryDelayMs?: number;
   /** Most reports waiting to be sent again at once; beyond that new failures are dropped (and logged). @default 10000 */
   maxRetrying?: number;
+  /** What each agent reports (its `results` and `reportProcessingAfterMs` config). @default every event, at once */
+  policyOf?: (topic: string, agent: string) => TaskReportPolicy | undefined;
 }
+
+/** The part of an agent's config that decides which of its task events are reported. */
+export interface TaskReportPolicy {
+  results: "all" | "failures" | "none";
+  reportProcessingAfterMs: number;
+}
+
+const REPORT_ALL: TaskReportPolicy = { results: "all", reportProcessingAfterMs: 0 };
 
 /**
  * Reports task status transitions to the coordinator through the task-events topic (not HTTP), so they reach
@@ -25,7 +35,10 @@ export interface TaskEventReporterOptions {
 export class TaskEventReporter implements EngineObserver {
   private readonly retryDelayMs: number;
   private readonly maxRetrying: number;
+  private readonly policies: TaskEventReporterOptions["policyOf"];
   private retrying = 0;
+  /** `processing` reports not yet due, by delivery: sent when the timer fires, dropped when the delivery ends first. */
+  private readonly dueProcessing = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly publisher: Publisher,
@@ -35,10 +48,38 @@ export class TaskEventReporter implements EngineObserver {
   ) {
     this.retryDelayMs = options.retryDelayMs ?? 200;
     this.maxRetrying = options.maxRetrying ?? 10_000;
+    this.policies = options.policyOf;
   }
 
   onStarted(event: { envelope: Envelope; attempt: number; agent: string }): void {
-    this.report(event.envelope, event.agent, "processing", event.attempt, {});
+    const policy = this.policyOf(event.envelope.topic, event.agent);
+    if (policy.results !== "all") return;
+    if (policy.reportProcessingAfterMs <= 0) {
+      this.report(event.envelope, event.agent, "processing", event.attempt, {});
+      return;
+    }
+    const key = deliveryKey(event.envelope, event.agent, event.attempt);
+    const timer = setTimeout(() => {
+      this.dueProcessing.delete(key);
+      this.report(event.envelope, event.agent, "processing", event.attempt, {});
+    }, policy.reportProcessingAfterMs);
+    timer.unref();
+    clearTimeout(this.dueProcessing.get(key));
+    this.dueProcessing.set(key, timer);
+  }
+
+  /** Ends a delivery's pending `processing` report; true when it was still pending (so it is never sent). */
+  private skipProcessing(envelope: Envelope, agent: string, attempt: number): boolean {
+    const key = deliveryKey(envelope, agent, attempt);
+    const timer = this.dueProcessing.get(key);
+    if (timer === undefined) return false;
+    clearTimeout(timer);
+    this.dueProcessing.delete(key);
+    return true;
+  }
+
+  private policyOf(topic: string, agent: string): TaskReportPolicy {
+    return this.policies?.(topic, agent) ?? REPORT_ALL;
   }
 
   onSucceeded(event: {
@@ -48,9 +89,12 @@ export class TaskEventReporter implements EngineObserver {
     durationMs: number;
     result: unknown;
   }): void {
+    const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
+    if (this.policyOf(event.envelope.topic, event.agent).results !== "all") return;
     this.report(event.envelope, event.agent, "completed", event.attempt, {
       duration_ms: Math.round(event.durationMs * 1000) / 1000,
       result: event.result,
+      ...(skipped ? { processing_skipped: true } : {}),
     });
   }
 
@@ -68,9 +112,12 @@ export class TaskEventReporter implements EngineObserver {
         : { class: typeof event.error, message: String(event.error).slice(0, 4096) };
     const status =
       event.outcome === "retry" ? "retrying" : event.outcome === "dead_letter" ? "dead_lettered" : "failed";
+    const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
+    if (this.policyOf(event.envelope.topic, event.agent).results === "none") return;
     this.report(event.envelope, event.agent, status, event.attempt, {
       duration_ms: Math.round(event.durationMs * 1000) / 1000,
       error,
+      ...(skipped ? { processing_skipped: true } : {}),
     });
   }
 
@@ -132,6 +179,10 @@ export class TaskEventReporter implements EngineObserver {
       if (retrying) this.retrying--;
     }
   }
+}
+
+function deliveryKey(envelope: Envelope, agent: string, attempt: number): string {
+  return `${envelope.topic}\u0000${agent}\u0000${envelope.id}\u0000${attempt}`;
 }
 
 function isCode(error: unknown, code: BusError["code"]): boolean {

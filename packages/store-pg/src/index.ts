@@ -1,6 +1,7 @@
 // Public surface of @omnidaemon/store-pg: plain TypeScript types and classes. pg and drizzle stay inside.
 export { STORE_ERROR_CODES, StoreError, type StoreErrorCode } from "./errors";
 export { DEFAULT_RESULT_TTL_MS, PgStore, type PgPingResult, type PgStoreOptions } from "./pg-store";
+export { LeaderLock, type LeaderLockOptions } from "./leader-lock";
 export { loadDatabaseEnv, safeLoadDatabaseEnv, type DatabaseSettings } from "./database-env";
 export { SSL_MODES, type SslMode } from "./connection";
 export { migrateDatabase, type MigrateDatabaseOptions, type MigrationOutcome } from "./migrate";

@@ -15,6 +15,7 @@ import {
 import { raceDeadline, TIMED_OUT } from "./deadline";
 import { StoreError } from "./errors";
 import { withMigrationClient } from "./migrator";
+import { LeaderLock, type LeaderLockOptions } from "./leader-lock";
 import { connectError } from "./pg-errors";
 import type { AgentsRepository } from "./repositories/agents";
 import { PgAgentsRepository } from "./repositories/pg-agents";
@@ -139,6 +140,22 @@ export class PgStore implements Service {
   /** The schema the store works in. */
   get schema(): string {
     return this.settings.schema;
+  }
+
+  /**
+   * A leader election among the processes using this database and schema (coordinator replicas): see
+   * {@link LeaderLock}. It holds a connection of its own, outside the pool; enter it into the lifecycle stack.
+   */
+  leaderLock(options: Omit<LeaderLockOptions, "name" | "connect"> & { role?: string } = {}): LeaderLock {
+    const { role = "leader", ...rest } = options;
+    return new LeaderLock({
+      ...rest,
+      name: `omnidaemon:${this.settings.schema}:${role}`,
+      connect: () =>
+        new Client(
+          clientConfig({ ...this.settings, applicationName: `${this.settings.applicationName}-${role}` }),
+        ),
+    });
   }
 
   /**

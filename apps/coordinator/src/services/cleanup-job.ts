@@ -1,6 +1,6 @@
 import { agentNames, type BusAdmin } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
-import { PeriodicJob } from "./periodic-job";
+import { PeriodicJob, type Leadership } from "./periodic-job";
 import type { ControlPlaneStore } from "./store-port";
 
 /**
@@ -17,8 +17,9 @@ export class CleanupJob {
     private readonly admin: BusAdmin,
     private readonly logger: Logger,
     intervalMs = 2000,
+    leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob("agent-cleanup", intervalMs, () => this.run(), logger);
+    this.job = new PeriodicJob("agent-cleanup", intervalMs, () => this.run(), logger, false, leadership);
   }
 
   start(): Promise<void> {

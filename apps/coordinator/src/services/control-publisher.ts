@@ -1,6 +1,6 @@
 import { controlKey, desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
-import { PeriodicJob } from "./periodic-job";
+import { PeriodicJob, type Leadership } from "./periodic-job";
 import type { AgentRow, ControlPlaneStore } from "./store-port";
 
 /**
@@ -21,6 +21,7 @@ export class ControlPublisher {
     private readonly logger: Logger,
     reconcileIntervalMs = 10_000,
     private readonly topic: string = SYSTEM_TOPICS.control,
+    leadership?: Leadership,
   ) {
     this.job = new PeriodicJob(
       "control-reconcile",
@@ -28,6 +29,7 @@ export class ControlPublisher {
       () => this.reconcile(),
       logger,
       true,
+      leadership,
     );
   }
 

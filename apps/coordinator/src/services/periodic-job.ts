@@ -1,5 +1,10 @@
 import type { Logger } from "pino";
 
+/** Who may run leader-only jobs: with several coordinator replicas, only the one holding the leader lock. */
+export interface Leadership {
+  isLeader(): boolean;
+}
+
 /**
  * Runs `run` every `intervalMs`, never overlapping itself. A failing run is logged and retried at the next tick.
  * `stop()` clears the timer and waits for a run in progress, so nothing touches a closed pool afterwards.
@@ -15,12 +20,19 @@ export class PeriodicJob {
     private readonly run: () => Promise<void>,
     private readonly logger: Logger,
     private readonly runAtStart = false,
+    /** When given, the timer runs the job only while this process leads; `tick()` called directly always runs. */
+    private readonly leadership?: Leadership,
   ) {}
 
   async start(): Promise<void> {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
-    if (this.runAtStart) await this.tick();
+    this.timer = setInterval(() => void this.scheduledTick(), this.intervalMs);
+    if (this.runAtStart) await this.scheduledTick();
+  }
+
+  private scheduledTick(): Promise<void> {
+    if (this.leadership !== undefined && !this.leadership.isLeader()) return Promise.resolve();
+    return this.tick();
   }
 
   /** Runs once now (or joins the run in progress). */

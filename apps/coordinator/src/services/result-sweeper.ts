@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { PeriodicJob } from "./periodic-job";
+import { PeriodicJob, type Leadership } from "./periodic-job";
 import type { ControlPlaneStore } from "./store-port";
 
 /** Deletes task records past their TTL (`OMNIDAEMON_RESULT_TTL_MS`), every `intervalMs`. */
@@ -11,8 +11,16 @@ export class ResultSweeper {
     private readonly store: ControlPlaneStore,
     private readonly logger: Logger,
     intervalMs = 60_000,
+    leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob("result-sweeper", intervalMs, async () => void (await this.sweep()), logger);
+    this.job = new PeriodicJob(
+      "result-sweeper",
+      intervalMs,
+      async () => void (await this.sweep()),
+      logger,
+      false,
+      leadership,
+    );
   }
 
   start(): Promise<void> {

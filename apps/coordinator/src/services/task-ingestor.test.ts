@@ -33,6 +33,15 @@ describe("countersOf", () => {
     });
   });
 
+  it("counts the end of a delivery whose processing event was skipped as received, once", () => {
+    const deltas = countersOf([
+      event("completed", 1, { task_id: "fast", processing_skipped: true, duration_ms: 3 }),
+      event("processing", 1, { task_id: "slow" }),
+      event("completed", 1, { task_id: "slow", duration_ms: 900 }),
+    ]);
+    expect(deltas.get("orders\u0000a")).toEqual({ received: 2, succeeded: 2, latenciesMs: [3, 900] });
+  });
+
   it("keeps agents apart and counts dead letters", () => {
     const deltas = countersOf([event("dead_lettered", 4), event("processing", 1, { agent: "b" })]);
     expect(deltas.get("orders\u0000a")).toEqual({ deadLettered: 1 });

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { PeriodicJob } from "./periodic-job";
+import { PeriodicJob, type Leadership } from "./periodic-job";
 import type { ControlPlaneStore } from "./store-port";
 
 /** Longest pause between purges: a short retention is honoured within a minute, a long one checked every minute. */
@@ -19,8 +19,16 @@ export class WorkerPurger {
     private readonly retentionMs: number,
     private readonly logger: Logger,
     intervalMs = Math.min(retentionMs, MAX_INTERVAL_MS),
+    leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob("worker-purger", intervalMs, async () => void (await this.purge()), logger);
+    this.job = new PeriodicJob(
+      "worker-purger",
+      intervalMs,
+      async () => void (await this.purge()),
+      logger,
+      false,
+      leadership,
+    );
   }
 
   start(): Promise<void> {

@@ -13,7 +13,21 @@ describe("parseAgentRuntimeConfig", () => {
       retryBackoffMs: 1000,
       maxRetryBackoffMs: 60_000,
       abortGraceMs: 30_000,
+      results: "all",
+      reportProcessingAfterMs: 250,
     });
+  });
+
+  it("accepts results all, failures or none, and refuses anything else naming config.results", () => {
+    expect(parseAgentRuntimeConfig({ results: "failures" }).results).toBe("failures");
+    expect(parseAgentRuntimeConfig({ results: "none", reportProcessingAfterMs: 0 })).toMatchObject({
+      results: "none",
+      reportProcessingAfterMs: 0,
+    });
+    expect(() => parseAgentRuntimeConfig({ results: "some" })).toThrow(/config\.results/);
+    expect(() => parseAgentRuntimeConfig({ reportProcessingAfterMs: -1 })).toThrow(
+      /config\.reportProcessingAfterMs/,
+    );
   });
 
   it("keeps maxRetries 0 as 'no retry' (the reference system turned 0 into the default)", () => {

@@ -28,6 +28,17 @@ export const agentRuntimeConfigSchema = z.strictObject({
    * @default 30000
    */
   abortGraceMs: z.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * Which task events reach the coordinator (results, statuses, its counters): every one, only failures (failed,
+   * retrying, dead_lettered), or none — for high-volume agents whose results nobody reads. Worker metrics count
+   * everything either way. @default "all"
+   */
+  results: z.enum(["all", "failures", "none"]).default("all"),
+  /**
+   * A delivery reports `processing` only once it has run this long; one that ends sooner reports only its end
+   * (half the task events for fast agents). 0 reports `processing` at once. @default 250
+   */
+  reportProcessingAfterMs: z.number().int().min(0).max(86_400_000).default(250),
 });
 
 export type AgentRuntimeConfig = z.output<typeof agentRuntimeConfigSchema>;

@@ -93,6 +93,17 @@ function storableEvent(event: TaskEvent): TaskEvent {
 }
 
 /**
+ * When the attempt an event reports began: a `processing` event's own time; an end event's time minus its duration,
+ * so a record written only from its end (a fast delivery skips `processing`, see `reportProcessingAfterMs`) still
+ * has a start. The first known start is kept.
+ */
+function startedAtOf(event: TaskEvent): Date | null {
+  if (event.status === "processing") return event.at;
+  if (event.durationMs == null) return null;
+  return new Date(event.at.getTime() - Math.round(event.durationMs));
+}
+
+/**
  * The upsert behind `applyEvent`: one statement, so its rule is checked on the locked current row. What a worker
  * reported is stored in a form Postgres can hold (U+0000 and lone surrogates become U+FFFD): a result is data to
  * keep, and a refused row would stop the ingestion of every later event.
@@ -117,7 +128,7 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
       correlationId: event.correlationId ?? null,
       tenantId: event.tenantId ?? null,
       createdAt: event.at,
-      startedAt: status === "processing" ? event.at : null,
+      startedAt: startedAtOf(event),
       finishedAt: ended ? event.at : null,
       durationMs: event.durationMs == null ? null : Math.round(event.durationMs),
       expiresAt: new Date(event.at.getTime() + ttlMs),
@@ -148,6 +159,189 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
     })
     .returning();
   return row === undefined ? undefined : toRecord(row);
+}
+
+/** One event of a batch as the batch upsert reads it (`jsonb_to_recordset`): snake_case, in batch order. */
+interface BatchRow {
+  ord: number;
+  task_id: string;
+  agent: string;
+  topic: string;
+  status: string;
+  attempts: number;
+  result: unknown;
+  last_error: TaskErrorJson | null;
+  correlation_id: string | null;
+  tenant_id: string | null;
+  at: string;
+  started_at: string | null;
+  duration_ms: number | null;
+}
+
+function batchRow(reported: TaskEvent, ord: number): BatchRow {
+  const event = storableEvent(reported);
+  const status = recordStatusOf(event.status);
+  return {
+    ord,
+    task_id: event.taskId,
+    agent: event.agent,
+    topic: event.topic,
+    status,
+    attempts: event.attempt,
+    result: status === "completed" ? (event.result ?? null) : null,
+    last_error: event.error ? { class: event.error.class, message: event.error.message } : null,
+    correlation_id: event.correlationId ?? null,
+    tenant_id: event.tenantId ?? null,
+    at: event.at.toISOString(),
+    started_at: startedAtOf(event)?.toISOString() ?? null,
+    duration_ms: event.durationMs == null ? null : Math.round(event.durationMs),
+  };
+}
+
+/** A `tasks` row as `db.execute` returns it (column names, not drizzle's field names). */
+type RawTaskRow = {
+  task_id: string;
+  agent: string;
+  topic: string;
+  status: TaskRow["status"];
+  attempts: number;
+  result: unknown;
+  last_error: TaskErrorJson | null;
+  correlation_id: string | null;
+  tenant_id: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  updated_at: Date;
+  expires_at: Date;
+};
+
+function fromRaw(row: RawTaskRow): TaskRecord {
+  return toRecord({
+    taskId: row.task_id,
+    agent: row.agent,
+    topic: row.topic,
+    status: row.status,
+    attempts: row.attempts,
+    result: row.result,
+    lastError: row.last_error,
+    correlationId: row.correlation_id,
+    tenantId: row.tenant_id,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+  });
+}
+
+/**
+ * `applyEvent` for a whole batch in ONE statement (issue 13: one upsert per event capped ingestion at ~200/s).
+ * A multi-row upsert may touch a row only once, so the batch is folded per (task, agent) in SQL first, with the
+ * same rule as applying its events one by one (see `shouldApply`), against the current row:
+ *
+ * - an event's progress is `attempts * 4 + rank` (rank < 4), so "later attempt, or same attempt and higher
+ *   status" is one integer comparison;
+ * - an event applies when it beats every earlier event of its key in the batch and the current row, the current
+ *   row is not final, and no earlier applied event of its key was final;
+ * - the applied events fold like successive upserts: the last one sets status, attempts, finished and expiry;
+ *   result, error and duration are the last ones given; correlation, tenant and start the first ones kept.
+ *
+ * The upsert's WHERE re-checks the rule on the locked row, so a concurrent writer (another coordinator replica)
+ * can never move a record backwards. Values are made storable first (NUL-safe, as `upsertEvent`).
+ */
+async function upsertBatch(
+  db: Db,
+  events: readonly TaskEvent[],
+  ttlMs: number,
+): Promise<(TaskRecord | undefined)[]> {
+  const rows = events.map(batchRow);
+  const rank = (column: string) => rankOf(sql.raw(column));
+  const terminal = sql.raw(TERMINAL_TASK_STATUSES.map((s) => `'${s}'`).join(", "));
+  const result = await db.execute<RawTaskRow & { applied_ords: number[] }>(sql`
+    with e as (
+      select e.*, e.attempts::bigint * 4 + ${rank("e.status")} as progress,
+             e.status in (${terminal}) as final
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(
+        ord int, task_id text, agent text, topic text, status text, attempts int, result jsonb,
+        last_error jsonb, correlation_id text, tenant_id text, at timestamptz, started_at timestamptz,
+        duration_ms int)
+    ),
+    ranked as (
+      select e.*,
+             max(e.progress) over (partition by e.task_id, e.agent order by e.ord
+               rows between unbounded preceding and 1 preceding) as best_before,
+             coalesce(cur.attempts::bigint * 4 + ${rank("cur.status")}, -1) as current_progress,
+             coalesce(cur.status in (${terminal}), false) as current_final
+      from e left join ${tasks} cur on cur.task_id = e.task_id and cur.agent = e.agent
+    ),
+    beats as (
+      select r.*,
+             (r.progress > coalesce(r.best_before, -1) and r.progress > r.current_progress
+               and not r.current_final) as beats
+      from ranked r
+    ),
+    applied as (
+      select b.* from (
+        select b.*,
+               coalesce(bool_or(b.beats and b.final) over (partition by b.task_id, b.agent order by b.ord
+                 rows between unbounded preceding and 1 preceding), false) as final_before
+        from beats b
+      ) b
+      where b.beats and not b.final_before
+    ),
+    folded as (
+      select task_id, agent,
+             (array_agg(topic order by ord))[1] as topic,
+             (array_agg(status order by ord desc))[1] as status,
+             (array_agg(attempts order by ord desc))[1] as attempts,
+             (array_agg(result order by ord desc) filter (where result is not null))[1] as result,
+             (array_agg(last_error order by ord desc) filter (where last_error is not null))[1] as last_error,
+             (array_agg(correlation_id order by ord) filter (where correlation_id is not null))[1] as correlation_id,
+             (array_agg(tenant_id order by ord) filter (where tenant_id is not null))[1] as tenant_id,
+             (array_agg(at order by ord))[1] as created_at,
+             (array_agg(started_at order by ord) filter (where started_at is not null))[1] as started_at,
+             (array_agg(case when status = 'processing' then null else at end order by ord desc))[1] as finished_at,
+             (array_agg(duration_ms order by ord desc) filter (where duration_ms is not null))[1] as duration_ms,
+             (array_agg(at order by ord desc))[1] as last_at,
+             array_agg(ord) as applied_ords
+      from applied
+      group by task_id, agent
+    ),
+    upserted as (
+      insert into ${tasks} as t (task_id, agent, topic, status, attempts, result, last_error, correlation_id,
+        tenant_id, created_at, started_at, finished_at, duration_ms, expires_at)
+      select task_id, agent, topic, status, attempts, result, last_error, correlation_id, tenant_id, created_at,
+             started_at, finished_at, duration_ms,
+             last_at + ${ttlMs}::double precision * interval '1 millisecond'
+      from folded
+      order by task_id, agent
+      on conflict (task_id, agent) do update set
+        status = excluded.status,
+        attempts = excluded.attempts,
+        result = coalesce(excluded.result, t.result),
+        last_error = coalesce(excluded.last_error, t.last_error),
+        correlation_id = coalesce(t.correlation_id, excluded.correlation_id),
+        tenant_id = coalesce(t.tenant_id, excluded.tenant_id),
+        started_at = coalesce(t.started_at, excluded.started_at),
+        finished_at = excluded.finished_at,
+        duration_ms = coalesce(excluded.duration_ms, t.duration_ms),
+        updated_at = now(),
+        expires_at = excluded.expires_at
+      where t.status not in (${terminal})
+        and excluded.attempts::bigint * 4 + ${rank("excluded.status")} > t.attempts::bigint * 4 + ${rank("t.status")}
+      returning t.*
+    )
+    select u.*, f.applied_ords from upserted u join folded f using (task_id, agent)
+  `);
+  const byOrd = new Map<number, TaskRecord>();
+  for (const row of result.rows) {
+    const record = fromRaw(row);
+    for (const ord of row.applied_ords) byOrd.set(ord, record);
+  }
+  return rows.map((row) => byOrd.get(row.ord));
 }
 
 export class PgTasksRepository implements TasksRepository {
@@ -195,14 +389,7 @@ export class PgTasksRepository implements TasksRepository {
     events.forEach(validateEvent);
     const ttlMs = requireMs("ttlMs", options.ttlMs ?? this.defaultTtlMs);
     if (events.length === 0) return [];
-    return run(this.access, "applying task events", (db) =>
-      db.transaction(async (tx) => {
-        const records: (TaskRecord | undefined)[] = [];
-        // One statement per event, in order: a multi-row upsert cannot touch one record twice.
-        for (const event of events) records.push(await upsertEvent(tx, event, ttlMs));
-        return records;
-      }),
-    );
+    return run(this.access, "applying task events", (db) => upsertBatch(db, events, ttlMs));
   }
 
   async get(taskId: string): Promise<TaskRecord[]> {

@@ -87,8 +87,9 @@ export interface TasksRepository {
    */
   applyEvent(event: TaskEvent, options?: { ttlMs?: number }): Promise<TaskRecord | undefined>;
   /**
-   * `applyEvent` for a batch, in order, in one transaction: all of them or none (so a consumer commits its
-   * offsets only after the whole batch is in). One result per event, as `applyEvent` returns.
+   * `applyEvent` for a batch, in order, as ONE statement: all of them or none (so a consumer commits its offsets
+   * only after the whole batch is in). The final records are exactly those applying the events one by one gives.
+   * One result per event: the record after the whole batch when the event was applied, undefined when ignored.
    */
   applyEvents(
     events: readonly TaskEvent[],
