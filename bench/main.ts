@@ -14,12 +14,14 @@ import { stopChildren } from "./lib/spawn-trial";
 import { acquireStack, releaseStack, type Stack } from "./lib/stack";
 import { runB1 } from "./scenarios/b1";
 import { runB2 } from "./scenarios/b2";
+import { runB3 } from "./scenarios/b3";
+import { runB6 } from "./scenarios/b6";
 import type { ScenarioOutcome } from "./scenarios/common";
 import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B2"] as const;
+const SCENARIOS = ["B1", "B2", "B3", "B6"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -27,11 +29,23 @@ interface Args {
   rounds: number;
   b1Events: number;
   b2Events: number;
+  b3Rate: number;
+  b3Seconds: number;
+  b6Agents: number;
   profile: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { scenarios: [], rounds: 3, b1Events: 300_000, b2Events: 15_000, profile: false };
+  const args: Args = {
+    scenarios: [],
+    rounds: 3,
+    b1Events: 300_000,
+    b2Events: 15_000,
+    b3Rate: 500,
+    b3Seconds: 10,
+    b6Agents: 50,
+    profile: false,
+  };
   for (const arg of argv) {
     const [flag, value] = arg.split("=", 2);
     const int = (): number => {
@@ -43,12 +57,15 @@ function parseArgs(argv: string[]): Args {
     if (flag === "--rounds") args.rounds = int();
     else if (flag === "--b1-events") args.b1Events = int();
     else if (flag === "--b2-events") args.b2Events = int();
+    else if (flag === "--b3-rate") args.b3Rate = int();
+    else if (flag === "--b3-seconds") args.b3Seconds = int();
+    else if (flag === "--b6-agents") args.b6Agents = int();
     else if (flag === "--profile") args.profile = true;
     else if (SCENARIOS.includes(arg.toUpperCase() as ScenarioId))
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -202,6 +219,11 @@ async function main(): Promise<void> {
       console.log(`\n== ${id} ==`);
       if (id === "B1") outcomes.push(await runB1(ctx, { events: args.b1Events, rounds: args.rounds }));
       if (id === "B2") outcomes.push(await runB2(ctx, { events: args.b2Events, rounds: args.rounds }));
+      if (id === "B3")
+        outcomes.push(
+          await runB3(ctx, { rate: args.b3Rate, durationMs: args.b3Seconds * 1000, rounds: args.rounds }),
+        );
+      if (id === "B6") outcomes.push(await runB6(ctx, { agents: args.b6Agents }));
     }
   } catch (error) {
     failure = error;
