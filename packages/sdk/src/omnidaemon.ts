@@ -34,7 +34,12 @@ export interface OmniDaemonOptions {
   overrides?: Partial<
     Pick<
       SdkConfig,
-      "workerId" | "shutdownTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs"
+      | "workerId"
+      | "shutdownTimeoutMs"
+      | "partitions"
+      | "sessionTimeoutMs"
+      | "heartbeatIntervalMs"
+      | "agentStartConcurrency"
     >
   > & {
     /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
@@ -43,8 +48,6 @@ export interface OmniDaemonOptions {
     controlTopic?: string;
     /** How long `start()` waits to read the control topic to its end. @default 15000 */
     controlCatchUpTimeoutMs?: number;
-    /** How many agents `start()` brings up at once (topics, connect, group join). @default 8 */
-    agentStartConcurrency?: number;
   };
 }
 
@@ -185,9 +188,9 @@ export class OmniDaemon implements AsyncDisposable {
       observer,
     };
     // Concurrently, bounded: each agent's start is mostly waiting on the broker (topics, connect, group join), so
-    // one after another a 50-agent worker took minutes to become ready; all at once would open every connection in
+    // one after another a 50-agent worker took over a minute to become ready; all at once would open every connection in
     // the same tick. A failure stops further starts; the stack then stops the consumers already added.
-    await forEachBounded(this.agents.values(), overrides?.agentStartConcurrency ?? 8, (agent) =>
+    await forEachBounded(this.agents.values(), config.agentStartConcurrency, (agent) =>
       this.startAgent(running, agent),
     );
     running.stack = stack.move();
