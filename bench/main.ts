@@ -13,6 +13,7 @@ import { markdownTable, verdict, type Row } from "./lib/report";
 import { stopChildren } from "./lib/spawn-trial";
 import { acquireStack, releaseStack, type Stack } from "./lib/stack";
 import { runB1 } from "./scenarios/b1";
+import { runB1e } from "./scenarios/b1e";
 import { runB2 } from "./scenarios/b2";
 import { runB3 } from "./scenarios/b3";
 import { runB6 } from "./scenarios/b6";
@@ -21,13 +22,14 @@ import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B2", "B3", "B6"] as const;
+const SCENARIOS = ["B1", "B1E", "B2", "B3", "B6"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
   scenarios: ScenarioId[];
   rounds: number;
   b1Events: number;
+  b1eEvents: number;
   b2Events: number;
   b3Rate: number;
   b3Seconds: number;
@@ -40,6 +42,7 @@ function parseArgs(argv: string[]): Args {
     scenarios: [],
     rounds: 3,
     b1Events: 300_000,
+    b1eEvents: 20_000,
     b2Events: 15_000,
     b3Rate: 500,
     b3Seconds: 10,
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     if (flag === "--rounds") args.rounds = int();
     else if (flag === "--b1-events") args.b1Events = int();
     else if (flag === "--b2-events") args.b2Events = int();
+    else if (flag === "--b1e-events") args.b1eEvents = int();
     else if (flag === "--b3-rate") args.b3Rate = int();
     else if (flag === "--b3-seconds") args.b3Seconds = int();
     else if (flag === "--b6-agents") args.b6Agents = int();
@@ -65,7 +69,7 @@ function parseArgs(argv: string[]): Args {
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -218,6 +222,10 @@ async function main(): Promise<void> {
     for (const id of args.scenarios) {
       console.log(`\n== ${id} ==`);
       if (id === "B1") outcomes.push(await runB1(ctx, { events: args.b1Events, rounds: args.rounds }));
+      if (id === "B1E")
+        outcomes.push(
+          await runB1e(ctx, { events: args.b1eEvents, rounds: args.rounds, profileDir: ctx.profileDir }),
+        );
       if (id === "B2") outcomes.push(await runB2(ctx, { events: args.b2Events, rounds: args.rounds }));
       if (id === "B3")
         outcomes.push(

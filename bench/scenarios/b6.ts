@@ -2,22 +2,18 @@
 // 1 no-op agent and with N (default 50) on one topic. Measured: spawn → /readyz 200 (every agent a member of its
 // group), then after 3 s idle the app process's RSS and its established connections to the broker. Per agent =
 // (N-agent figure − 1-agent figure) ÷ (N − 1). No coordinator runs: a worker does not need one to start.
-import { spawn, type ChildProcess } from "node:child_process";
-import { request } from "node:http";
-import net from "node:net";
 import { join } from "node:path";
 import type { BenchContext } from "../lib/context";
-import { childPids, connectionsTo, rssBytes } from "../lib/proc";
+import { connectionsTo, rssBytes } from "../lib/proc";
 import type { Row } from "../lib/report";
+import { WorkerProcess, sleep } from "../lib/worker-process";
 import type { ScenarioOutcome } from "./common";
 
 export interface B6Options {
   agents: number;
 }
 
-const ROOT = join(__dirname, "..", "..");
-const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
-const FIXTURE = join(ROOT, "bench", "fixtures", "noop-agents.js");
+const FIXTURE = join(__dirname, "..", "fixtures", "noop-agents.js");
 const READY_TIMEOUT_MS = 180_000;
 const MiB = 1024 * 1024;
 
@@ -28,59 +24,15 @@ interface WorkerFootprint {
   brokerConnections: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function status(port: number, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function measureWorker(ctx: BenchContext, topic: string, names: string[]): Promise<WorkerFootprint> {
-  const port = await freePort();
   const brokerPort = Number((ctx.brokers[0] as string).split(":").pop());
-  const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [CLI, "worker", "--agents", FIXTURE], {
-    cwd: ROOT,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: {
-      ...process.env,
-      OMNIDAEMON_KAFKA_BROKERS: ctx.brokers.join(","),
-      OMNIDAEMON_COORDINATOR_URL: "http://127.0.0.1:9",
-      OMNIDAEMON_METRICS_PORT: String(port),
-      OMNIDAEMON_LOG_LEVEL: "warn",
-      BENCH_AGENTS: JSON.stringify(names.map((name) => ({ topic, name }))),
-    },
+  const worker = await WorkerProcess.start(FIXTURE, ctx.brokers, {
+    BENCH_AGENTS: JSON.stringify(names.map((name) => ({ topic, name }))),
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
-    while ((await status(port, "/readyz")) !== 200) {
-      if (child.exitCode !== null) throw new Error(`worker with ${names.length} agents exited before ready`);
-      if (performance.now() - started > READY_TIMEOUT_MS)
-        throw new Error(`worker with ${names.length} agents not ready within ${READY_TIMEOUT_MS} ms`);
-      await sleep(50);
-    }
-    const readyMs = performance.now() - started;
+    const readyMs = await worker.ready(READY_TIMEOUT_MS);
     await sleep(3000);
-    // The CLI runs the worker app as its child: measure the app (the CLI itself is a thin parent).
-    const app = childPids(child.pid as number)[0] ?? (child.pid as number);
+    const app = worker.appPid();
     return {
       agents: names.length,
       readyMs,
@@ -88,10 +40,7 @@ async function measureWorker(ctx: BenchContext, topic: string, names: string[]):
       brokerConnections: connectionsTo(app, brokerPort),
     };
   } finally {
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    await exited;
-    clearTimeout(timer);
+    await worker.stop();
   }
 }
 

@@ -1,0 +1,97 @@
+// A real worker process for the bench, started the way users start it: `node packages/cli/dist/bin.js worker
+// --agents <module>` (needs `npm run build`). The CLI runs the app as its child; `appPid()` names the app.
+import { spawn, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
+import net from "node:net";
+import { join } from "node:path";
+import { childPids } from "./proc";
+
+const ROOT = join(__dirname, "..", "..");
+const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function httpStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+export class WorkerProcess {
+  readonly startedAt = Date.now();
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    modulePath: string,
+    brokers: string[],
+    readonly probePort: number,
+    env: Record<string, string>,
+    nodeOptions: string,
+  ) {
+    this.child = spawn(process.execPath, [CLI, "worker", "--agents", modulePath], {
+      cwd: ROOT,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: {
+        ...process.env,
+        NODE_OPTIONS: nodeOptions,
+        OMNIDAEMON_KAFKA_BROKERS: brokers.join(","),
+        // No coordinator: a worker starts, processes and stops without one (it is not on the data path).
+        OMNIDAEMON_COORDINATOR_URL: process.env.BENCH_COORDINATOR_URL ?? "http://127.0.0.1:9",
+        OMNIDAEMON_METRICS_PORT: String(probePort),
+        OMNIDAEMON_LOG_LEVEL: "warn",
+        ...env,
+      },
+    });
+    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
+  }
+
+  static async start(
+    modulePath: string,
+    brokers: string[],
+    env: Record<string, string>,
+    nodeOptions = "",
+  ): Promise<WorkerProcess> {
+    return new WorkerProcess(modulePath, brokers, await freePort(), env, nodeOptions);
+  }
+
+  /** Waits for /readyz 200 (every active agent a member of its group); returns ms since spawn. */
+  async ready(timeoutMs: number): Promise<number> {
+    while ((await httpStatus(this.probePort, "/readyz")) !== 200) {
+      if (this.child.exitCode !== null) throw new Error("worker exited before it was ready");
+      if (Date.now() - this.startedAt > timeoutMs) throw new Error(`worker not ready within ${timeoutMs} ms`);
+      await sleep(50);
+    }
+    return Date.now() - this.startedAt;
+  }
+
+  /** The worker app's pid (the CLI's child), else the CLI's. */
+  appPid(): number {
+    return childPids(this.child.pid as number)[0] ?? (this.child.pid as number);
+  }
+
+  /** SIGTERM (graceful), SIGKILL after 60 s. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 60_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
