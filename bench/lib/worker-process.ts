@@ -1,5 +1,6 @@
 // A real worker process for the bench, started the way users start it: `node packages/cli/dist/bin.js worker
-// --agents <module>` (needs `npm run build`). The CLI runs the app as its child; `appPid()` names the app.
+// --agents <module>` (needs `npm run build`). The CLI loads the app in its own process (launch-app.ts); `appPid()`
+// still looks for a child first, in case a launcher ever forks.
 import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import net from "node:net";
@@ -44,14 +45,14 @@ export class WorkerProcess {
     brokers: string[],
     readonly probePort: number,
     env: Record<string, string>,
-    nodeOptions: string,
+    nodeArgs: string[],
   ) {
-    this.child = spawn(process.execPath, [CLI, "worker", "--agents", modulePath], {
+    this.child = spawn(process.execPath, [...nodeArgs, CLI, "worker", "--agents", modulePath], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
       env: {
         ...process.env,
-        NODE_OPTIONS: nodeOptions,
+        NODE_OPTIONS: "",
         OMNIDAEMON_KAFKA_BROKERS: brokers.join(","),
         // No coordinator: a worker starts, processes and stops without one (it is not on the data path).
         OMNIDAEMON_COORDINATOR_URL: process.env.BENCH_COORDINATOR_URL ?? "http://127.0.0.1:9",
@@ -67,9 +68,9 @@ export class WorkerProcess {
     modulePath: string,
     brokers: string[],
     env: Record<string, string>,
-    nodeOptions = "",
+    nodeArgs: string[] = [],
   ): Promise<WorkerProcess> {
-    return new WorkerProcess(modulePath, brokers, await freePort(), env, nodeOptions);
+    return new WorkerProcess(modulePath, brokers, await freePort(), env, nodeArgs);
   }
 
   /** Waits for /readyz 200 (every active agent a member of its group); returns ms since spawn. */

@@ -48,7 +48,7 @@ async function runWorker(
     FIXTURE,
     ctx.brokers,
     { BENCH_TOPIC: topic, BENCH_AGENT: agent, BENCH_EXPECTED: String(events), BENCH_DONE_FILE: doneFile },
-    profileDir === undefined ? "" : `--cpu-prof --cpu-prof-dir=${profileDir}`,
+    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
   );
   try {
     const readyMs = await worker.ready(120_000);
