@@ -17,12 +17,13 @@ import { runB1e } from "./scenarios/b1e";
 import { runB2 } from "./scenarios/b2";
 import { runB3 } from "./scenarios/b3";
 import { runB6 } from "./scenarios/b6";
+import { runB4, runB5 } from "./scenarios/fleet";
 import type { ScenarioOutcome } from "./scenarios/common";
 import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B1E", "B2", "B3", "B6"] as const;
+const SCENARIOS = ["B1", "B1E", "B2", "B3", "B4", "B5", "B6"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -34,6 +35,9 @@ interface Args {
   b3Rate: number;
   b3Seconds: number;
   b6Agents: number;
+  fleetRate: number;
+  fleetSeconds: number;
+  sessionTimeoutMs: number;
   profile: boolean;
 }
 
@@ -47,6 +51,9 @@ function parseArgs(argv: string[]): Args {
     b3Rate: 500,
     b3Seconds: 10,
     b6Agents: 50,
+    fleetRate: 1000,
+    fleetSeconds: 30,
+    sessionTimeoutMs: 10_000,
     profile: false,
   };
   for (const arg of argv) {
@@ -64,12 +71,15 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--b3-rate") args.b3Rate = int();
     else if (flag === "--b3-seconds") args.b3Seconds = int();
     else if (flag === "--b6-agents") args.b6Agents = int();
+    else if (flag === "--fleet-rate") args.fleetRate = int();
+    else if (flag === "--fleet-seconds") args.fleetSeconds = int();
+    else if (flag === "--session-timeout-ms") args.sessionTimeoutMs = int();
     else if (flag === "--profile") args.profile = true;
     else if (SCENARIOS.includes(arg.toUpperCase() as ScenarioId))
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --fleet-rate=N --fleet-seconds=N --session-timeout-ms=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -231,6 +241,13 @@ async function main(): Promise<void> {
         outcomes.push(
           await runB3(ctx, { rate: args.b3Rate, durationMs: args.b3Seconds * 1000, rounds: args.rounds }),
         );
+      const fleet = {
+        rate: args.fleetRate,
+        seconds: args.fleetSeconds,
+        sessionTimeoutMs: args.sessionTimeoutMs,
+      };
+      if (id === "B4") outcomes.push(await runB4(ctx, fleet));
+      if (id === "B5") outcomes.push(await runB5(ctx, fleet));
       if (id === "B6") outcomes.push(await runB6(ctx, { agents: args.b6Agents }));
     }
   } catch (error) {

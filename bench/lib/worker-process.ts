@@ -88,6 +88,17 @@ export class WorkerProcess {
     return childPids(this.child.pid as number)[0] ?? (this.child.pid as number);
   }
 
+  /** The process id the CLI runs as (the worker app runs inside it). */
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** `kill -9`: no drain, no commit, no leaving the group. */
+  async kill(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
   /** SIGTERM (graceful), SIGKILL after 60 s. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");
