@@ -268,6 +268,11 @@ async function main(): Promise<void> {
     "B1 steady state: completions between the 10th and 90th percentile ÷ the time between them; end to end: all events ÷ (consumer start → last handler done).",
     "B1 context row: the same baseline plus JSON.parse of each value, i.e. the least any consumer of JSON events pays; ratio = engine ÷ it. No target.",
     "B2: the ratio is to the ideal 2,560 ev/s; the kafkajs eachMessage row is context (ratio there = engine ÷ kafkajs).",
+    "B1e: the CLI-started worker process vs the engine alone over the same records, both first → last callback; no coordinator ran.",
+    "B3: publish → callback start, publish time in the event, producer in the consumer's process; ratio = bare kafkajs eachMessage (+ JSON.parse) ÷ engine, so above 1 means the engine is faster. Absolute targets: p50 ≤ 5 ms, p99 ≤ 25 ms.",
+    "B4/B5: CLI-started workers; loss counted exactly over every worker's record of handled indexes; B5 recovery compared with the configured session timeout.",
+    "B6: RSS and established broker connections of the worker process from /proc, 3 s after /readyz turned 200; no coordinator ran.",
+    "See docs/performance.md for what each figure means and where the time goes. Figures taken on a shared 2-core box: check the load average above.",
     ...(env.engineSourcesChangedDuringRun
       ? [
           "WARNING: packages/bus-kafka/src changed while this run was going: trials may have run different code.",

@@ -1,3 +1,4 @@
+import { BusAdmin, agentNames } from "@omnidaemon/bus-kafka";
 import pino from "pino";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";
 import { OmniDaemon } from "../src";
@@ -22,9 +23,10 @@ describe("OmniDaemon start-up with many agents", () => {
       logger,
       overrides: { partitions: 1, agentStartConcurrency: 3 },
     });
+    const topic = uniqueName("startup");
+    const names = ["a", "b", "c", "d"];
     try {
-      const topic = uniqueName("startup");
-      for (const name of ["a", "b", "c", "d"]) {
+      for (const name of names) {
         await daemon.registerAgent({ topic, name, callback: () => undefined });
       }
       await daemon.start();
@@ -38,6 +40,18 @@ describe("OmniDaemon start-up with many agents", () => {
       expect(messages.filter((msg) => msg === "agent consumer started")).toHaveLength(4);
     } finally {
       await daemon.shutdown();
+      // What this test made: the topic, each agent's retry and DLQ topics, and each agent's group.
+      const admin = new BusAdmin({ connection: { brokers: kafkaBrokers() } });
+      await admin.start();
+      try {
+        for (const name of names) {
+          await admin.deleteAgentTopics(topic, name, { retry: true, dlq: true });
+          await admin.deleteGroup(agentNames(topic, name).groupId).catch(() => undefined);
+        }
+        await admin.deleteTopic(topic);
+      } finally {
+        await admin.stop();
+      }
     }
   });
 });
