@@ -2,13 +2,17 @@
 // --agents <module>` (needs `npm run build`). The CLI loads the app in its own process (launch-app.ts); `appPid()`
 // still looks for a child first, in case a launcher ever forks.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { request } from "node:http";
 import net from "node:net";
 import { join } from "node:path";
-import { childPids } from "./proc";
+import { childPids, rssBytes } from "./proc";
 
 const ROOT = join(__dirname, "..", "..");
 const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
+const COUNTING_FIXTURE = join(ROOT, "bench", "fixtures", "counting-agents.js");
+const MiB = 1024 * 1024;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,5 +109,76 @@ export class WorkerProcess {
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 60_000);
     await this.exited;
     clearTimeout(timer);
+  }
+}
+
+export interface WorkerRun {
+  label: string;
+  handled: number;
+  duplicates: number;
+  /** Records ÷ (first callback → last callback). */
+  rate: number;
+  readyMs: number;
+  peakRssMiB: number;
+}
+
+/**
+ * One worker process running bench/fixtures/counting-agents.js over a pre-loaded topic until its agent has seen
+ * `events` unique records (B1e, B2 through the worker). Peak RSS is sampled every 100 ms.
+ */
+export async function runCountingWorker(options: {
+  brokers: string[];
+  topic: string;
+  agent: string;
+  events: number;
+  label: string;
+  profileDir?: string | undefined;
+  handlerDelayMs?: number;
+  concurrency?: number;
+}): Promise<WorkerRun> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-worker-"));
+  const doneFile = join(dir, "done.json");
+  const worker = await WorkerProcess.start(
+    COUNTING_FIXTURE,
+    options.brokers,
+    {
+      BENCH_TOPIC: options.topic,
+      BENCH_AGENT: options.agent,
+      BENCH_EXPECTED: String(options.events),
+      BENCH_DONE_FILE: doneFile,
+      BENCH_DELAY_MS: String(options.handlerDelayMs ?? 0),
+      ...(options.concurrency === undefined ? {} : { BENCH_CONCURRENCY: String(options.concurrency) }),
+    },
+    options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`],
+  );
+  try {
+    const readyMs = await worker.ready(120_000);
+    let peak = 0;
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      peak = Math.max(peak, rssBytes(worker.appPid()) ?? 0);
+      try {
+        const done = JSON.parse(readFileSync(doneFile, "utf8")) as {
+          firstAt: number;
+          lastAt: number;
+          handled: number;
+          duplicates: number;
+        };
+        return {
+          label: options.label,
+          handled: done.handled,
+          duplicates: done.duplicates,
+          rate: done.handled / (Math.max(1, done.lastAt - done.firstAt) / 1000),
+          readyMs,
+          peakRssMiB: peak / MiB,
+        };
+      } catch {
+        if (Date.now() > deadline) throw new Error(`${options.label}: not every record handled within 600 s`);
+        await sleep(100);
+      }
+    }
+  } finally {
+    await worker.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,14 +3,10 @@
 // in the same run. Rate = records ÷ (first callback → last callback), for both sides; the worker's peak RSS is
 // sampled from /proc while it runs (B6 "under B1e"). No coordinator runs here: "until the coordinator holds every
 // result" is the ingestion scenario's (perf-a's bench) to measure.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { BenchContext } from "../lib/context";
-import { rssBytes } from "../lib/proc";
 import { spread, type Row } from "../lib/report";
 import type { TrialResult } from "../lib/types";
-import { WorkerProcess, sleep } from "../lib/worker-process";
+import { runCountingWorker, type WorkerRun } from "../lib/worker-process";
 import { logTrial, type ScenarioOutcome } from "./common";
 
 export interface B1eOptions {
@@ -22,65 +18,6 @@ export interface B1eOptions {
 
 const PARTITIONS = 12;
 const VALUE_BYTES = 1024;
-const FIXTURE = join(__dirname, "..", "fixtures", "counting-agents.js");
-const MiB = 1024 * 1024;
-
-interface WorkerRun {
-  label: string;
-  handled: number;
-  duplicates: number;
-  rate: number;
-  readyMs: number;
-  peakRssMiB: number;
-}
-
-async function runWorker(
-  ctx: BenchContext,
-  topic: string,
-  agent: string,
-  events: number,
-  label: string,
-  profileDir: string | undefined,
-): Promise<WorkerRun> {
-  const dir = mkdtempSync(join(tmpdir(), "bench-b1e-"));
-  const doneFile = join(dir, "done.json");
-  const worker = await WorkerProcess.start(
-    FIXTURE,
-    ctx.brokers,
-    { BENCH_TOPIC: topic, BENCH_AGENT: agent, BENCH_EXPECTED: String(events), BENCH_DONE_FILE: doneFile },
-    profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
-  );
-  try {
-    const readyMs = await worker.ready(120_000);
-    let peak = 0;
-    const deadline = Date.now() + 600_000;
-    for (;;) {
-      peak = Math.max(peak, rssBytes(worker.appPid()) ?? 0);
-      try {
-        const done = JSON.parse(readFileSync(doneFile, "utf8")) as {
-          firstAt: number;
-          lastAt: number;
-          handled: number;
-          duplicates: number;
-        };
-        return {
-          label,
-          handled: done.handled,
-          duplicates: done.duplicates,
-          rate: done.handled / (Math.max(1, done.lastAt - done.firstAt) / 1000),
-          readyMs,
-          peakRssMiB: peak / MiB,
-        };
-      } catch {
-        if (Date.now() > deadline) throw new Error(`${label}: not every record handled within 600 s`);
-        await sleep(100);
-      }
-    }
-  } finally {
-    await worker.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<ScenarioOutcome> {
   const topic = ctx.topicName("b1e");
@@ -108,14 +45,14 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     });
     logTrial(result);
     engine.push(result);
-    const run = await runWorker(
-      ctx,
+    const run = await runCountingWorker({
+      brokers: ctx.brokers,
       topic,
-      workerAgents[round - 1] as string,
-      options.events,
-      `B1e worker #${round}`,
-      options.profileDir,
-    );
+      agent: workerAgents[round - 1] as string,
+      events: options.events,
+      label: `B1e worker #${round}`,
+      profileDir: options.profileDir,
+    });
     console.log(
       `  ${run.label.padEnd(24)} first→last ${Math.round(run.rate).toLocaleString("en-US")} ev/s  ready after ${(run.readyMs / 1000).toFixed(1)} s  peak RSS ${run.peakRssMiB.toFixed(0)} MiB${run.duplicates > 0 ? `  duplicates ${run.duplicates}` : ""}`,
     );
