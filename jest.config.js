@@ -18,7 +18,7 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts"],
+      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts", "<rootDir>/bench/**/*.test.ts"],
     },
     {
       ...common,

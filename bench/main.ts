@@ -13,22 +13,33 @@ import { markdownTable, verdict, type Row } from "./lib/report";
 import { stopChildren } from "./lib/spawn-trial";
 import { acquireStack, releaseStack, type Stack } from "./lib/stack";
 import { runB1 } from "./scenarios/b1";
+import { runB1e } from "./scenarios/b1e";
 import { runB2 } from "./scenarios/b2";
 import { runIngestion } from "./scenarios/ingestion";
+import { runB3 } from "./scenarios/b3";
+import { runB6 } from "./scenarios/b6";
+import { runB4, runB5 } from "./scenarios/fleet";
 import type { ScenarioOutcome } from "./scenarios/common";
 import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B2", "INGESTION"] as const;
+const SCENARIOS = ["B1", "B1E", "B2", "B3", "B4", "B5", "B6", "INGESTION"] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
   scenarios: ScenarioId[];
   rounds: number;
   b1Events: number;
+  b1eEvents: number;
   b2Events: number;
   ingestionEvents: number;
+  b3Rate: number;
+  b3Seconds: number;
+  b6Agents: number;
+  fleetRate: number;
+  fleetSeconds: number;
+  sessionTimeoutMs: number;
   profile: boolean;
 }
 
@@ -37,7 +48,14 @@ function parseArgs(argv: string[]): Args {
     scenarios: [],
     rounds: 3,
     b1Events: 300_000,
+    b1eEvents: 20_000,
     b2Events: 15_000,
+    b3Rate: 500,
+    b3Seconds: 10,
+    b6Agents: 50,
+    fleetRate: 1000,
+    fleetSeconds: 30,
+    sessionTimeoutMs: 10_000,
     ingestionEvents: 100_000,
     profile: false,
   };
@@ -53,12 +71,19 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--b1-events") args.b1Events = int();
     else if (flag === "--b2-events") args.b2Events = int();
     else if (flag === "--ingestion-events") args.ingestionEvents = int();
+    else if (flag === "--b1e-events") args.b1eEvents = int();
+    else if (flag === "--b3-rate") args.b3Rate = int();
+    else if (flag === "--b3-seconds") args.b3Seconds = int();
+    else if (flag === "--b6-agents") args.b6Agents = int();
+    else if (flag === "--fleet-rate") args.fleetRate = int();
+    else if (flag === "--fleet-seconds") args.fleetSeconds = int();
+    else if (flag === "--session-timeout-ms") args.sessionTimeoutMs = int();
     else if (flag === "--profile") args.profile = true;
     else if (SCENARIOS.includes(arg.toUpperCase() as ScenarioId))
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b2-events=N --ingestion-events=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --fleet-rate=N --fleet-seconds=N --session-timeout-ms=N --ingestion-events=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -211,9 +236,25 @@ async function main(): Promise<void> {
     for (const id of args.scenarios) {
       console.log(`\n== ${id} ==`);
       if (id === "B1") outcomes.push(await runB1(ctx, { events: args.b1Events, rounds: args.rounds }));
+      if (id === "B1E")
+        outcomes.push(
+          await runB1e(ctx, { events: args.b1eEvents, rounds: args.rounds, profileDir: ctx.profileDir }),
+        );
       if (id === "B2") outcomes.push(await runB2(ctx, { events: args.b2Events, rounds: args.rounds }));
       if (id === "INGESTION")
         outcomes.push(await runIngestion(ctx, { events: args.ingestionEvents, rounds: args.rounds }));
+      if (id === "B3")
+        outcomes.push(
+          await runB3(ctx, { rate: args.b3Rate, durationMs: args.b3Seconds * 1000, rounds: args.rounds }),
+        );
+      const fleet = {
+        rate: args.fleetRate,
+        seconds: args.fleetSeconds,
+        sessionTimeoutMs: args.sessionTimeoutMs,
+      };
+      if (id === "B4") outcomes.push(await runB4(ctx, fleet));
+      if (id === "B5") outcomes.push(await runB5(ctx, fleet));
+      if (id === "B6") outcomes.push(await runB6(ctx, { agents: args.b6Agents }));
     }
   } catch (error) {
     failure = error;
@@ -234,6 +275,11 @@ async function main(): Promise<void> {
     "B1 context row: the same baseline plus JSON.parse of each value, i.e. the least any consumer of JSON events pays; ratio = engine ÷ it. No target.",
     "B2: the ratio is to the ideal 2,560 ev/s; the kafkajs eachMessage row is context (ratio there = engine ÷ kafkajs).",
     "INGESTION: real coordinator processes; results/s = catch-up of a pre-filled task-events backlog (first → last result in Postgres); the note gives last produce → all stored for a live burst; baselines are the old one-upsert-per-event path and the batch statement from the bench process (bench/README.md).",
+    "B1e: the CLI-started worker process vs the engine alone over the same records, both first → last callback; no coordinator ran.",
+    "B3: publish → callback start, publish time in the event, producer in the consumer's process; ratio = bare kafkajs eachMessage (+ JSON.parse) ÷ engine, so above 1 means the engine is faster. Absolute targets: p50 ≤ 5 ms, p99 ≤ 25 ms.",
+    "B4/B5: CLI-started workers; loss counted exactly over every worker's record of handled indexes; B5 recovery compared with the configured session timeout.",
+    "B6: RSS and established broker connections of the worker process from /proc, 3 s after /readyz turned 200; no coordinator ran.",
+    "See docs/performance.md for what each figure means and where the time goes. Figures taken on a shared 2-core box: check the load average above.",
     ...(env.engineSourcesChangedDuringRun
       ? [
           "WARNING: packages/bus-kafka/src changed while this run was going: trials may have run different code.",

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { BusAdmin, KafkaProducer, createEnvelope, type KafkaConnection } from "@omnidaemon/bus-kafka";
-import { runTrial } from "./spawn-trial";
-import type { TrialResult, TrialSpec } from "./types";
+import { runLatencyTrial, runTrial } from "./spawn-trial";
+import type { LatencyResult, LatencySpec, TrialResult, TrialSpec } from "./types";
 
 /** What every scenario gets: the broker, an admin and a producer for setup, and the cleanup ledger. */
 export class BenchContext {
@@ -45,6 +45,12 @@ export class BenchContext {
     this.agents.push({ topic, agent });
     this.groups.add(`omnidaemon.${topic}.${agent}`);
     await this.admin.ensureAgentTopics(topic, agent, { partitions });
+  }
+
+  /** Notes an agent whose topics a worker process creates itself, so close() deletes them and its group. */
+  noteAgent(topic: string, agent: string): void {
+    this.agents.push({ topic, agent });
+    this.groups.add(`omnidaemon.${topic}.${agent}`);
   }
 
   baselineGroup(topic: string, name: string): string {
@@ -91,6 +97,11 @@ export class BenchContext {
   /** Runs one trial in its own process, profiled when --profile is on. */
   trial(spec: TrialSpec): Promise<TrialResult> {
     return runTrial(spec, this.profileDir === undefined ? {} : { cpuProfDir: this.profileDir });
+  }
+
+  /** Runs one B3 latency trial in its own process, profiled when --profile is on. */
+  latencyTrial(spec: LatencySpec): Promise<LatencyResult> {
+    return runLatencyTrial(spec, this.profileDir === undefined ? {} : { cpuProfDir: this.profileDir });
   }
 
   /** Deletes every group and topic this run created and closes the setup clients. Never throws. */

@@ -1,9 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import type { TrialMessage, TrialResult, TrialSpec } from "./types";
+import type {
+  LatencyMessage,
+  LatencyResult,
+  LatencySpec,
+  TrialMessage,
+  TrialResult,
+  TrialSpec,
+} from "./types";
 
 const ROOT = join(__dirname, "..", "..");
 const TRIAL = join(__dirname, "trial.ts");
+const LATENCY_TRIAL = join(__dirname, "latency-trial.ts");
 
 /** Children still running; main.ts kills these (by pid) when the bench is interrupted. */
 export const liveChildren = new Set<ChildProcess>();
@@ -34,6 +42,23 @@ export interface SpawnOptions {
 
 /** Runs one trial in a fresh Node process (tsx loads the TypeScript sources) and returns its result. */
 export function runTrial(spec: TrialSpec, options: SpawnOptions = {}): Promise<TrialResult> {
+  return runChild<TrialMessage, TrialResult>(TRIAL, spec, options);
+}
+
+/** Runs one B3 latency trial (bench/lib/latency-trial.ts) in a fresh Node process. */
+export function runLatencyTrial(spec: LatencySpec, options: SpawnOptions = {}): Promise<LatencyResult> {
+  return runChild<LatencyMessage, LatencyResult>(
+    LATENCY_TRIAL,
+    { ...spec, timeoutMs: spec.durationMs + 90_000 },
+    options,
+  );
+}
+
+function runChild<M extends { type: "result"; result: R } | { type: "error"; message: string }, R>(
+  script: string,
+  spec: { label: string; timeoutMs: number },
+  options: SpawnOptions,
+): Promise<R> {
   const nodeArgs = [
     ...(options.cpuProfDir === undefined
       ? []
@@ -46,23 +71,23 @@ export function runTrial(spec: TrialSpec, options: SpawnOptions = {}): Promise<T
         ]),
     "--import",
     "tsx",
-    TRIAL,
+    script,
     JSON.stringify(spec),
   ];
-  return new Promise<TrialResult>((resolve, reject) => {
+  return new Promise<R>((resolve, reject) => {
     const child = spawn(process.execPath, nodeArgs, {
       cwd: ROOT,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, NODE_OPTIONS: "" },
     });
     liveChildren.add(child);
-    let message: TrialMessage | undefined;
+    let message: M | undefined;
     // The child must finish within its own timeout; this is the backstop if it hangs while closing.
     const killTimer = setTimeout(() => {
       process.stderr.write(`bench: ${spec.label} did not exit in time; killing pid ${child.pid}\n`);
       child.kill("SIGKILL");
     }, spec.timeoutMs + 60_000);
-    child.on("message", (received: TrialMessage) => {
+    child.on("message", (received: M) => {
       message = received;
     });
     child.on("error", (error) => {

@@ -63,3 +63,32 @@ export interface TrialResult {
 
 /** Messages from a child to the orchestrator over the IPC channel. */
 export type TrialMessage = { type: "result"; result: TrialResult } | { type: "error"; message: string };
+
+/** B3: one latency trial (bench/lib/latency-trial.ts): publish at `rate` for `durationMs`, record publish → start. */
+export interface LatencySpec {
+  kind: "engine" | "baseline";
+  label: string;
+  brokers: string[];
+  topic: string;
+  agent?: string;
+  groupId?: string;
+  rate: number;
+  durationMs: number;
+  maxWaitTimeMs: number;
+  /** Padding so each value is about 1 KiB, like B1. */
+  pad: string;
+}
+
+export interface LatencyResult {
+  label: string;
+  kind: LatencySpec["kind"];
+  published: number;
+  lost: number;
+  samples: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export type LatencyMessage = { type: "result"; result: LatencyResult } | { type: "error"; message: string };

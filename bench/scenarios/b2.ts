@@ -4,6 +4,7 @@
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { TrialResult, TrialSpec } from "../lib/types";
+import { runCountingWorker, type WorkerRun } from "../lib/worker-process";
 import { logTrial, type ScenarioOutcome } from "./common";
 
 export interface B2Options {
@@ -24,6 +25,8 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
   await ctx.createTopic(topic, PARTITIONS);
   const agents = Array.from({ length: options.rounds }, (_, i) => `b2-engine-${i + 1}`);
   for (const agent of agents) await ctx.createAgent(topic, agent, PARTITIONS);
+  const workerAgents = Array.from({ length: options.rounds }, (_, i) => `b2-worker-${i + 1}`);
+  for (const agent of workerAgents) ctx.noteAgent(topic, agent);
   console.log(`B2: pre-loading ${options.events.toLocaleString("en-US")} events of ~1 KiB into ${topic}`);
   const preload = await ctx.preload(topic, options.events, VALUE_BYTES);
   console.log(`B2: pre-loaded in ${(preload.ms / 1000).toFixed(1)} s`);
@@ -38,6 +41,7 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
   } satisfies Partial<TrialSpec>;
   const engine: TrialResult[] = [];
   const baseline: TrialResult[] = [];
+  const worker: WorkerRun[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const runEngine = async (): Promise<void> => {
       const result = await ctx.trial({
@@ -76,6 +80,18 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
       await runEngine();
       await runBaseline();
     }
+    // The same agent through the CLI-started worker process (first → last callback).
+    const run = await runCountingWorker({
+      brokers: ctx.brokers,
+      topic,
+      agent: workerAgents[round - 1] as string,
+      events: options.events,
+      label: `B2 worker #${round}`,
+      handlerDelayMs: HANDLER_MS,
+      concurrency: CONCURRENCY,
+    });
+    console.log(`  ${run.label.padEnd(24)} first→last ${Math.round(run.rate).toLocaleString("en-US")} ev/s`);
+    worker.push(run);
   }
 
   const measured = spread(engine.map((r) => r.steadyRate));
@@ -86,6 +102,14 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
       measured,
       baseline: { ideal: IDEAL, label: "ideal 256 / 0.1 s" },
       ratio: spread(engine.map((r) => r.steadyRate / IDEAL)),
+      target: 0.75,
+      unit: "ev/s",
+    },
+    {
+      scenario: "B2 same agent through the real worker process (CLI), first → last callback",
+      measured: spread(worker.map((r) => r.rate)),
+      baseline: { ideal: IDEAL, label: "ideal 256 / 0.1 s" },
+      ratio: spread(worker.map((r) => r.rate / IDEAL)),
       target: 0.75,
       unit: "ev/s",
     },
@@ -116,7 +140,7 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
       baseline: `kafkajs eachMessage awaiting ${HANDLER_MS} ms, partitionsConsumedConcurrently ${PARTITIONS}, autoCommitInterval 1000, measured over a ${BASELINE_WINDOW_MS} ms window`,
       baselineIdeal: BASELINE_IDEAL,
       preload,
-      trials: { engine, baseline },
+      trials: { engine, baseline, worker },
     },
   };
 }

@@ -18,6 +18,7 @@ import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
 import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
 import { AgentConsumerSet } from "./agent-consumer-set";
+import { forEachBounded } from "./bounded-each";
 import { CoordinatorLink } from "./coordinator-link";
 import { apiTokenFrom, loadSdkConfig, type SdkConfig } from "./sdk-config";
 import { drainTimeoutMsOf } from "./shutdown-budget";
@@ -33,7 +34,12 @@ export interface OmniDaemonOptions {
   overrides?: Partial<
     Pick<
       SdkConfig,
-      "workerId" | "shutdownTimeoutMs" | "partitions" | "sessionTimeoutMs" | "heartbeatIntervalMs"
+      | "workerId"
+      | "shutdownTimeoutMs"
+      | "partitions"
+      | "sessionTimeoutMs"
+      | "heartbeatIntervalMs"
+      | "agentStartConcurrency"
     >
   > & {
     /** Interval of heartbeats to the coordinator; it also tells workers one. @default 5000 */
@@ -183,7 +189,12 @@ export class OmniDaemon implements AsyncDisposable {
       consumers,
       observer,
     };
-    for (const agent of this.agents.values()) await this.startAgent(running, agent);
+    // Concurrently, bounded: each agent's start is mostly waiting on the broker (topics, connect, group join), so
+    // one after another a 50-agent worker took over a minute to become ready; all at once would open every connection in
+    // the same tick. A failure stops further starts; the stack then stops the consumers already added.
+    await forEachBounded(this.agents.values(), config.agentStartConcurrency, (agent) =>
+      this.startAgent(running, agent),
+    );
     running.stack = stack.move();
     this.running = running;
     logger.info({ workerId: config.workerId, agents: this.agents.size }, "omnidaemon started");
@@ -191,6 +202,7 @@ export class OmniDaemon implements AsyncDisposable {
 
   private async startAgent(running: Running, agent: ResolvedAgent): Promise<void> {
     const key = controlKey(agent.topic, agent.name);
+    running.logger.debug({ topic: agent.topic, agent: agent.name }, "agent starting");
     await running.admin.ensureAgentTopics(agent.topic, agent.name);
     const state = this.desiredOf(key);
     const consumer = new AgentConsumer({

@@ -150,3 +150,17 @@ describe("the coordinator's API token", () => {
     }
   });
 });
+
+describe("agent start concurrency", () => {
+  const base = { OMNIDAEMON_KAFKA_BROKERS: "localhost:9092" };
+  it("defaults to 16 agents at once and is read from OMNIDAEMON_AGENT_START_CONCURRENCY", () => {
+    expect(loadSdkConfig(base).agentStartConcurrency).toBe(16);
+    expect(loadSdkConfig({ ...base, OMNIDAEMON_AGENT_START_CONCURRENCY: "4" }).agentStartConcurrency).toBe(4);
+  });
+
+  it("refuses 0, naming the variable", () => {
+    expect(() => loadSdkConfig({ ...base, OMNIDAEMON_AGENT_START_CONCURRENCY: "0" })).toThrow(
+      /OMNIDAEMON_AGENT_START_CONCURRENCY/,
+    );
+  });
+});

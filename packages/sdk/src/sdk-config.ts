@@ -41,6 +41,7 @@ const sdkEnvSchema = z
       return value;
     }),
     OMNIDAEMON_TOPIC_PARTITIONS: envInteger(1, 10_000, 12),
+    OMNIDAEMON_AGENT_START_CONCURRENCY: envInteger(1, 1000, 16),
     OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
     OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
   })
@@ -67,6 +68,8 @@ export interface SdkConfig {
   apiToken: string | undefined;
   workerId: string;
   partitions: number;
+  /** How many agents `start()` brings up at once (agent topics, connect, group join). @default 16 */
+  agentStartConcurrency: number;
   /** One budget for the whole shutdown of the process: every agent's drain, then commit, deregister, flush. */
   shutdownTimeoutMs: number;
   /** Kafka group session timeout: a worker that stops heartbeating loses its partitions after this. */
@@ -93,6 +96,7 @@ export function loadSdkConfig(env: Env): SdkConfig {
     apiToken: e.apiToken,
     workerId: e.OMNIDAEMON_WORKER_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     partitions: e.OMNIDAEMON_TOPIC_PARTITIONS,
+    agentStartConcurrency: e.OMNIDAEMON_AGENT_START_CONCURRENCY,
     shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
     sessionTimeoutMs: kafka.settings.sessionTimeoutMs,
     heartbeatIntervalMs: kafka.settings.heartbeatIntervalMs,

@@ -1,0 +1,137 @@
+// B3: latency publish → callback start, one consumer in its own process. The same process publishes at a steady
+// rate through the product's KafkaProducer (acks=all) and stamps each event with its publish time
+// (`content.t`, epoch ms with sub-ms precision); the handler records `now - t` when it starts. Producer and
+// consumer share the process so they share the clock, and both sides (engine, bare kafkajs) carry the same
+// producer. Started by spawn-trial.ts with the spec as JSON in argv[2]; sends one LatencyMessage over IPC.
+import { AgentConsumer, KafkaProducer, createEnvelope, loadKafkaEnv } from "@omnidaemon/bus-kafka";
+import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
+import { latencySummary } from "./latency";
+import type { LatencyMessage, LatencySpec } from "./types";
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as LatencySpec;
+  const connection = {
+    ...loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" }).connection,
+    brokers: spec.brokers,
+  };
+  const total = Math.round((spec.rate * spec.durationMs) / 1000);
+  const latencies = new Float64Array(total);
+  const seen = new Uint8Array(total);
+  let received = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  const onStart = (content: { i: number; t: number }): void => {
+    const at = now();
+    if (seen[content.i] === 1) return;
+    seen[content.i] = 1;
+    latencies[content.i] = at - content.t;
+    if (++received === total) resolveDone();
+  };
+
+  const producer = new KafkaProducer({ connection });
+  await producer.start();
+  let stopConsumer: () => Promise<void>;
+  if (spec.kind === "engine") {
+    const consumer = new AgentConsumer({
+      connection,
+      topic: spec.topic,
+      agent: spec.agent as string,
+      publisher: producer,
+      maxWaitTimeMs: spec.maxWaitTimeMs,
+      handler: (envelope) => onStart(envelope.content as { i: number; t: number }),
+    });
+    await consumer.start();
+    stopConsumer = () => consumer.stop();
+  } else {
+    const { ssl, sasl } = connection;
+    const kafka = new Kafka({
+      clientId: "omnidaemon-bench",
+      brokers: spec.brokers,
+      ssl,
+      ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer: Consumer = kafka.consumer({
+      groupId: spec.groupId as string,
+      maxWaitTimeInMs: spec.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [spec.topic], fromBeginning: false });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const envelope = JSON.parse((message.value as Buffer).toString("utf8")) as {
+          content: { i: number; t: number };
+        };
+        onStart(envelope.content);
+        return Promise.resolve();
+      },
+    });
+    await joined;
+    stopConsumer = () => consumer.disconnect();
+  }
+  // Let the group settle (first fetches, offsets) before the clock starts.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+
+  // A steady rate: every tick publishes what is due by now, so a late timer catches up instead of drifting.
+  const started = performance.now();
+  let sent = 0;
+  const sends: Array<Promise<void>> = [];
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * spec.rate));
+      for (; sent < due; sent++) {
+        const envelope = createEnvelope({
+          topic: spec.topic,
+          content: { i: sent, t: now(), pad: spec.pad },
+          correlationId: `c${sent}`,
+        });
+        sends.push(producer.publish(envelope));
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all(sends);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
+  clearTimeout(timer);
+  await stopConsumer();
+  await producer.stop();
+  const measured = Array.from(latencies.subarray(0, total)).filter((_, i) => seen[i] === 1);
+  const message: LatencyMessage = {
+    type: "result",
+    result: {
+      label: spec.label,
+      kind: spec.kind,
+      published: total,
+      lost: total - received,
+      ...latencySummary(measured),
+    },
+  };
+  await new Promise<void>((resolve) => {
+    if (process.send) process.send(message, () => resolve());
+    else {
+      console.log(JSON.stringify(message));
+      resolve();
+    }
+  });
+  process.disconnect?.();
+}
+
+main().catch((error: unknown) => {
+  const message: LatencyMessage = {
+    type: "error",
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  };
+  if (process.send) process.send(message, () => process.exit(1));
+  else {
+    console.error(message.message);
+    process.exit(1);
+  }
+});

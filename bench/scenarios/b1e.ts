@@ -1,0 +1,99 @@
+// B1e: B1's no-op agent through the real worker process (CLI-started, with the SDK's task-event reporting and the
+// worker's metrics), against the engine alone (AgentConsumer in a bare process) over the same pre-loaded records,
+// in the same run. Rate = records ÷ (first callback → last callback), for both sides; the worker's peak RSS is
+// sampled from /proc while it runs (B6 "under B1e"). No coordinator runs here: "until the coordinator holds every
+// result" is the ingestion scenario's (perf-a's bench) to measure.
+import type { BenchContext } from "../lib/context";
+import { spread, type Row } from "../lib/report";
+import type { TrialResult } from "../lib/types";
+import { runCountingWorker, type WorkerRun } from "../lib/worker-process";
+import { logTrial, type ScenarioOutcome } from "./common";
+
+export interface B1eOptions {
+  events: number;
+  rounds: number;
+  /** Write a V8 CPU profile of each worker process into this directory. */
+  profileDir: string | undefined;
+}
+
+const PARTITIONS = 12;
+const VALUE_BYTES = 1024;
+
+export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<ScenarioOutcome> {
+  const topic = ctx.topicName("b1e");
+  await ctx.createTopic(topic, PARTITIONS);
+  const engineAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-engine-${i + 1}`);
+  const workerAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-worker-${i + 1}`);
+  for (const agent of engineAgents) await ctx.createAgent(topic, agent, PARTITIONS);
+  for (const agent of workerAgents) ctx.noteAgent(topic, agent);
+  console.log(`B1e: pre-loading ${options.events.toLocaleString("en-US")} events of ~1 KiB into ${topic}`);
+  await ctx.preload(topic, options.events, VALUE_BYTES);
+  const engine: TrialResult[] = [];
+  const worker: WorkerRun[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const result = await ctx.trial({
+      kind: "engine",
+      label: `B1e engine #${round}`,
+      brokers: ctx.brokers,
+      topic,
+      agent: engineAgents[round - 1] as string,
+      expected: options.events,
+      handlerDelayMs: 0,
+      commitIntervalMs: 1000,
+      maxWaitTimeMs: 100,
+      timeoutMs: 300_000,
+    });
+    logTrial(result);
+    engine.push(result);
+    const run = await runCountingWorker({
+      brokers: ctx.brokers,
+      topic,
+      agent: workerAgents[round - 1] as string,
+      events: options.events,
+      label: `B1e worker #${round}`,
+      profileDir: options.profileDir,
+    });
+    console.log(
+      `  ${run.label.padEnd(24)} first→last ${Math.round(run.rate).toLocaleString("en-US")} ev/s  ready after ${(run.readyMs / 1000).toFixed(1)} s  peak RSS ${run.peakRssMiB.toFixed(0)} MiB${run.duplicates > 0 ? `  duplicates ${run.duplicates}` : ""}`,
+    );
+    worker.push(run);
+  }
+  // The engine's first→last rate, the same definition as the worker's.
+  const engineRate = (r: TrialResult): number => r.handled / (Math.max(1, r.totalMs - r.firstMs) / 1000);
+  const measured = spread(worker.map((r) => r.rate));
+  const base = spread(engine.map(engineRate));
+  const rows: Row[] = [
+    {
+      scenario:
+        "B1e no-op agent through the real worker process (CLI), first → last callback, vs the engine alone",
+      measured,
+      baseline: base,
+      ratio: {
+        ...spread(worker.map((r, i) => r.rate / engineRate(engine[i] as TrialResult))),
+        median: measured.median / base.median,
+      },
+      target: 0.6,
+      unit: "ev/s",
+    },
+    {
+      scenario: "B6 worker peak RSS under B1e",
+      measured: spread(worker.map((r) => r.peakRssMiB)),
+      baseline: { ideal: Number.NaN, label: "no target" },
+      ratio: { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 },
+      target: undefined,
+      unit: "MiB",
+    },
+  ];
+  return {
+    id: "B1e",
+    rows,
+    details: {
+      topic,
+      partitions: PARTITIONS,
+      events: options.events,
+      valueBytes: VALUE_BYTES,
+      engine,
+      worker,
+    },
+  };
+}
