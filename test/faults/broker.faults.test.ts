@@ -8,7 +8,8 @@ import { STEADY_RATE, SteadyLoad, delay, runScenario, stack, waitFor, type Scena
  * Events waiting before the worker starts: more than the engine buffers (`maxBufferedRecords`, today
  * max(10 000, 4 × concurrency), not settable by users), so fetching is paused by back-pressure when the broker goes.
  */
-const BACKLOG = 12_000;
+// Well above the buffer: on a busy machine thousands may finish before the first completion is seen.
+const BACKLOG = 16_000;
 const ENGINE_BUFFER = 10_000;
 
 async function brokerRestart(s: Scenario, kill: boolean) {

@@ -3,6 +3,7 @@ import type { Admin, Consumer, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
 import { createKafka } from "../kafka-client";
+import { withDeadline } from "../util/deadline";
 import { RESERVED_PREFIX, SYSTEM_TOPICS } from "../naming";
 import { controlKey, desiredStateSchema, type DesiredState } from "./desired-state";
 
@@ -20,6 +21,8 @@ export interface ControlFollowerOptions {
    * after `start()` gave up waiting): from then on, an agent without a record has never been paused. Must not throw.
    */
   onCaughtUp?: () => void;
+  /** Bound of each step of stop() (consumer disconnect, group delete, admin disconnect). @default 3000 */
+  stopStepTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +41,7 @@ export class ControlFollower {
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private isCaughtUp = false;
+  private stopping = false;
 
   constructor(private readonly options: ControlFollowerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "control-follower" });
@@ -96,6 +100,8 @@ export class ControlFollower {
     await this.consumer.run({
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
+        // kafkajs' disconnect waits for a running eachMessage: once stopping, nothing more is applied.
+        if (this.stopping) return;
         await this.apply(message.value);
         const end = pending.get(partition);
         if (end !== undefined && Number(message.offset) + 1 >= end) {
@@ -149,9 +155,29 @@ export class ControlFollower {
   }
 
   private async doStop(): Promise<void> {
+    this.stopping = true;
     await this.startPromise?.catch(() => undefined);
-    await this.consumer?.disconnect().catch(() => undefined);
-    if (this.groupId) await this.admin?.deleteGroups([this.groupId]).catch(() => undefined);
-    await this.admin?.disconnect().catch(() => undefined);
+    // Each step is bounded: after a broker restart kafkajs can sit in a rejoin or a retry loop and make
+    // disconnect() wait for it, and a worker's shutdown budget must not be spent here. The reader group is
+    // throwaway and never commits, so a failed delete only leaves an empty group that Kafka expires by itself.
+    await this.bounded("consumer disconnect", this.consumer?.disconnect());
+    if (this.groupId) await this.bounded("group delete", this.admin?.deleteGroups([this.groupId]));
+    await this.bounded("admin disconnect", this.admin?.disconnect());
+  }
+
+  private async bounded(step: string, work: Promise<unknown> | undefined): Promise<void> {
+    if (work === undefined) return;
+    const stepTimeoutMs = this.options.stopStepTimeoutMs ?? 3000;
+    await withDeadline(
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      stepTimeoutMs,
+      () => {
+        this.logger.warn({ step, stepTimeoutMs }, "control follower stop step timed out; going on");
+        return undefined;
+      },
+    );
   }
 }
