@@ -2,39 +2,20 @@
 // OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS are validated before anything connects, and a worker killed with SIGKILL
 // loses its partitions to the survivors after the configured session timeout, not kafkajs's 30 s default.
 import {
-  FixtureLog,
-  KafkaLeftovers,
   Publisher,
   Worker,
-  freePort,
+  deadCoordinatorUrl,
   newAgent,
   newTopic,
-  stopAll,
   waitFor,
+  stopAll,
+  workerSuite,
 } from "./support";
 import { agentNames, BusAdmin } from "@omnidaemon/bus-kafka";
 import { connection, logger } from "./support";
 
-const leftovers = new KafkaLeftovers();
-let log: FixtureLog;
-
-beforeEach(() => {
-  log = new FixtureLog();
-});
-
-afterEach(async () => {
-  await stopAll(15_000);
-  log.remove();
-});
-
-afterAll(async () => {
-  await stopAll(15_000);
-  await leftovers.clean();
-});
-
-async function deadCoordinatorUrl(): Promise<string> {
-  return `http://127.0.0.1:${await freePort()}`;
-}
+const suite = workerSuite();
+const { leftovers } = suite;
 
 describe("the group session settings of a worker", () => {
   it("refuse a heartbeat interval not shorter than the session timeout: exit 2 naming OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS", async () => {
@@ -42,7 +23,7 @@ describe("the group session settings of a worker", () => {
       id: newAgent("bad-heartbeat"),
       agents: [{ topic: newTopic("badhb"), name: newAgent("badhb") }],
       coordinatorUrl: await deadCoordinatorUrl(),
-      logDir: log.dir,
+      logDir: suite.log.dir,
       env: {
         OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: "5000",
         OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: "5000",
@@ -75,7 +56,7 @@ describe("the group session settings of a worker", () => {
             id: `${agent}-${suffix}`,
             agents: [{ topic, name: agent, config: { concurrency: 4 } }],
             coordinatorUrl: url,
-            logDir: log.dir,
+            logDir: suite.log.dir,
             env: session,
           }),
       ) as [Worker, Worker];
@@ -109,7 +90,7 @@ describe("the group session settings of a worker", () => {
       );
       await waitFor(
         "every event published after the kill",
-        () => ids.every((id) => log.ended(agent).has(id)),
+        () => ids.every((id) => suite.log.ended(agent).has(id)),
         30_000,
         100,
       );

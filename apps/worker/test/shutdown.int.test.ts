@@ -1,34 +1,19 @@
 // Graceful shutdown of a worker process (the built CLI) carrying several busy agents: one budget
 // (OMNIDAEMON_SHUTDOWN_TIMEOUT_MS) for the whole worker, not one per agent.
 import {
-  FixtureLog,
-  KafkaLeftovers,
   Publisher,
   Worker,
   duplicates,
   freePort,
   newAgent,
   newTopic,
-  stopAll,
   waitFor,
+  stopAll,
+  workerSuite,
 } from "./support";
 
-const leftovers = new KafkaLeftovers();
-let log: FixtureLog;
-
-beforeEach(() => {
-  log = new FixtureLog();
-});
-
-afterEach(async () => {
-  await stopAll(15_000);
-  log.remove();
-});
-
-afterAll(async () => {
-  await stopAll(15_000);
-  await leftovers.clean();
-});
+const suite = workerSuite();
+const { leftovers } = suite;
 
 describe("SIGTERM to a worker with two busy agents", () => {
   it("stops every agent's fetching at once and drains them in parallel within one 30 s budget: exit 0, every in-flight handler finishes, none is re-run after a restart", async () => {
@@ -49,11 +34,11 @@ describe("SIGTERM to a worker with two busy agents", () => {
         id: newAgent("budget-1"),
         agents: agents,
         coordinatorUrl: url,
-        logDir: log.dir,
+        logDir: suite.log.dir,
         env: workerEnv(20_000),
       });
       await first.ready();
-      const firstPid = await log.pidOf(first.id);
+      const firstPid = await suite.log.pidOf(first.id);
 
       // Two 20 s handlers in flight per agent (its concurrency)…
       const inFlight = new Map<string, string[]>();
@@ -68,7 +53,7 @@ describe("SIGTERM to a worker with two busy agents", () => {
       }
       await waitFor(
         "two handlers in flight per agent",
-        () => agents.every((spec) => log.lines({ event: "start", agent: spec.name }).length === 2),
+        () => agents.every((spec) => suite.log.lines({ event: "start", agent: spec.name }).length === 2),
         30_000,
         20,
       );
@@ -92,17 +77,17 @@ describe("SIGTERM to a worker with two busy agents", () => {
       // seconds; a worker that lets the backlog start while another agent drains needs 20 s more.
       expect(await first.proc.waitExit(30_000)).toEqual({ code: 0, signal: null });
       for (const spec of agents) {
-        const ended = log.lines({ event: "end", agent: spec.name, pid: firstPid }).map((l) => l.taskId);
+        const ended = suite.log.lines({ event: "end", agent: spec.name, pid: firstPid }).map((l) => l.taskId);
         // Every handler in flight at the signal finished; nothing of the backlog started after it.
         expect(new Set(ended)).toEqual(new Set(inFlight.get(spec.name)));
-        expect(log.lines({ event: "abort", agent: spec.name })).toEqual([]);
+        expect(suite.log.lines({ event: "abort", agent: spec.name })).toEqual([]);
       }
 
       const second = new Worker({
         id: newAgent("budget-2"),
         agents: agents,
         coordinatorUrl: url,
-        logDir: log.dir,
+        logDir: suite.log.dir,
         env: workerEnv(0),
       });
       await second.ready();
@@ -110,7 +95,7 @@ describe("SIGTERM to a worker with two busy agents", () => {
         const all = [...(inFlight.get(spec.name) ?? []), ...(backlog.get(spec.name) ?? [])];
         await waitFor(
           `every event of ${spec.name}`,
-          () => all.every((id) => log.ended(spec.name).has(id)),
+          () => all.every((id) => suite.log.ended(spec.name).has(id)),
           30_000,
           100,
         );
@@ -118,7 +103,7 @@ describe("SIGTERM to a worker with two busy agents", () => {
       // Give a wrongly uncommitted event time to come back before looking for re-runs.
       await new Promise((resolve) => setTimeout(resolve, 2000));
       for (const spec of agents) {
-        const started = log.lines({ event: "start", agent: spec.name }).map((l) => l.taskId as string);
+        const started = suite.log.lines({ event: "start", agent: spec.name }).map((l) => l.taskId as string);
         expect(duplicates(started)).toEqual([]);
         expect(started).toHaveLength(4);
       }

@@ -3,38 +3,18 @@
 import { join } from "node:path";
 import {
   FIXTURES,
-  FixtureLog,
-  KafkaLeftovers,
   Publisher,
   Worker,
-  freePort,
+  deadCoordinatorUrl,
   newAgent,
   newTopic,
-  stopAll,
   waitFor,
+  stopAll,
+  workerSuite,
 } from "./support";
 
-const leftovers = new KafkaLeftovers();
-let log: FixtureLog;
-
-beforeEach(() => {
-  log = new FixtureLog();
-});
-
-afterEach(async () => {
-  await stopAll(15_000);
-  log.remove();
-});
-
-afterAll(async () => {
-  await stopAll(15_000);
-  await leftovers.clean();
-});
-
-/** A URL nothing listens on (the port was free a moment ago). */
-async function deadCoordinatorUrl(): Promise<string> {
-  return `http://127.0.0.1:${await freePort()}`;
-}
+const suite = workerSuite();
+const { leftovers } = suite;
 
 describe("invalid agent modules", () => {
   it("fail at start with exit code 2, naming the field (agents[0].config.maxRetries) or saying the export is not a list", async () => {
@@ -43,13 +23,13 @@ describe("invalid agent modules", () => {
       id: newAgent("bad-config"),
       module: join(FIXTURES, "invalid-max-retries.js"),
       coordinatorUrl: url,
-      logDir: log.dir,
+      logDir: suite.log.dir,
     });
     const notAList = new Worker({
       id: newAgent("not-a-list"),
       module: join(FIXTURES, "not-a-list.js"),
       coordinatorUrl: url,
-      logDir: log.dir,
+      logDir: suite.log.dir,
     });
     const [badExit, listExit] = await Promise.all([
       badConfig.proc.waitExit(20_000),
@@ -82,7 +62,7 @@ describe("a worker whose coordinator is down", () => {
         id: agent,
         agents: [{ topic, name: agent, config: { concurrency: 4 } }],
         coordinatorUrl: await deadCoordinatorUrl(),
-        logDir: log.dir,
+        logDir: suite.log.dir,
       });
       await w.ready();
       expect((await w.probe("/livez")).status).toBe(200);
@@ -91,7 +71,7 @@ describe("a worker whose coordinator is down", () => {
         topic,
         Array.from({ length: 20 }, (_, i) => ({ content: { i, delayMs: 20 } })),
       );
-      await waitFor("every event", () => ids.every((id) => log.ended(agent).has(id)), 30_000);
+      await waitFor("every event", () => ids.every((id) => suite.log.ended(agent).has(id)), 30_000);
       // It noticed the coordinator is unreachable and kept going.
       expect(w.proc.stdout).toContain("coordinator not reachable");
 
@@ -115,16 +95,21 @@ describe("signals reaching a worker started through the CLI", () => {
         id: agent,
         agents: [{ topic, name: agent }],
         coordinatorUrl: await deadCoordinatorUrl(),
-        logDir: log.dir,
+        logDir: suite.log.dir,
       });
       await w.ready();
       const id = await publisher.publish(topic, { delayMs: 1500 });
-      await waitFor("the event to start", () => log.lines({ event: "start", agent }).length > 0, 30_000, 20);
+      await waitFor(
+        "the event to start",
+        () => suite.log.lines({ event: "start", agent }).length > 0,
+        30_000,
+        20,
+      );
       // What a terminal does on Ctrl-C: SIGINT to every process of the foreground process group.
       w.proc.signalGroup("SIGINT");
       const exit = await w.proc.waitExit(20_000);
       // One Ctrl-C is one signal: drain, commit, exit 0 (a second Ctrl-C is the way to force).
-      expect({ exit, finished: log.ended(agent).has(id) }).toEqual({
+      expect({ exit, finished: suite.log.ended(agent).has(id) }).toEqual({
         exit: { code: 0, signal: null },
         finished: true,
       });
@@ -142,10 +127,10 @@ describe("signals reaching a worker started through the CLI", () => {
       id: agent,
       agents: [{ topic, name: agent }],
       coordinatorUrl: await deadCoordinatorUrl(),
-      logDir: log.dir,
+      logDir: suite.log.dir,
     });
     // Killed as soon as the app loaded the agents module (the OOM killer does not wait either).
-    const appPid = await log.pidOf(w.id);
+    const appPid = await suite.log.pidOf(w.id);
     expect(appPid).toBe(w.proc.pid);
     process.kill(appPid, "SIGKILL");
     expect(await w.proc.waitExit(20_000)).toEqual({ code: null, signal: "SIGKILL" });

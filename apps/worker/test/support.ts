@@ -701,3 +701,36 @@ export class KafkaLeftovers {
     this.topics.clear();
   }
 }
+
+/**
+ * What every worker-process suite sets up: a fresh fixture log per test (removed afterwards), every process started
+ * by the test stopped after it, and the suite's Kafka topics and groups deleted at the end. Call once, at the top
+ * level of the suite.
+ */
+export function workerSuite(graceMs = 15_000): { readonly log: FixtureLog; leftovers: KafkaLeftovers } {
+  const leftovers = new KafkaLeftovers();
+  let current: FixtureLog | undefined;
+  beforeEach(() => {
+    current = new FixtureLog();
+  });
+  afterEach(async () => {
+    await stopAll(graceMs);
+    current?.remove();
+  });
+  afterAll(async () => {
+    await stopAll(graceMs);
+    await leftovers.clean();
+  });
+  return {
+    get log(): FixtureLog {
+      if (!current) throw new Error("the fixture log exists only inside a test");
+      return current;
+    },
+    leftovers,
+  };
+}
+
+/** A coordinator URL nothing listens on (the port was free a moment ago): the worker must start without it. */
+export async function deadCoordinatorUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
+}
