@@ -206,12 +206,12 @@ describe("runService", () => {
       const { exited, ready } = h.run(async (stack) => void (await stack.enter(h.service("a"))));
       await ready;
       // The keep-alive interval, which holds the process up while it waits for a signal.
-      expect(await timers.live()).toBe(1);
+      expect(await timers.live(1)).toBe(1);
 
       h.send();
 
       await expect(exited).resolves.toBe(ExitCode.Ok);
-      expect(await timers.live()).toBe(0);
+      expect(await timers.live(0)).toBe(0);
       expect(countTimeouts()).toBeLessThanOrEqual(baseline);
     } finally {
       timers.stop();

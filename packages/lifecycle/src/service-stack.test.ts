@@ -344,10 +344,10 @@ describe("ServiceStack", () => {
       await new Promise((resolve) => setImmediate(resolve));
       // Only the deadline of the hanging stop is armed now; this shows the tracking can see a timer.
       expect(stack.stopping).toEqual(["hangs"]);
-      expect(await timers.live()).toBe(1);
+      expect(await timers.live(1)).toBe(1);
 
       await expect(closing).rejects.toBeInstanceOf(StackCloseError);
-      expect(await timers.live()).toBe(0);
+      expect(await timers.live(0)).toBe(0);
       // The process-wide count can only have gone down: jest's start-up timers expire meanwhile.
       expect(countTimeouts()).toBeLessThanOrEqual(baseline);
     } finally {
