@@ -9,8 +9,12 @@ const moduleNameMapper = {
 const transform = {
   // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
   "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }],
+  // The ES modules of the platformatic Kafka driver (see test/esm-to-cjs.js).
+  "^.+/node_modules/@platformatic/.+\\.js$": "<rootDir>/test/esm-to-cjs.js",
 };
-const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform };
+// node_modules is not transformed, but for the ESM-only packages above.
+const transformIgnorePatterns = ["/node_modules/(?!@platformatic/)"];
+const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform, transformIgnorePatterns };
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,3 +1,5 @@
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from "@omnidaemon/bus-kafka";
+
 // Where the integration tests find Kafka and Postgres. test/global-setup.js resolves both before any test runs
 // (env, else testcontainers, else scripts/stack.sh) and puts them in these variables.
 
@@ -18,6 +20,28 @@ export function kafkaBrokers(): string[] {
     .split(",")
     .map((broker) => broker.trim())
     .filter(Boolean);
+}
+
+/**
+ * The Kafka client the suites run on: `OMNIDAEMON_KAFKA_CLIENT` (kafkajs or platformatic), as the apps read it, so
+ * one suite runs on either driver (.ci/run runs the matrix). Unset is the product's default.
+ */
+export function kafkaClient(): KafkaClientName {
+  const value = (process.env.OMNIDAEMON_KAFKA_CLIENT ?? DEFAULT_KAFKA_CLIENT).toLowerCase();
+  const client = KAFKA_CLIENTS.find((candidate) => candidate === value);
+  if (client === undefined) {
+    throw new Error(`OMNIDAEMON_KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(", ")}, got ${value}`);
+  }
+  return client;
+}
+
+/** How an in-process test reaches the test broker: its brokers, on the suite's Kafka client. */
+export function kafkaConnection(clientId = "omnidaemon-test"): {
+  client: KafkaClientName;
+  brokers: string[];
+  clientId: string;
+} {
+  return { client: kafkaClient(), brokers: kafkaBrokers(), clientId };
 }
 
 /** Postgres connection URL from `OMNIDAEMON_DATABASE_URL`. */

@@ -18,7 +18,7 @@ import { ServiceStack } from "@omnidaemon/lifecycle";
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
 import pino from "pino";
-import { databaseUrl, kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { databaseUrl, kafkaBrokers, kafkaClient, kafkaConnection, uniqueName } from "../../../test/helpers";
 export { PostgresProxy } from "../../../test/helpers";
 import type { CoordinatorConfig } from "../src/config";
 import { buildCoordinator, type CoordinatorHandles } from "../src/coordinator";
@@ -29,8 +29,8 @@ export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
 export const API_TOKEN = "integration-token-0123456789abcdef";
 
-export function connection(): { brokers: string[]; clientId: string } {
-  return { brokers: kafkaBrokers(), clientId: "coordinator-int-test" };
+export function connection(): ReturnType<typeof kafkaConnection> {
+  return kafkaConnection("coordinator-int-test");
 }
 
 /** A fresh Postgres schema name (the coordinator's PgStore creates it by migrating). */
@@ -62,6 +62,7 @@ export interface ConfigOverrides {
 export function coordinatorConfig(overrides: ConfigOverrides): CoordinatorConfig {
   return {
     kafka: {
+      client: kafkaClient(),
       brokers: kafkaBrokers(),
       clientId: "coordinator-int-test",
       ssl: false,

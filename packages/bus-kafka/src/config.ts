@@ -1,10 +1,20 @@
 import { z } from "zod";
 
 /**
+ * The Kafka clients bus-kafka can run on (docs/configuration.md, `OMNIDAEMON_KAFKA_CLIENT`). Nothing outside this
+ * package learns which one runs: each sits behind the driver interfaces in `driver/`.
+ */
+export const KAFKA_CLIENTS = ["kafkajs", "platformatic"] as const;
+export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = "kafkajs";
+
+/**
  * How to reach Kafka, as the bus uses it. Apps build it from `OMNIDAEMON_KAFKA_*` with `loadKafkaEnv`
  * (connection-env.ts), the one parser of those variables; the bus only validates shape.
  */
 export const kafkaConnectionSchema = z.object({
+  /** Which Kafka client library talks to the brokers. @default "kafkajs" */
+  client: z.enum(KAFKA_CLIENTS).default(DEFAULT_KAFKA_CLIENT),
   /** Bootstrap brokers, `host:port`. */
   brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "expected host:port")).min(1),
   /** Client id sent to the broker (shows in broker logs and quotas). @default "omnidaemon" */

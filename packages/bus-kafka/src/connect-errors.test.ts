@@ -2,6 +2,7 @@ import type { KafkaConnection } from "./config";
 import { explainConnectError } from "./connect-errors";
 
 const plaintext: KafkaConnection = {
+  client: "kafkajs",
   brokers: ["k:9093"],
   clientId: "c",
   ssl: false,

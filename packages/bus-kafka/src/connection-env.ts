@@ -13,7 +13,7 @@ import {
   type Env,
 } from "@omnidaemon/lifecycle";
 import { z } from "zod";
-import type { KafkaConnection } from "./config";
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaConnection } from "./config";
 
 /**
  * The one parser of the `OMNIDAEMON_KAFKA_*` variables, used by the coordinator, the worker, the SDK
@@ -45,6 +45,8 @@ const kafkaEnvObject = z.object({
     return brokers;
   }),
   OMNIDAEMON_KAFKA_CLIENT_ID: envText(),
+  /** The Kafka client library. @default kafkajs */
+  OMNIDAEMON_KAFKA_CLIENT: envOneOf(KAFKA_CLIENTS, DEFAULT_KAFKA_CLIENT),
   /** @default true when a CA, client certificate or server name is given, else false */
   OMNIDAEMON_KAFKA_SSL: envBoolean(undefined),
   OMNIDAEMON_KAFKA_SSL_CA_FILE: envFileContent(),
@@ -162,6 +164,7 @@ function kafkaEnvSchema(defaultClientId: string) {
           };
     return {
       connection: {
+        client: env.OMNIDAEMON_KAFKA_CLIENT,
         brokers: env.OMNIDAEMON_KAFKA_BROKERS,
         clientId: env.OMNIDAEMON_KAFKA_CLIENT_ID ?? defaultClientId,
         ssl,

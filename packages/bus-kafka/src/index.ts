@@ -10,10 +10,13 @@ export {
   retryAfterMsOf,
 } from "./handler-errors";
 export {
+  DEFAULT_KAFKA_CLIENT,
+  KAFKA_CLIENTS,
   kafkaConnectionSchema,
   parseKafkaConnection,
   type KafkaConnection,
   type KafkaConnectionInput,
+  type KafkaClientName,
 } from "./config";
 export {
   SASL_MECHANISMS,
