@@ -24,6 +24,7 @@ describe("loadCoordinatorConfig", () => {
     expect(loadCoordinatorConfig(BASE)).toEqual({
       kafka: {
         brokers: ["localhost:9092"],
+        client: "kafkajs",
         clientId: "omnidaemon-coordinator",
         ssl: false,
         connectionTimeoutMs: 10_000,
@@ -44,6 +45,7 @@ describe("loadCoordinatorConfig", () => {
       ...BASE,
       OMNIDAEMON_KAFKA_BROKERS: " k1:9092, k2:9093 ,",
       OMNIDAEMON_KAFKA_CLIENT_ID: "coord-a",
+      OMNIDAEMON_KAFKA_CLIENT: "Platformatic",
       OMNIDAEMON_KAFKA_SSL: "true",
       OMNIDAEMON_KAFKA_SASL_MECHANISM: "SCRAM-SHA-512",
       OMNIDAEMON_KAFKA_SASL_USERNAME: "u",
@@ -61,6 +63,7 @@ describe("loadCoordinatorConfig", () => {
     expect(config).toEqual({
       kafka: {
         brokers: ["k1:9092", "k2:9093"],
+        client: "platformatic",
         clientId: "coord-a",
         ssl: true,
         sasl: { mechanism: "scram-sha-512", username: "u", password: "p" },

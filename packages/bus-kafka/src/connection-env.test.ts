@@ -31,6 +31,7 @@ describe("loadKafkaEnv", () => {
   it("defaults: plaintext, no SASL, the app's client id, documented timeouts", () => {
     expect(loadKafkaEnv(base, options)).toEqual({
       connection: {
+        client: "kafkajs",
         brokers: ["k1:9093"],
         clientId: "app",
         ssl: false,
@@ -40,6 +41,18 @@ describe("loadKafkaEnv", () => {
       sessionTimeoutMs: 30_000,
       heartbeatIntervalMs: 3000,
     });
+  });
+
+  it("selects the Kafka client from OMNIDAEMON_KAFKA_CLIENT and names the variable on an unknown one", () => {
+    expect(
+      loadKafkaEnv({ ...base, OMNIDAEMON_KAFKA_CLIENT: "platformatic" }, options).connection.client,
+    ).toBe("platformatic");
+    expect(loadKafkaEnv({ ...base, OMNIDAEMON_KAFKA_CLIENT: "KafkaJS" }, options).connection.client).toBe(
+      "kafkajs",
+    );
+    expect(() => loadKafkaEnv({ ...base, OMNIDAEMON_KAFKA_CLIENT: "rdkafka" }, options)).toThrow(
+      /OMNIDAEMON_KAFKA_CLIENT.*expected one of kafkajs, platformatic, got "rdkafka"/,
+    );
   });
 
   it("OMNIDAEMON_KAFKA_SSL=true alone means TLS with the system CAs", () => {

@@ -87,6 +87,7 @@ describe("the Kafka connection of new OmniDaemon() (the shared OMNIDAEMON_KAFKA_
     });
     expect(config.kafka).toEqual({
       brokers: ["127.0.0.1:9092"],
+      client: "kafkajs",
       clientId: "omnidaemon-worker",
       ssl: {
         rejectUnauthorized: true,
