@@ -418,7 +418,7 @@ export class DlqManager {
     if (!wanted.some((range) => BigInt(range.from) < BigInt(range.to))) return;
     const groupId = `${DLQ_READER_GROUP_PREFIX}${randomUUID()}`;
     try {
-      await readRanges(this.kafka as Kafka, {
+      await readRanges(this.options.connection, {
         topic: names.dlqTopic,
         ranges: wanted,
         allPartitions: offsets.map((p) => p.partition),

@@ -1,7 +1,8 @@
-import type { Consumer, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "./config";
-import { createKafka } from "./kafka-client";
+import { createGroupConsumer, type GroupBatch, type GroupConsumer } from "./driver/consumer";
+import { backoffMs } from "./engine/backoff";
+import { sleep } from "./util/deadline";
 
 export interface ConsumedRecord {
   topic: string;
@@ -21,13 +22,17 @@ export interface RecordConsumerOptions {
   logger?: Logger;
   /** @default true */
   fromBeginning?: boolean;
-  /** How kafkajs retries a failing batch before it gives up. @default { retries: 8, initialRetryTime: 500, maxRetryTime: 30000 } */
+  /**
+   * How a failing `handle` is retried, in place, before the consumer gives up on the batch and is rebuilt (an error
+   * with `retriable: false` gives up at once). Delays double from `initialRetryTime` up to `maxRetryTime`.
+   * @default { retries: 8, initialRetryTime: 500, maxRetryTime: 30000 }
+   */
   retry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
-  /** Backoff between restarts after kafkajs gave up, doubling up to `max`. @default { initial: 1000, max: 30000 } */
+  /** Backoff between rebuilds of the consumer, doubling up to `max`. @default { initial: 1000, max: 30000 } */
   restartDelayMs?: { initial: number; max: number };
   /** Partitions whose batches are handled at the same time (each partition's batches stay in order). @default 1 */
   partitionsConsumedConcurrently?: number;
-  /** Most bytes fetched per partition per request: bounds a batch. @default 1 MiB (kafkajs) */
+  /** Most bytes fetched per partition per request: bounds a batch. @default 1 MiB */
   maxBytesPerPartition?: number;
 }
 
@@ -46,21 +51,24 @@ const DEFAULT_RESTART_DELAY_MS = { initial: 1000, max: 30_000 };
 
 /**
  * A plain at-least-once JSON consumer for the fleet's own topics (the coordinator's task-events reader): a batch
- * is committed only after `handle` resolved, and a failing `handle` (Postgres down) is retried by kafkajs with
- * backoff. When kafkajs gives up (a non-retriable error, or a crash it does not restart from), the consumer is
- * rebuilt after a backoff: it never stays stopped while its process runs, and never skips the failed batch.
+ * is committed only after `handle` resolved, and a failing `handle` (Postgres down) is retried with backoff. When
+ * it gives up (a non-retriable error, retries exhausted) or the consumer crashes for good, the consumer is rebuilt
+ * after a backoff: it never stays stopped while its process runs, and never skips the failed batch.
  */
 export class RecordConsumer {
   readonly name: string;
   private readonly logger: Logger;
-  private kafka: Kafka | undefined;
-  private consumer: Consumer | undefined;
+  private consumer: GroupConsumer | undefined;
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
+  /** Aborted by stop(): a handle being retried stops waiting. */
+  private readonly stopping = new AbortController();
   private lastBatchAt: number | undefined;
   private running = false;
   private restarts = 0;
   private lastError: string | undefined;
+  /** The consumer that gave up on a batch: it takes nothing more until it is replaced. */
+  private abandoned: GroupConsumer | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restarting: Promise<void> | undefined;
   private nextRestartDelayMs: number;
@@ -90,84 +98,129 @@ export class RecordConsumer {
 
   start(): Promise<void> {
     if (this.stopPromise !== undefined) return Promise.reject(new Error(`${this.name} was stopped`));
-    this.startPromise ??= this.doStart();
+    this.startPromise ??= this.runConsumer();
     return this.startPromise;
   }
 
-  private async doStart(): Promise<void> {
-    this.kafka = createKafka(this.options.connection, this.logger);
-    await this.runConsumer();
-  }
-
-  /** Builds, connects and runs one kafkajs consumer; a crash it will not restart from schedules a rebuild. */
+  /** Builds and starts one group consumer; a crash it will not recover from schedules a rebuild. */
   private async runConsumer(): Promise<void> {
-    const consumer = (this.kafka as Kafka).consumer({
+    const consumer: GroupConsumer = createGroupConsumer(this.options.connection, this.logger, {
       groupId: this.options.groupId,
-      maxWaitTimeInMs: 200,
+      topics: [{ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? true }],
+      maxWaitTimeMs: 200,
+      partitionsConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       ...(this.options.maxBytesPerPartition === undefined
         ? {}
         : { maxBytesPerPartition: this.options.maxBytesPerPartition }),
-      retry: this.options.retry ?? DEFAULT_RETRY,
+      onBatch: (batch) => this.onBatch(consumer, batch),
+      onCrash: (error, restarting) => {
+        if (this.consumer !== consumer) return;
+        this.lastError = error instanceof Error ? error.message : String(error);
+        if (restarting) {
+          this.logger.warn({ err: error }, "consumer crashed; its driver restarts it");
+          return;
+        }
+        this.giveUp(consumer, error);
+      },
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.lastError = payload.error.message;
-      if (payload.restart) {
-        this.logger.warn({ err: payload.error }, "consumer crashed; kafkajs restarts it");
-        return;
-      }
-      this.running = false;
-      this.logger.error(
-        { err: payload.error },
-        "consumer crashed and stopped; rebuilding it after a backoff",
-      );
-      this.scheduleRestart(consumer);
-    });
     try {
-      await consumer.connect();
-      await consumer.subscribe({
-        topic: this.options.topic,
-        fromBeginning: this.options.fromBeginning ?? true,
-      });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-        eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) => {
-          const records: ConsumedRecord[] = [];
-          for (const message of batch.messages) {
-            let value: unknown;
-            try {
-              value = message.value === null ? null : JSON.parse(message.value.toString("utf8"));
-            } catch (error) {
-              this.logger.warn({ err: error, offset: message.offset }, "skipping a record that is not JSON");
-              continue;
-            }
-            records.push({
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: message.offset,
-              key: message.key?.toString("utf8") ?? null,
-              value,
-            });
-          }
-          if (records.length > 0) await this.options.handle(records);
-          const last = batch.messages.at(-1);
-          if (last) resolveOffset(last.offset);
-          this.lastBatchAt = Date.now();
-          // A batch went through: the next crash starts the backoff from the beginning again.
-          this.nextRestartDelayMs = (this.options.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).initial;
-          await commitOffsetsIfNecessary();
-          await heartbeat();
-        },
-      });
+      await consumer.start();
       this.running = true;
     } catch (error) {
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.stop().catch(() => undefined);
       throw error;
     }
   }
 
-  private scheduleRestart(crashed: Consumer): void {
+  private async onBatch(consumer: GroupConsumer, batch: GroupBatch): Promise<number> {
+    if (this.consumer !== consumer || this.abandoned === consumer) return 0;
+    const records: ConsumedRecord[] = [];
+    for (const message of batch.messages) {
+      let value: unknown;
+      try {
+        value = message.value === null ? null : JSON.parse(message.value.toString("utf8"));
+      } catch (error) {
+        this.logger.warn({ err: error, offset: message.offset }, "skipping a record that is not JSON");
+        continue;
+      }
+      records.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key?.toString("utf8") ?? null,
+        value,
+      });
+    }
+    if (records.length > 0) {
+      const failure = await this.handleWithRetry(records, batch);
+      if (failure !== undefined) {
+        // Nothing of the batch is taken: stop fetching it now, and rebuild the consumer after a backoff; the new
+        // one starts from the last commit, so the batch is handled again.
+        if (this.consumer === consumer && this.abandoned !== consumer) {
+          this.pauseQuietly(consumer, batch.topic);
+          this.giveUp(consumer, failure);
+        }
+        return 0;
+      }
+    }
+    this.lastBatchAt = Date.now();
+    // A batch went through: the next crash starts the backoff from the beginning again.
+    this.nextRestartDelayMs = (this.options.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).initial;
+    const last = batch.messages.at(-1);
+    if (last) {
+      await consumer
+        .commit([
+          { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ])
+        .catch((error: unknown) => {
+          // The batch was handled: at worst it is handled again after a rebalance (at-least-once).
+          this.logger.warn({ err: error, partition: batch.partition }, "offset commit failed");
+        });
+    }
+    await batch.heartbeat();
+    return batch.messages.length;
+  }
+
+  /** Undefined once `handle` succeeded; the last error when it gave up. */
+  private async handleWithRetry(records: ConsumedRecord[], batch: GroupBatch): Promise<unknown> {
+    const retry = this.options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.handle(records);
+        return undefined;
+      } catch (error) {
+        const retriable = (error as { retriable?: unknown } | null)?.retriable !== false;
+        if (!retriable || attempt > retry.retries || this.stopping.signal.aborted) return error;
+        const waitMs = backoffMs(attempt, retry.initialRetryTime, retry.maxRetryTime);
+        this.logger.warn(
+          { err: error, attempt, waitMs, partition: batch.partition },
+          "handling a batch failed; retrying",
+        );
+        await sleep(waitMs, this.stopping.signal);
+        // Long retries must not cost the group membership (kafkajs heartbeats only when told to).
+        await batch.heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  private pauseQuietly(consumer: GroupConsumer, topic: string): void {
+    try {
+      consumer.pause(topic);
+    } catch {
+      // Between a crash and its restart kafkajs cannot pause; the consumer is being replaced anyway.
+    }
+  }
+
+  private giveUp(consumer: GroupConsumer, error: unknown): void {
+    this.abandoned = consumer;
+    this.running = false;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.logger.error({ err: error }, "consumer crashed and stopped; rebuilding it after a backoff");
+    this.scheduleRestart(consumer);
+  }
+
+  private scheduleRestart(crashed: GroupConsumer): void {
     if (this.stopPromise !== undefined || this.restartTimer !== undefined) return;
     const delayMs = this.nextRestartDelayMs;
     const { max } = this.options.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS;
@@ -178,8 +231,8 @@ export class RecordConsumer {
     }, delayMs);
   }
 
-  private async restart(crashed: Consumer): Promise<void> {
-    await crashed.disconnect().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
+  private async restart(crashed: GroupConsumer): Promise<void> {
+    await crashed.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
     if (this.stopPromise !== undefined) return;
     this.restarts += 1;
     try {
@@ -194,14 +247,13 @@ export class RecordConsumer {
 
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
+      this.stopping.abort();
       clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
       await this.startPromise?.catch(() => undefined);
       await this.restarting?.catch(() => undefined);
       this.running = false;
-      await this.consumer
-        ?.disconnect()
-        .catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
+      await this.consumer?.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
     })();
     return this.stopPromise;
   }

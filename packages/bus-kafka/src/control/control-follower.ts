@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, Consumer, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
+import { BusAdmin } from "../admin";
 import type { KafkaConnectionInput } from "../config";
-import { createKafka } from "../kafka-client";
+import { createGroupConsumer, type GroupBatch, type GroupConsumer } from "../driver/consumer";
 import { withDeadline } from "../util/deadline";
 import { RESERVED_PREFIX, SYSTEM_TOPICS } from "../naming";
 import { controlKey, desiredStateSchema, type DesiredState } from "./desired-state";
@@ -34,9 +34,8 @@ export class ControlFollower {
   readonly name = "control-follower";
   private readonly logger: Logger;
   private readonly applied = new Map<string, number>();
-  private kafka: Kafka | undefined;
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
+  private consumer: GroupConsumer | undefined;
+  private admin: BusAdmin | undefined;
   private groupId: string | undefined;
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -66,11 +65,11 @@ export class ControlFollower {
   }
 
   private async doStart(): Promise<void> {
-    this.kafka = createKafka(this.options.connection, this.logger);
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.admin = new BusAdmin({ connection: this.options.connection, logger: this.logger });
+    await this.admin.start();
     const topic = this.options.topic ?? SYSTEM_TOPICS.control;
-    const ends = await this.admin.fetchTopicOffsets(topic);
+    const ends = await this.admin.topicOffsets(topic);
+    if (ends === undefined) throw new Error(`the control topic ${topic} does not exist`);
     const pending = new Map(
       ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]),
     );
@@ -90,26 +89,29 @@ export class ControlFollower {
     if (pending.size === 0) caughtUp();
 
     this.groupId = `${RESERVED_PREFIX}control-reader.${randomUUID()}`;
-    this.consumer = this.kafka.consumer({
-      groupId: this.groupId,
-      maxWaitTimeInMs: 200,
-      heartbeatInterval: 1000,
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        // kafkajs' disconnect waits for a running eachMessage: once stopping, nothing more is applied.
-        if (this.stopping) return;
+    const onBatch = async ({ partition, messages }: GroupBatch): Promise<number> => {
+      let taken = 0;
+      for (const message of messages) {
+        // A consumer's stop waits for the batch being handled: once stopping, nothing more is applied.
+        if (this.stopping) return taken;
         await this.apply(message.value);
+        taken++;
         const end = pending.get(partition);
         if (end !== undefined && Number(message.offset) + 1 >= end) {
           pending.delete(partition);
           if (pending.size === 0) caughtUp();
         }
-      },
+      }
+      return taken;
+    };
+    // Never commits: the group is thrown away at stop, and the next start reads the topic from the beginning.
+    this.consumer = createGroupConsumer(this.options.connection, this.logger, {
+      groupId: this.groupId,
+      topics: [{ topic, fromBeginning: true }],
+      maxWaitTimeMs: 200,
+      onBatch,
     });
+    await this.consumer.start();
     const timeoutMs = this.options.catchUpTimeoutMs ?? 15_000;
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([
@@ -160,9 +162,9 @@ export class ControlFollower {
     // Each step is bounded: after a broker restart kafkajs can sit in a rejoin or a retry loop and make
     // disconnect() wait for it, and a worker's shutdown budget must not be spent here. The reader group is
     // throwaway and never commits, so a failed delete only leaves an empty group that Kafka expires by itself.
-    await this.bounded("consumer disconnect", this.consumer?.disconnect());
-    if (this.groupId) await this.bounded("group delete", this.admin?.deleteGroups([this.groupId]));
-    await this.bounded("admin disconnect", this.admin?.disconnect());
+    await this.bounded("consumer disconnect", this.consumer?.stop());
+    if (this.groupId) await this.bounded("group delete", this.admin?.deleteGroup(this.groupId));
+    await this.bounded("admin disconnect", this.admin?.stop());
   }
 
   private async bounded(step: string, work: Promise<unknown> | undefined): Promise<void> {

@@ -1,7 +1,7 @@
-import type { Consumer, Kafka } from "kafkajs";
 import type { Logger } from "pino";
+import type { KafkaConnectionInput } from "../config";
+import { createGroupConsumer, type GroupBatch } from "../driver/consumer";
 import { BusError } from "../errors";
-import { decodeHeaders } from "../headers";
 import type { DlqRecord } from "./entry";
 
 /** Offsets `[from, to)` of one partition. */
@@ -31,12 +31,12 @@ export interface ReadOptions {
 }
 
 /**
- * Reads fixed offset ranges of a topic and returns once every range is done. kafkajs has no group-less fetch, so
- * this joins a throwaway consumer group that never commits; the fixed upper bounds (the high watermarks captured
- * by the caller) make the read finish even while new records keep arriving. Records are handed over as they are
- * fetched (kafkajs holds at most one fetch response), so memory does not grow with the topic.
+ * Reads fixed offset ranges of a topic and returns once every range is done. It joins a throwaway consumer group
+ * that never commits (the group consumer is the one way to read, on every driver); the fixed upper bounds (the high
+ * watermarks captured by the caller) make the read finish even while new records keep arriving. Records are handed
+ * over as they are fetched (one fetch response at a time), so memory does not grow with the topic.
  */
-export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<void> {
+export async function readRanges(connection: KafkaConnectionInput, options: ReadOptions): Promise<void> {
   const { topic, logger, signal } = options;
   const pending = new Map<number, { next: bigint; to: bigint }>();
   for (const range of options.ranges) {
@@ -75,70 +75,68 @@ export async function readRanges(kafka: Kafka, options: ReadOptions): Promise<vo
   };
   arm();
 
-  const consumer: Consumer = kafka.consumer({
+  const onBatch = async (batch: GroupBatch): Promise<number> => {
+    const state = pending.get(batch.partition);
+    if (batch.topic !== topic || state === undefined) return batch.messages.length;
+    arm();
+    let taken = 0;
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      taken++;
+      // A seek can make a consumer deliver an offset again; `next` keeps each record to one call.
+      if (offset < state.next) continue;
+      if (offset >= state.to) break;
+      state.next = offset + 1n;
+      const handled = options.onRecord({
+        partition: batch.partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key,
+        value: message.value,
+        headers: message.headers(),
+      });
+      if (handled !== undefined) {
+        disarm();
+        try {
+          await handled;
+        } catch (error) {
+          fail(error);
+          return taken;
+        }
+        arm();
+        // Publishing a page can take a while; stay a member of the throwaway group meanwhile.
+        await batch.heartbeat();
+      }
+    }
+    if (state.next >= state.to || BigInt(batch.lastOffset) >= state.to - 1n) {
+      pending.delete(batch.partition);
+      if (pending.size === 0) finish();
+    }
+    return taken;
+  };
+  const consumer = createGroupConsumer(connection, logger, {
     groupId: options.groupId,
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 100,
-    retry: { retries: 3 },
-  });
-  consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) fail(event.payload.error);
+    topics: [{ topic, fromBeginning: true }],
+    maxWaitTimeMs: 100,
+    onBatch,
+    onCrash: (error, restarting) => {
+      if (!restarting) fail(error);
+    },
   });
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const state = pending.get(batch.partition);
-        if (batch.topic !== topic || state === undefined) return;
-        arm();
-        for (const message of batch.messages) {
-          const offset = BigInt(message.offset);
-          // A seek can make kafkajs deliver an offset again; `next` keeps each record to one call.
-          if (offset < state.next) continue;
-          if (offset >= state.to) break;
-          state.next = offset + 1n;
-          const handled = options.onRecord({
-            partition: batch.partition,
-            offset: message.offset,
-            timestamp: message.timestamp,
-            key: message.key ?? null,
-            value: message.value ?? null,
-            headers: decodeHeaders(message.headers as Record<string, unknown> | undefined),
-          });
-          if (handled !== undefined) {
-            disarm();
-            try {
-              await handled;
-            } catch (error) {
-              fail(error);
-              return;
-            }
-            arm();
-            // Publishing a page can take a while; stay a member of the throwaway group meanwhile.
-            await heartbeat();
-          }
-        }
-        if (state.next >= state.to || BigInt(batch.lastOffset()) >= state.to - 1n) {
-          pending.delete(batch.partition);
-          if (pending.size === 0) finish();
-        }
-      },
-    });
+    await consumer.start();
     // Partitions outside the ranges are not read at all; the others start at their range.
     const assigned = new Set(pending.keys());
-    for (const [partition, state] of pending)
-      consumer.seek({ topic, partition, offset: state.next.toString() });
+    for (const [partition, state] of pending) consumer.seek(topic, partition, state.next.toString());
     const others = options.allPartitions.filter((p) => !assigned.has(p));
-    if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+    if (others.length > 0) consumer.pause(topic, others);
     await done;
   } finally {
     disarm();
     signal.removeEventListener("abort", onAbort);
-    // Never from inside eachBatch: kafkajs waits for the running batch, which would wait for us.
+    // Never from inside onBatch: a consumer's stop waits for the running batch, which would wait for us.
     await consumer
-      .disconnect()
+      .stop()
       .catch((error: unknown) => logger.warn({ err: error }, "DLQ reader disconnect failed"));
   }
 }

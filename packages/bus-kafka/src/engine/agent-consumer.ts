@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Batch, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
+import { createGroupConsumer, type GroupBatch, type GroupConsumer } from "../driver/consumer";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
 import { BusError } from "../errors";
 import {
@@ -14,7 +14,6 @@ import {
 } from "../handler-errors";
 import { HEADER, intHeader } from "../headers";
 import { findNonJson } from "../json-value";
-import { createKafka } from "../kafka-client";
 import { agentNames, type AgentNames } from "../naming";
 import type { OutgoingRecord, Publisher } from "../producer";
 import { sleep } from "../util/deadline";
@@ -34,7 +33,6 @@ import {
 import { backpressureAfter, pausePlan } from "./fetch-pauses";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
-import { assignersFor } from "./sticky-assigner";
 import type { Ownership } from "./sticky-assignment";
 import type { AgentHandler, DeliveryContext, EngineObserver } from "./types";
 
@@ -121,9 +119,9 @@ class RevokedAbort extends Error {
 /**
  * One agent's consumer: one Kafka consumer group, reading the agent's topic and its retry topic.
  *
- * kafkajs hands batches to `eachBatch`, which only files records into a per-key scheduler and returns; kafkajs keeps
- * fetching and heartbeating however long handlers run, so a minutes-long LLM call neither gets the worker kicked
- * from its group nor stalls a rebalance. Deliveries run up to `concurrency` at once, never two of one key; offsets
+ * The group consumer (driver/consumer.ts: kafkajs or @platformatic/kafka) hands batches to `onBatch`, which only files
+ * records into a per-key scheduler and returns; the consumer keeps fetching and heartbeating however long handlers
+ * run, so a minutes-long LLM call neither gets the worker kicked from its group nor stalls a rebalance. Deliveries run up to `concurrency` at once, never two of one key; offsets
  * are committed only over contiguous completed runs. A failed delivery is re-published to the retry topic (with its
  * attempt count and not-before time in headers) and its offset completes, so one slow key never holds back others.
  */
@@ -141,8 +139,7 @@ export class AgentConsumer {
   private readonly maxWaitTimeMs: number;
   private readonly abortGraceMs: number;
 
-  private kafka: Kafka | undefined;
-  private consumer: Consumer | undefined;
+  private consumer: GroupConsumer | undefined;
   private phase: Phase = "idle";
   private paused: boolean;
   private readonly partitions = new Map<string, PartitionState>();
@@ -157,17 +154,17 @@ export class AgentConsumer {
   private readonly parked = new Map<number, NodeJS.Timeout>();
   private backpressured = false;
   /**
-   * The pause state last applied to kafkajs (see `syncPauses`); undefined when unknown (a rebalance, a crash and
+   * The pause state last applied to the consumer (see `syncPauses`); undefined when unknown (a rebalance, a crash and
    * restart of the consumer group, or a failed call), so the next sync applies it again.
    */
   private appliedPauses: string | undefined = "";
   /** The consumer crashed: until its next assignment nothing new starts (its partitions may have moved away). */
   private crashed = false;
-  /** Our own restart of a consumer that kafkajs gave up on (a crash it does not restart itself). */
+  /** Our own restart of a consumer its driver gave up on (a crash it does not restart itself). */
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempts = 0;
   private member = false;
-  /** The partitions this member was last assigned; sent at every join so the sticky assignor keeps them. */
+  /** The partitions this member was last assigned: a consumer rebuilt after a crash asks to keep them. */
   private owned: Ownership = {};
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
@@ -278,7 +275,7 @@ export class AgentConsumer {
     }
     if (offsets.length === 0) return Promise.resolve();
     this.committing = consumer
-      .commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
+      .commit(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })))
       .then(() => {
         for (const { state, at } of offsets) {
           state.tracker.markCommitted(at);
@@ -328,74 +325,64 @@ export class AgentConsumer {
   }
 
   /**
-   * Creates, wires and runs a kafkajs consumer as `this.consumer`. Every listener ignores a consumer that is no
-   * longer ours: one replaced after a crash, or stopped while kafkajs was restarting it, is disconnected for good.
-   * On failure the consumer is disconnected and the error thrown; `this.consumer` still names it.
+   * Creates, wires and starts a group consumer as `this.consumer`. Every callback ignores a consumer that is no
+   * longer ours: one replaced after a crash, or stopped while its driver was restarting it, is stopped for good.
+   * On failure the consumer is stopped and the error thrown; `this.consumer` still names it.
    */
-  private async connectConsumer(): Promise<Consumer> {
-    this.kafka ??= createKafka(this.options.connection, this.logger);
-    const consumer = this.kafka.consumer({
+  private async connectConsumer(): Promise<GroupConsumer> {
+    const ours = (): boolean => {
+      if (this.consumer === consumer) return true;
+      void consumer.stop().catch(() => undefined);
+      return false;
+    };
+    const consumer: GroupConsumer = createGroupConsumer(this.options.connection, this.logger, {
       groupId: this.names.groupId,
-      sessionTimeout: this.sessionTimeoutMs,
-      heartbeatInterval: this.heartbeatIntervalMs,
-      rebalanceTimeout: Math.max(this.sessionTimeoutMs, 60_000),
-      maxWaitTimeInMs: this.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      retry: { retries: 10 },
-      partitionAssigners: assignersFor(() => this.owned),
+      // `startFrom` is about the agent's topic only: its retry topic holds events this agent already accepted, so a
+      // new group must read it from the start, never skip it.
+      topics: [
+        { topic: this.names.topic, fromBeginning: this.config.startFrom === "earliest" },
+        { topic: this.names.retryTopic, fromBeginning: true },
+      ],
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      rebalanceTimeoutMs: Math.max(this.sessionTimeoutMs, 60_000),
+      maxWaitTimeMs: this.maxWaitTimeMs,
+      previousAssignment: this.owned,
+      onAssignment: (assignment) => {
+        if (ours()) this.onAssignment(assignment);
+      },
+      onFetch: () => {
+        this.lastFetchAt = Date.now();
+      },
+      onRevoking: () => {
+        if (!ours()) return;
+        this.member = false;
+        // Best effort: hand over what is complete before the partitions move.
+        void this.commit();
+      },
+      onCrash: (error, restart) => {
+        if (ours()) this.onCrash(consumer, error, restart);
+      },
+      onBatch: (batch) => this.onBatch(batch),
     });
     this.consumer = consumer;
     this.appliedPauses = "";
-    const ours = (): boolean => {
-      if (this.consumer === consumer) return true;
-      void consumer.disconnect().catch(() => undefined);
-      return false;
-    };
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      if (ours()) this.onAssignment(event.payload.memberAssignment);
-    });
-    consumer.on(consumer.events.FETCH, () => {
-      this.lastFetchAt = Date.now();
-    });
-    consumer.on(consumer.events.REBALANCING, () => {
-      if (!ours()) return;
-      this.member = false;
-      // Best effort: hand over what is complete before the partitions move.
-      void this.commit();
-    });
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (!ours()) return;
-      this.onCrash(consumer, event.payload.error, event.payload.restart);
-    });
     try {
-      await consumer.connect();
-      // kafkajs takes one `fromBeginning` per subscribe call. `startFrom` is about the agent's topic only: its retry
-      // topic holds events this agent already accepted, so a new group must read it from the start, never skip it.
-      await consumer.subscribe({
-        topics: [this.names.topic],
-        fromBeginning: this.config.startFrom === "earliest",
-      });
-      await consumer.subscribe({ topics: [this.names.retryTopic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await consumer.start();
     } catch (error) {
-      await consumer.disconnect().catch(() => undefined);
+      await consumer.stop().catch(() => undefined);
       throw error;
     }
     return consumer;
   }
 
   /**
-   * kafkajs left the group (it disconnects on a crash) and either restarts the consumer after `retryTime` — a new
-   * group member with a fresh fetch state, which forgets every pause — or, for an error it deems non-retriable,
-   * never. Until the next assignment the engine starts nothing new, because the partitions may have moved to
+   * The consumer left the group (kafkajs disconnects on a crash) and either its driver rejoins after a backoff — a
+   * new group member with a fresh fetch state, which may have forgotten every pause — or, for an error it deems
+   * fatal, never (then the engine rebuilds it, see `scheduleRestart`). Until the next assignment the engine starts nothing new, because the partitions may have moved to
    * another worker meanwhile; `onAssignment` then revokes what moved and re-applies the pause state.
    */
-  private onCrash(consumer: Consumer, error: unknown, restart: boolean): void {
+  private onCrash(consumer: GroupConsumer, error: unknown, restart: boolean): void {
     this.member = false;
     this.crashed = true;
     this.appliedPauses = undefined;
@@ -403,29 +390,32 @@ export class AgentConsumer {
     if (!restart) this.scheduleRestart(consumer);
   }
 
-  private scheduleRestart(crashed: Consumer): void {
+  private scheduleRestart(crashed: GroupConsumer): void {
     // "starting" too: a crash during the first join ends `consumer.run()` normally, with nothing running.
     if ((this.phase !== "running" && this.phase !== "starting") || this.restartTimer !== undefined) return;
     const waitMs = backoffMs(++this.restartAttempts, 1000, 30_000);
-    this.logger.warn({ waitMs, attempt: this.restartAttempts }, "restarting the consumer kafkajs gave up on");
+    this.logger.warn(
+      { waitMs, attempt: this.restartAttempts },
+      "restarting the consumer its driver gave up on",
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       void this.restart(crashed);
     }, waitMs);
   }
 
-  private async restart(crashed: Consumer): Promise<void> {
+  private async restart(crashed: GroupConsumer): Promise<void> {
     const current = (): boolean =>
       (this.phase === "running" || this.phase === "starting") && this.consumer === crashed;
     if (!current()) return;
-    await crashed.disconnect().catch(() => undefined);
-    // stop() or pause() may have begun while the old consumer disconnected.
+    await crashed.stop().catch(() => undefined);
+    // stop() or pause() may have begun while the old consumer stopped.
     if (!current()) return;
     try {
       const consumer = await this.connectConsumer();
-      // stop() may have begun meanwhile: it disconnects `this.consumer`, which is this one.
+      // stop() may have begun meanwhile: it stops `this.consumer`, which is this one.
       if (this.phase === "running" || this.phase === "starting") this.restartAttempts = 0;
-      else await consumer.disconnect().catch(() => undefined);
+      else await consumer.stop().catch(() => undefined);
     } catch (error) {
       this.logger.warn({ err: error }, "consumer restart failed; trying again");
       if (this.consumer) this.scheduleRestart(this.consumer);
@@ -440,10 +430,10 @@ export class AgentConsumer {
     this.restartTimer = undefined;
     const inFlight = this.active.size;
     let drained = false;
-    // Every step runs, whatever kafkajs does meanwhile (a crash in the middle of a drain included): the phase
+    // Every step runs, whatever the driver does meanwhile (a crash in the middle of a drain included): the phase
     // always ends `idle`, every timer is cleared.
     try {
-      // Stop fetching first: eachBatch would otherwise get the same unresolved records again and again.
+      // Stop fetching first: onBatch would otherwise get the same untaken records again and again.
       this.syncPauses();
       this.dropWaiting(() => true);
       drained = await this.waitForActive(this.drainTimeoutMs);
@@ -466,11 +456,9 @@ export class AgentConsumer {
       this.deadlineTimer = undefined;
       clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
-      // A restart after a crash may have replaced the consumer during the drain: disconnect both.
+      // A restart after a crash may have replaced the consumer during the drain: stop both.
       for (const client of new Set([consumer, this.consumer])) {
-        await client
-          ?.disconnect()
-          .catch((error: unknown) => this.logger.warn({ err: error }, "disconnect failed"));
+        await client?.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect failed"));
       }
       for (const state of this.partitions.values()) this.revoke(state);
       this.partitions.clear();
@@ -518,7 +506,7 @@ export class AgentConsumer {
     this.crashed = false;
     // Re-evaluate back-pressure and re-apply the pause state on every assignment: revoked partitions took their
     // buffered records with them (back-pressure must not stay on with nothing pending), and after a crash the
-    // restarted kafkajs consumer group has forgotten every pause.
+    // restarted consumer group may have forgotten every pause.
     this.appliedPauses = undefined;
     this.pump();
     const mainPartitions = assignment[this.names.topic]?.length ?? 0;
@@ -564,19 +552,20 @@ export class AgentConsumer {
     return state;
   }
 
-  private async onBatch({ batch, resolveOffset }: EachBatchPayload): Promise<void> {
-    if (this.phase !== "running" && this.phase !== "starting") return;
+  /** Files the batch's records into the scheduler; returns how many it took (a parked retry head and what follows stay). */
+  private onBatch(batch: GroupBatch): number {
+    if (this.phase !== "running" && this.phase !== "starting") return 0;
     const state = this.stateFor(batch.topic, batch.partition);
     const retry = batch.topic === this.names.retryTopic;
     const tp = `${batch.topic}:${batch.partition}`;
-    let taken: string | undefined;
+    let taken = 0;
     for (const message of batch.messages) {
       // A parked retry partition takes nothing at or after its head (a batch fetched before the pause applied).
       if (retry && this.parked.has(batch.partition)) break;
       const offset = Number(message.offset);
       if (offset <= state.tracker.highest) {
         // Re-fetched after a rebalance kept this partition (or after a crash): already taken.
-        taken = message.offset;
+        taken++;
         continue;
       }
       const kafkaKey = message.key === null ? null : message.key.toString("utf8");
@@ -587,7 +576,7 @@ export class AgentConsumer {
         offset,
         kafkaKey,
         value: message.value,
-        rawHeaders: message.headers as Record<string, unknown> | undefined,
+        message,
         retry,
         attempt: 1,
         key: kafkaKey ?? `${tp}:${offset}`,
@@ -602,15 +591,14 @@ export class AgentConsumer {
         }
       }
       state.tracker.receive(offset);
-      taken = message.offset;
+      taken++;
       this.intake(record);
     }
-    // Once per batch: kafkajs parses and re-formats the offset as a Long on every call. What is not resolved (a
-    // parked head and what follows it) is fetched again when the partition resumes.
-    if (taken !== undefined) resolveOffset(taken);
-    state.highWatermark = Number((batch as Batch).highWatermark);
+    // What is not taken (a parked head and what follows it) is fetched again when the partition resumes.
+    state.highWatermark = Number(batch.highWatermark);
     this.reportLag(state);
     this.pump();
+    return taken;
   }
 
   private intake(record: InboundRecord): void {
@@ -673,15 +661,15 @@ export class AgentConsumer {
   private applyBackpressure(): void {
     // Only records ready to start count: not-yet-due retries stay in Kafka (see `park`).
     const on = backpressureAfter(this.backpressured, this.scheduler.buffered, this.maxBuffered);
-    // pump() runs after every delivery: touch kafkajs only when something changed or its state is unknown.
+    // pump() runs after every delivery: touch the consumer only when something changed or its state is unknown.
     if (on === this.backpressured && this.appliedPauses !== undefined) return;
     this.backpressured = on;
     this.syncPauses();
   }
 
   /**
-   * The one place that tells kafkajs what to fetch: nothing while draining or back-pressured, else everything but
-   * the parked retry partitions. Applied only when it changed (or is unknown). Never throws: between a crash and
+   * The one place that tells the consumer what to fetch: nothing while draining or back-pressured, else everything
+   * but the parked retry partitions. Applied only when it changed (or is unknown). Never throws: between a crash and
    * the consumer's restart kafkajs has no group to pause and throws; the next assignment applies it again.
    */
   private syncPauses(): void {
@@ -693,15 +681,15 @@ export class AgentConsumer {
       parkedRetryPartitions: this.parked.keys(),
     });
     if (plan.key === this.appliedPauses) return;
-    const topics = [{ topic: this.names.topic }, { topic: this.names.retryTopic }];
+    const topics = [this.names.topic, this.names.retryTopic];
     try {
       if (plan.all) {
-        consumer.pause(topics);
+        for (const topic of topics) consumer.pause(topic);
       } else {
         // Resuming a whole topic also clears its partition pauses; the parked ones are paused again at once.
-        consumer.resume(topics);
+        for (const topic of topics) consumer.resume(topic);
         const partitions = plan.parkedRetryPartitions;
-        if (partitions.length > 0) consumer.pause([{ topic: this.names.retryTopic, partitions }]);
+        if (partitions.length > 0) consumer.pause(this.names.retryTopic, partitions);
       }
       this.appliedPauses = plan.key;
     } catch (error) {

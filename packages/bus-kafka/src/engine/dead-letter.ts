@@ -1,4 +1,5 @@
-import { HEADER, clip, decodeHeaders, type RecordHeaders } from "../headers";
+import type { GroupMessage } from "../driver/consumer";
+import { HEADER, clip, type RecordHeaders } from "../headers";
 import type { AgentNames } from "../naming";
 import type { OutgoingRecord } from "../producer";
 import type { DeadLetterReason } from "./types";
@@ -12,9 +13,8 @@ export interface InboundRecord {
   offset: number;
   kafkaKey: string | null;
   value: Buffer | null;
-  /** kafkajs headers as received; decoded on first use (most records never need them). */
-  rawHeaders: Record<string, unknown> | undefined;
-  decodedHeaders?: RecordHeaders;
+  /** The record as fetched: its headers are decoded on first use (most records never need them). */
+  message: GroupMessage;
   /** Came from the agent's retry topic. */
   retry: boolean;
   attempt: number;
@@ -23,8 +23,7 @@ export interface InboundRecord {
 }
 
 export function headersOf(record: InboundRecord): RecordHeaders {
-  record.decodedHeaders ??= decodeHeaders(record.rawHeaders);
-  return record.decodedHeaders;
+  return record.message.headers();
 }
 
 export interface FailureInfo {

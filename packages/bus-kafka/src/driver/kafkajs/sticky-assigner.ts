@@ -1,5 +1,5 @@
 import { AssignerProtocol, PartitionAssigners, type Cluster, type PartitionAssigner } from "kafkajs";
-import { stickyAssign, type Ownership } from "./sticky-assignment";
+import { stickyAssign, type Ownership } from "../../engine/sticky-assignment";
 
 export const STICKY_ASSIGNER_NAME = "OmnidaemonStickyAssigner";
 

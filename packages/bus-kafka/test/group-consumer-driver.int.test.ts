@@ -1,0 +1,347 @@
+// The group-consumer driver contract (src/driver/consumer.ts): the same cases against every Kafka client, so the
+// engine above it behaves alike whichever one runs. Topics and groups are made per test and removed afterwards.
+import type { Admin, Kafka, Producer } from "kafkajs";
+import { KAFKA_CLIENTS, type KafkaClientName } from "../src/config";
+import {
+  createGroupConsumer,
+  type GroupBatch,
+  type GroupConsumer,
+  type GroupConsumerOptions,
+} from "../src/driver/consumer";
+import { platformaticBaseOptions } from "../src/driver/platformatic/connection";
+import { platformatic } from "../src/driver/platformatic/load";
+import { parseKafkaConnection } from "../src/config";
+import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { logger, rawKafka, waitFor } from "./support";
+
+let kafka: Kafka;
+let admin: Admin;
+let producer: Producer;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  kafka = rawKafka();
+  admin = kafka.admin();
+  await admin.connect();
+  producer = kafka.producer();
+  await producer.connect();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await producer.disconnect();
+  await admin.disconnect();
+});
+
+async function topicWith(partitions: number): Promise<string> {
+  const topic = uniqueName("driver");
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+  cleanups.push(() => admin.deleteTopics({ topics: [topic] }));
+  return topic;
+}
+
+function groupName(): string {
+  const groupId = uniqueName("driver_group");
+  cleanups.push(() => admin.deleteGroups([groupId]));
+  return groupId;
+}
+
+/** `count` records on each of `partitions`, values `p<partition>-<tag><i>`. */
+async function produce(topic: string, partitions: number[], count: number, tag = ""): Promise<void> {
+  await producer.send({
+    topic,
+    messages: partitions.flatMap((partition) =>
+      Array.from({ length: count }, (_, i) => ({
+        partition,
+        key: `k${i}`,
+        value: `p${partition}-${tag}${i}`,
+        headers: { "test-header": `h${i}`, other: Buffer.from("x") },
+      })),
+    ),
+  });
+}
+
+interface Received {
+  partition: number;
+  offset: string;
+  value: string;
+}
+
+/** A member under test: what it received, its assignments, its fetch count; stopped after the test. */
+class Member {
+  readonly received: Received[] = [];
+  readonly assignments: Array<Record<string, number[]>> = [];
+  revokings = 0;
+  fetches = 0;
+  readonly consumer: GroupConsumer;
+
+  constructor(
+    client: KafkaClientName,
+    options: Partial<GroupConsumerOptions> & Pick<GroupConsumerOptions, "groupId" | "topics">,
+    take?: (batch: GroupBatch, member: Member) => number | Promise<number>,
+  ) {
+    this.consumer = createGroupConsumer(
+      { client, brokers: kafkaBrokers(), clientId: "driver-contract" },
+      logger,
+      {
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 500,
+        ...options,
+        onAssignment: (assignment) => void this.assignments.push(assignment),
+        onRevoking: () => void this.revokings++,
+        onFetch: () => void this.fetches++,
+        onBatch: (batch) => {
+          const taken = take ? take(batch, this) : batch.messages.length;
+          const record = (n: number): void => {
+            for (const message of batch.messages.slice(0, n)) {
+              this.received.push({
+                partition: batch.partition,
+                offset: message.offset,
+                value: message.value?.toString() ?? "",
+              });
+            }
+          };
+          if (typeof taken === "number") {
+            record(taken);
+            return taken;
+          }
+          return taken.then((n) => (record(n), n));
+        },
+      },
+    );
+    cleanups.push(() => this.consumer.stop());
+  }
+
+  get assignment(): Record<string, number[]> {
+    return this.assignments.at(-1) ?? {};
+  }
+
+  partitionsOf(topic: string): number[] {
+    return this.assignment[topic] ?? [];
+  }
+
+  on(partition: number): Received[] {
+    return this.received.filter((r) => r.partition === partition);
+  }
+
+  /** Waits for `n` more fetch responses: proof the fetch loop went round (and did not bring what is held back). */
+  async fetchesMore(n: number): Promise<void> {
+    const target = this.fetches + n;
+    await waitFor(`${n} more fetches`, () => this.fetches >= target);
+  }
+}
+
+const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
+const offsets = (records: Received[]): number[] => records.map((r) => Number(r.offset));
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe.each(KAFKA_CLIENTS)("the group consumer on %s", (client) => {
+  it("reads a new group's partitions from the beginning with fromBeginning, and only what comes next without", async () => {
+    const topic = await topicWith(3);
+    await produce(topic, [0, 1, 2], 5, "old");
+
+    const early = new Member(client, { groupId: groupName(), topics: [{ topic, fromBeginning: true }] });
+    const late = new Member(client, { groupId: groupName(), topics: [{ topic, fromBeginning: false }] });
+    await Promise.all([early.consumer.start(), late.consumer.start()]);
+    await waitFor("the early member's 15 old records", () => early.received.length === 15);
+    await waitFor("the late member's assignment", () => late.partitionsOf(topic).length === 3);
+    await late.fetchesMore(3);
+    expect(late.received).toEqual([]);
+
+    await produce(topic, [0, 1, 2], 2, "new");
+    await waitFor("the late member's 6 new records", () => late.received.length === 6);
+    expect(sorted(late.received.map((r) => r.partition))).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(late.received.every((r) => r.value.includes("-new"))).toBe(true);
+    await waitFor("the early member's 21 records", () => early.received.length === 21);
+    for (const partition of [0, 1, 2]) expect(offsets(early.on(partition))).toEqual(range(0, 7));
+  });
+
+  it("hands over messages in one shape: string offsets and timestamps, Buffer keys and values, decoded headers", async () => {
+    const topic = await topicWith(1);
+    await produce(topic, [0], 1);
+    const batches: GroupBatch[] = [];
+    const member = new Member(
+      client,
+      { groupId: groupName(), topics: [{ topic, fromBeginning: true }] },
+      (batch) => {
+        batches.push(batch);
+        return batch.messages.length;
+      },
+    );
+    await member.consumer.start();
+    await waitFor("the record", () => member.received.length === 1);
+    const batch = batches.find((b) => b.messages.length > 0) as GroupBatch;
+    const [message] = batch.messages;
+    expect(batch).toMatchObject({ topic, partition: 0, highWatermark: "1", lastOffset: "0" });
+    expect(message?.offset).toBe("0");
+    expect(message?.key).toEqual(Buffer.from("k0"));
+    expect(message?.value).toEqual(Buffer.from("p0-0"));
+    expect(Math.abs(Number(message?.timestamp) - Date.now())).toBeLessThan(10 * 60_000);
+    expect(message?.headers()).toEqual({ "test-header": "h0", other: "x" });
+    await expect(batch.heartbeat()).resolves.toBeUndefined();
+  });
+
+  it("pausing a partition holds back exactly its records; resuming delivers them all, once, in order", async () => {
+    const topic = await topicWith(3);
+    const member = new Member(client, { groupId: groupName(), topics: [{ topic, fromBeginning: true }] });
+    await member.consumer.start();
+    await waitFor("the assignment", () => member.partitionsOf(topic).length === 3);
+    await member.fetchesMore(1);
+
+    member.consumer.pause(topic, [1]);
+    await produce(topic, [0, 1, 2], 10);
+    await waitFor("partitions 0 and 2", () => member.on(0).length === 10 && member.on(2).length === 10);
+    await member.fetchesMore(3);
+    expect(member.on(1)).toEqual([]);
+
+    member.consumer.resume(topic, [1]);
+    await waitFor("partition 1", () => member.on(1).length === 10);
+    expect(offsets(member.on(1))).toEqual(range(0, 10));
+
+    // A whole-topic pause holds back everything; a whole-topic resume also clears a partition pause.
+    member.consumer.pause(topic, [2]);
+    member.consumer.pause(topic);
+    await produce(topic, [0, 1, 2], 3, "more");
+    await member.fetchesMore(3);
+    expect(member.received).toHaveLength(30);
+    member.consumer.resume(topic);
+    await waitFor("the 9 more", () => member.received.length === 39);
+    for (const partition of [0, 1, 2]) expect(offsets(member.on(partition))).toEqual(range(0, 13));
+  });
+
+  it("a batch taken only in part is fetched again from the first record not taken", async () => {
+    const topic = await topicWith(1);
+    await produce(topic, [0], 10);
+    let parked = false;
+    const member = new Member(
+      client,
+      { groupId: groupName(), topics: [{ topic, fromBeginning: true }] },
+      (batch, self) => {
+        if (parked || batch.messages.length === 0) return batch.messages.length;
+        // As the engine parks a retry partition whose head is not due: take a prefix, pause the partition.
+        parked = true;
+        self.consumer.pause(topic, [0]);
+        return Math.min(4, batch.messages.length);
+      },
+    );
+    await member.consumer.start();
+    await waitFor("the first part", () => member.received.length > 0);
+    await member.fetchesMore(3);
+    const part = member.received.length;
+    expect(part).toBeLessThanOrEqual(4);
+    member.consumer.resume(topic, [0]);
+    await waitFor("the rest", () => member.received.length === 10);
+    expect(offsets(member.received)).toEqual(range(0, 10));
+  });
+
+  it("a new member of the group starts right after the committed offset", async () => {
+    const topic = await topicWith(1);
+    const groupId = groupName();
+    await produce(topic, [0], 10);
+    const first = new Member(client, { groupId, topics: [{ topic, fromBeginning: true }] });
+    await first.consumer.start();
+    await waitFor("all 10", () => first.received.length === 10);
+    await first.consumer.commit([{ topic, partition: 0, offset: "6" }]);
+    await first.consumer.stop();
+
+    const second = new Member(client, { groupId, topics: [{ topic, fromBeginning: true }] });
+    await second.consumer.start();
+    await waitFor("the uncommitted 4", () => second.received.length === 4);
+    expect(offsets(second.received)).toEqual([6, 7, 8, 9]);
+  });
+
+  it("a second member takes a share of the partitions, and hands them back when it leaves", async () => {
+    const topic = await topicWith(6);
+    const groupId = groupName();
+    const topics = [{ topic, fromBeginning: true }];
+    const a = new Member(client, { groupId, topics });
+    await a.consumer.start();
+    await waitFor("A holding all six", () => a.partitionsOf(topic).length === 6);
+
+    const b = new Member(client, { groupId, topics });
+    await b.consumer.start();
+    await waitFor(
+      "the six split between A and B",
+      () =>
+        a.partitionsOf(topic).length > 0 &&
+        b.partitionsOf(topic).length > 0 &&
+        sorted([...a.partitionsOf(topic), ...b.partitionsOf(topic)]).join() === "0,1,2,3,4,5",
+    );
+    expect(a.revokings).toBeGreaterThan(0);
+    await produce(topic, range(0, 6), 2);
+    await waitFor("every record by A or B", () => a.received.length + b.received.length === 12);
+    for (const partition of range(0, 6)) {
+      const owner = a.partitionsOf(topic).includes(partition) ? a : b;
+      expect(offsets(owner.on(partition))).toEqual([0, 1]);
+    }
+
+    await b.consumer.stop();
+    await waitFor("A holding all six again", () => a.partitionsOf(topic).length === 6);
+  });
+
+  it("stop() is bounded while a batch is still being handled, idempotent, and safe before start()", async () => {
+    const topic = await topicWith(1);
+    await produce(topic, [0], 1);
+    let handling = false;
+    const member = new Member(
+      client,
+      { groupId: groupName(), topics: [{ topic, fromBeginning: true }], stopTimeoutMs: 2000 },
+      () => {
+        handling = true;
+        return new Promise<number>(() => undefined);
+      },
+    );
+    await member.consumer.start();
+    await waitFor("the batch being handled", () => handling);
+    const stopped = await Promise.race([
+      member.consumer.stop().then(() => "stopped"),
+      new Promise((resolve) => setTimeout(resolve, 25_000, "still stopping")),
+    ]);
+    expect(stopped).toBe("stopped");
+    await expect(member.consumer.stop()).resolves.toBeUndefined();
+
+    const unstarted = new Member(client, { groupId: groupName(), topics: [{ topic, fromBeginning: true }] });
+    await expect(unstarted.consumer.stop()).resolves.toBeUndefined();
+  });
+});
+
+describe("the group consumer on platformatic: the consumer group protocol (KIP-848)", () => {
+  it("joins a consumer-protocol group, and a member keeps fetching the partitions it keeps while another joins", async () => {
+    const topic = await topicWith(6);
+    const groupId = groupName();
+    const topics = [{ topic, fromBeginning: true }];
+    await produce(topic, range(0, 6), 5);
+    // No commits: a partition that moves is read again from the beginning by its new owner.
+    const a = new Member("platformatic", { groupId, topics });
+    await a.consumer.start();
+    await waitFor("A's 30 records", () => a.received.length === 30);
+
+    const { Admin } = platformatic();
+    const kafkaAdmin = new Admin(platformaticBaseOptions(parseKafkaConnection({ brokers: kafkaBrokers() })));
+    cleanups.push(() => kafkaAdmin.close());
+    const groups = await kafkaAdmin.listGroups({ types: ["consumer"] });
+    expect(groups.get(groupId)).toMatchObject({ groupType: "consumer" });
+
+    const b = new Member("platformatic", { groupId, topics });
+    await b.consumer.start();
+    await waitFor("B's share", () => b.partitionsOf(topic).length > 0 && a.partitionsOf(topic).length < 6);
+    await waitFor("B reading its share", () => b.received.length === 5 * b.partitionsOf(topic).length);
+    await produce(topic, range(0, 6), 1, "after");
+    await waitFor(
+      "the 6 new records",
+      () => a.received.length + b.received.length === 30 + 5 * b.partitionsOf(topic).length + 6,
+    );
+
+    // Incremental: A's assignment went from all six to its share, never through an empty one, and what A kept it
+    // was not made to read again (an eager rebalance revokes everything, and the kept partitions start over from
+    // the committed offset: here, the beginning).
+    const sizes = a.assignments.map((assignment) => (assignment[topic] ?? []).length);
+    const joined = sizes.indexOf(6);
+    expect(joined).toBeGreaterThanOrEqual(0);
+    expect(sizes.slice(joined).every((n) => n > 0)).toBe(true);
+    for (const partition of a.partitionsOf(topic)) expect(offsets(a.on(partition))).toEqual(range(0, 6));
+  });
+});
