@@ -251,6 +251,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       ...platformaticBaseOptions(this.connection),
       groupId: this.options.groupId,
       groupProtocol: "consumer",
+      // The broker's range assignor balances each topic on its own (an agent's topic and its retry topic alike) and
+      // keeps what a member owns where it can; "uniform" balances only the total, so one member could end up with
+      // all of an agent's partitions and another with all of its retry partitions.
+      groupRemoteAssignor: "range",
       autocommit: false,
       maxWaitTime: this.maxWaitTimeMs,
       rebalanceTimeout:
@@ -435,7 +439,9 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
           (state) => state.position !== undefined && !this.isPaused(state),
         );
         if (wanted.length === 0) {
-          await this.idle(1000);
+          // Nothing to fetch (all paused, or nothing assigned): the loop still goes round, as a fetch would.
+          await this.idle(this.maxWaitTimeMs);
+          if (this.phase === "running" && this.member === member) this.options.onFetch?.();
           continue;
         }
         const batches = await this.fetch(member, wanted);

@@ -21,13 +21,7 @@ export async function applyGroupTimeouts(
   timeouts: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number },
 ): Promise<void> {
   const configs: Array<{ name: string; configOperation: 0; value: string }> = [];
-  if (timeouts.sessionTimeoutMs !== undefined) {
-    configs.push({
-      name: "consumer.session.timeout.ms",
-      configOperation: SET,
-      value: String(timeouts.sessionTimeoutMs),
-    });
-  }
+  // The heartbeat first: the broker checks each against the group's other one (session > heartbeat).
   if (timeouts.heartbeatIntervalMs !== undefined) {
     configs.push({
       name: "consumer.heartbeat.interval.ms",
@@ -35,30 +29,56 @@ export async function applyGroupTimeouts(
       value: String(timeouts.heartbeatIntervalMs),
     });
   }
+  if (timeouts.sessionTimeoutMs !== undefined) {
+    configs.push({
+      name: "consumer.session.timeout.ms",
+      configOperation: SET,
+      value: String(timeouts.sessionTimeoutMs),
+    });
+  }
   if (configs.length === 0) return;
   const { Admin } = platformatic();
-  const admin = new Admin(platformaticBaseOptions(connection));
+  const admin = new Admin({ ...platformaticBaseOptions(connection), retries: 1 });
+  const alter = (list: typeof configs): Promise<unknown> =>
+    admin.incrementalAlterConfigs({
+      resources: [{ resourceType: GROUP_RESOURCE, resourceName: groupId, configs: list }],
+    });
   try {
-    // One config per request: the broker applies a request all or nothing, and the two are refused separately.
-    for (const config of configs) {
-      try {
-        await admin.incrementalAlterConfigs({
-          resources: [{ resourceType: GROUP_RESOURCE, resourceName: groupId, configs: [config] }],
-        });
-      } catch (error) {
-        logger.info(
-          { groupId, config: config.name, value: config.value, reason: brokerReason(error) },
-          "the broker keeps its default for this group setting",
-        );
+    try {
+      // Together, so the pair is checked as a pair (a shorter session than the group's current heartbeat is fine
+      // when the heartbeat shrinks with it).
+      await alter(configs);
+      return;
+    } catch (error) {
+      if (configs.length === 1 || brokerReason(error) === undefined) {
+        logRefused(logger, configs, error);
+        return;
       }
+    }
+    // The broker refuses a request all or nothing: apply what it accepts, one at a time.
+    for (const config of configs) {
+      await alter([config]).catch((error: unknown) => logRefused(logger, [config], error));
     }
   } finally {
     await admin.close().catch(() => undefined);
   }
 }
 
-/** The broker's own words, when the error carries them (an INVALID_CONFIG names the bound it broke). */
-function brokerReason(error: unknown): string {
+function logRefused(logger: Logger, configs: Array<{ name: string; value: string }>, error: unknown): void {
+  logger.info(
+    {
+      configs: Object.fromEntries(configs.map((c) => [c.name, c.value])),
+      reason: brokerReason(error) ?? (error instanceof Error ? error.message : String(error)),
+    },
+    "the broker keeps its defaults for these group settings",
+  );
+}
+
+/**
+ * The broker's own words, when the error carries them (an INVALID_CONFIG names the bound it broke); undefined for an
+ * error that is not the broker's answer (it could not be reached).
+ */
+function brokerReason(error: unknown): string | undefined {
   const found: string[] = [];
   const visit = (value: unknown, depth: number): void => {
     if (depth > 4 || value === null || typeof value !== "object") return;
@@ -72,5 +92,5 @@ function brokerReason(error: unknown): string {
     if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
   };
   visit(error, 0);
-  return found[0] ?? (error instanceof Error ? error.message : String(error));
+  return found[0];
 }
