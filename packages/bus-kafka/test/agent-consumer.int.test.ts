@@ -116,6 +116,11 @@ describe("AgentConsumer against a real broker", () => {
     const good = await publishMany(producer, names.topic, 5);
     await waitFor("the valid records after the invalid ones", () => seen.length === 5);
     expect(seen.sort()).toEqual(ids(good));
+    // The dead letters are published while the valid records run: wait for both to land before reading.
+    await waitFor("the two dead letters", async () => {
+      const ends = await admin.fetchTopicOffsets(names.dlqTopic);
+      return ends.reduce((sum, p) => sum + Number(p.high), 0) >= 2;
+    });
     const dlq = await readAll(kafka, admin, names.dlqTopic);
     expect(dlq).toHaveLength(2);
     const byKey = Object.fromEntries(dlq.map((r) => [r.key, r]));
