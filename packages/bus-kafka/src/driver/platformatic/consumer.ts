@@ -1,25 +1,16 @@
 import type { Logger } from "pino";
 import type { KafkaConnection } from "../../config";
-import type { RecordHeaders } from "../../headers";
 import { backoffMs } from "../../engine/backoff";
 import { withDeadline } from "../../util/deadline";
-import type {
-  CommitOffset,
-  GroupBatch,
-  GroupConsumer,
-  GroupConsumerOptions,
-  GroupMessage,
-} from "../consumer";
+import type { CommitOffset, GroupBatch, GroupConsumer, GroupConsumerOptions } from "../consumer";
 import { platformaticBaseOptions } from "./connection";
 import { applyGroupTimeouts } from "./group-config";
 import { platformatic, type Platformatic } from "./load";
+import { fetchedRecords, positionAfter } from "./records";
 
 type Consumer = Platformatic.Consumer;
 type MessagesStream = Platformatic.MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-type KafkaRecord = Platformatic.KafkaRecord;
 
-/** Attribute bit of a control batch (transaction markers): its offsets count, its records are never handed over. */
-const IS_CONTROL = 1 << 5;
 /** ListOffsets timestamps. */
 const EARLIEST = -2n;
 const LATEST = -1n;
@@ -34,38 +25,6 @@ const FATAL = new Set([
   "UNSUPPORTED_ASSIGNOR",
   "INVALID_REQUEST",
 ]);
-
-/** A fetched record as a {@link GroupMessage}: offsets and timestamps are bigints here, headers pairs of Buffers. */
-class PlatformaticMessage implements GroupMessage {
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: string;
-  private decoded: RecordHeaders | undefined;
-
-  constructor(
-    offset: bigint,
-    private readonly record: KafkaRecord,
-    firstTimestamp: bigint,
-  ) {
-    this.offset = offset.toString();
-    this.key = record.key ?? null;
-    this.value = record.value ?? null;
-    this.timestamp = (firstTimestamp + record.timestampDelta).toString();
-  }
-
-  headers(): RecordHeaders {
-    if (this.decoded) return this.decoded;
-    const out: RecordHeaders = {};
-    for (const [name, value] of this.record.headers) {
-      if (name === null || value === null) continue;
-      const key = name.toString("utf8");
-      if (!(key in out)) out[key] = value.toString("utf8");
-    }
-    this.decoded = out;
-    return out;
-  }
-}
 
 interface PartitionState {
   readonly topic: string;
@@ -611,28 +570,16 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     requested: bigint,
     result: Platformatic.fetchV17.FetchResponsePartition,
   ): FetchedBatch | undefined {
-    const messages: PlatformaticMessage[] = [];
-    let last = -1n;
-    for (const batch of result.records ?? []) {
-      const batchLast = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-      if (batchLast > last) last = batchLast;
-      if (batch.attributes & IS_CONTROL) continue;
-      for (const record of batch.records) {
-        const offset = batch.firstOffset + BigInt(record.offsetDelta);
-        // The broker answers with whole record batches: the one holding the position may start before it.
-        if (offset < requested) continue;
-        messages.push(new PlatformaticMessage(offset, record, batch.firstTimestamp));
-      }
-    }
-    if (last < requested) return undefined;
+    const fetched = fetchedRecords(result.records ?? [], requested);
+    if (fetched === undefined) return undefined;
     return {
       state,
       requested,
       topic: state.topic,
       partition: state.partition,
       highWatermark: result.highWatermark.toString(),
-      lastOffset: last.toString(),
-      messages,
+      lastOffset: fetched.lastOffset.toString(),
+      messages: fetched.messages,
       heartbeat: () => Promise.resolve(),
     };
   }
@@ -655,11 +602,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         const { state } = batch;
         // Revoked, sought or reset while being handled: that position is no longer this batch's to move.
         if (this.assigned.get(state.tp) !== state || state.position !== batch.requested) continue;
-        const count = Math.max(0, Math.min(taken, batch.messages.length));
-        state.position =
-          count === batch.messages.length
-            ? BigInt(batch.lastOffset) + 1n
-            : BigInt((batch.messages[count] as GroupMessage).offset);
+        state.position = positionAfter(batch.messages, BigInt(batch.lastOffset), taken);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, batches.length) }, worker));
