@@ -23,7 +23,7 @@ import {
 } from "@omnidaemon/bus-kafka";
 import { Client } from "pg";
 import pino from "pino";
-import { databaseUrl, kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { databaseUrl, kafkaBrokers, kafkaClient, uniqueName } from "../../../test/helpers";
 
 export { databaseUrl, kafkaBrokers, uniqueName };
 
@@ -236,9 +236,12 @@ function keepTail(text: string): string {
   return text.length > OUTPUT_CAP ? text.slice(-OUTPUT_CAP / 2) : text;
 }
 
-/** A clean environment: nothing from the developer's shell leaks into the children (API tokens, NODE_OPTIONS). */
+/**
+ * A clean environment: nothing from the developer's shell leaks into the children (API tokens, NODE_OPTIONS) but the
+ * Kafka client the suite runs on, so a child coordinator or worker is on the same driver as the test.
+ */
 function baseEnv(extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
+  const env: Record<string, string> = { OMNIDAEMON_KAFKA_CLIENT: kafkaClient() };
   for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;

@@ -87,6 +87,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private rebuildTimer: NodeJS.Timeout | undefined;
   private rebuilding: Promise<void> | undefined;
   private rebuildAttempts = 0;
+  private startPromise: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -104,14 +105,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   }
 
-  async start(): Promise<void> {
-    if (this.phase !== "new") throw new Error("a group consumer starts once");
+  start(): Promise<void> {
+    if (this.phase !== "new") return Promise.reject(new Error("a group consumer starts once"));
     this.phase = "starting";
+    this.startPromise = this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
     const { sessionTimeoutMs, heartbeatIntervalMs } = this.options;
     await applyGroupTimeouts(this.connection, this.logger, this.options.groupId, {
       ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
       ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     });
+    if (this.phase !== "starting") return;
     try {
       this.member = await this.join();
     } catch (error) {
@@ -119,7 +126,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       throw error;
     }
     if (this.phase !== "starting") {
-      // stop() came first: it found nothing to close.
+      // stop() began while joining: it waits for this, and the new member leaves at once.
       await this.leave(this.member);
       this.member = undefined;
       return;
@@ -141,6 +148,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.rebuildTimer = undefined;
     this.wake?.();
     if (!wasRunning) {
+      // A start under way sees the phase and closes what it opened.
+      await this.startPromise?.catch(() => undefined);
       this.phase = "stopped";
       return;
     }
