@@ -151,10 +151,6 @@ share.coordinator.state.topic.min.isr=1
 # consumer session timeouts down to 1 s (default minimum 6 s) to see a dead member quickly.
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
-# The same for groups on the consumer group protocol (KIP-848, the platformatic driver): their session timeout and
-# heartbeat interval are group configs the driver sets, within these bounds (defaults 45 s and 5 s minimum).
-group.consumer.min.session.timeout.ms=1000
-group.consumer.min.heartbeat.interval.ms=100
 # The product creates its topics explicitly (register creates topic, group and DLQ). Auto-creation would hide a
 # missing or misspelt topic in tests, so it is off, as it should be in production.
 auto.create.topics.enable=false

@@ -105,8 +105,6 @@ async function fromTestcontainers(skipped) {
       .withEnvironment({
         KAFKA_AUTO_CREATE_TOPICS_ENABLE: "false",
         KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS: "1000",
-        KAFKA_GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS: "1000",
-        KAFKA_GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS: "100",
       })
       .start(),
     new PostgreSqlContainer(POSTGRES_IMAGE).withDatabase(DATABASE).start(),

@@ -1,7 +1,6 @@
 import { AssignerProtocol, PartitionAssigners, type Cluster, type PartitionAssigner } from "kafkajs";
 import { stickyAssign, type Ownership } from "../../engine/sticky-assignment";
-
-export const STICKY_ASSIGNER_NAME = "OmnidaemonStickyAssigner";
+import { STICKY_ASSIGNER_NAME, decodeOwnership, encodeOwnership } from "../sticky-protocol";
 
 /**
  * The kafkajs face of {@link stickyAssign}: each member sends what it owns in its join metadata (userData), and
@@ -17,15 +16,13 @@ export function stickyAssigner(owned: () => Ownership): PartitionAssigner {
         partitionsByTopic[topic] = cluster.findTopicPartitionMetadata(topic).map((m) => m.partitionId);
       }
       const previous = members.map(({ memberId, memberMetadata }) => {
-        let ownedByMember: Ownership = {};
+        let owned: Ownership = {};
         try {
-          const { userData } = AssignerProtocol.MemberMetadata.decode(memberMetadata) ?? {};
-          if (userData && userData.length > 0)
-            ownedByMember = JSON.parse(userData.toString("utf8")) as Ownership;
+          owned = decodeOwnership(AssignerProtocol.MemberMetadata.decode(memberMetadata)?.userData);
         } catch {
           // A member whose metadata we cannot read simply starts with nothing.
         }
-        return { memberId, owned: ownedByMember };
+        return { memberId, owned };
       });
       const assignment = stickyAssign(partitionsByTopic, previous);
       return Object.entries(assignment).map(([memberId, memberAssignment]) => ({
@@ -43,7 +40,7 @@ export function stickyAssigner(owned: () => Ownership): PartitionAssigner {
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 1,
           topics,
-          userData: Buffer.from(JSON.stringify(owned())),
+          userData: encodeOwnership(owned()),
         }),
       };
     },

@@ -3,8 +3,9 @@ import type { KafkaConnection } from "../../config";
 import { backoffMs } from "../../engine/backoff";
 import { withDeadline } from "../../util/deadline";
 import type { CommitOffset, GroupBatch, GroupConsumer, GroupConsumerOptions } from "../consumer";
+import { stickyAssign, type Ownership } from "../../engine/sticky-assignment";
+import { STICKY_ASSIGNER_NAME, decodeOwnership, encodeOwnership } from "../sticky-protocol";
 import { platformaticBaseOptions } from "./connection";
-import { applyGroupTimeouts } from "./group-config";
 import { platformatic, type Platformatic } from "./load";
 import { fetchedRecords, positionAfter } from "./records";
 
@@ -16,14 +17,12 @@ const EARLIEST = -2n;
 const LATEST = -1n;
 /** Fetch error codes the loop answers itself (everything else refreshes metadata and retries). */
 const OFFSET_OUT_OF_RANGE = 1;
-const UNKNOWN_MEMBER_ID = "UNKNOWN_MEMBER_ID";
 /** Errors that no rejoin mends: the driver gives up and says so (`onCrash(…, false)`). */
 const FATAL = new Set([
   "GROUP_AUTHORIZATION_FAILED",
   "TOPIC_AUTHORIZATION_FAILED",
+  "INCONSISTENT_GROUP_PROTOCOL",
   "UNSUPPORTED_VERSION",
-  "UNSUPPORTED_ASSIGNOR",
-  "INVALID_REQUEST",
 ]);
 
 interface PartitionState {
@@ -51,22 +50,24 @@ interface FetchedBatch extends GroupBatch {
 type Phase = "new" | "starting" | "running" | "stopping" | "stopped";
 
 /**
- * {@link GroupConsumer} on @platformatic/kafka, with the consumer group protocol of KIP-848: the broker assigns
- * partitions and moves them one by one, so a member joining or leaving never stops the others (no stop-the-world
- * rebalance, no client-side assignor). Three things the library does not offer are built here:
+ * {@link GroupConsumer} on @platformatic/kafka, in the classic group protocol with the package's sticky assignor
+ * (the same rule, name and join metadata as the kafkajs driver: members of both can share a group). Kafka 4's
+ * consumer group protocol (KIP-848) was tried first and works, but its broker-side assignors do not fit a group
+ * reading an agent's topic and its retry topic: `range` moves partitions between the members that stay on every
+ * join and leave (their in-flight work is aborted and run again), `uniform` balances only the total, giving one
+ * member all of the agent's partitions and another all of its retries (docs/kafka-clients.md).
  *
- * - **Per-partition pause and exact positions.** Its MessagesStream fetches every assigned partition and pauses
- *   only as a whole, so this driver runs its own fetch loop on `consumer.fetch`, with a position per partition: a
- *   paused partition is not fetched, a batch of a partition paused meanwhile is dropped unhanded, and the next
- *   fetch starts after the last record `onBatch` took. The library's stream is still opened, and kept paused: in
- *   this protocol a member's subscription lives in its streams, and its connection pool (separate from the group
+ * - **A rebalance does not stop fetching.** This driver runs its own fetch loop on `consumer.fetch`, with a
+ *   position per partition, and the library keeps the old assignment until the new one is synced: the partitions a
+ *   member keeps are fetched all through a rebalance, and keep their positions (nothing is read again). The loop
+ *   also gives per-partition pause (a paused partition is not fetched; a batch of a partition paused meanwhile is
+ *   dropped unhanded) and "fetch again from the first record not taken". The library's stream is still opened, and
+ *   kept paused: it holds the member's subscription, and its connection pool (separate from the group
  *   coordinator's, so a long fetch never delays a heartbeat) carries the driver's fetches.
- * - **Assignment changes.** The library applies them to `consumer.assignments` and heartbeats; the driver compares
- *   after every heartbeat and reports the full assignment (`onRevoking` first when partitions went away — the
- *   library has already acknowledged the revocation by then, so that commit is best effort, as on kafkajs).
- * - **Rejoining.** A heartbeat that fails means the membership is in doubt (`onCrash(…, true)`); the next good one
- *   reports the assignment again. A member the broker no longer knows (UNKNOWN_MEMBER_ID, which the library keeps
- *   retrying), or a subscription stream that died, is replaced by a new member after a backoff.
+ * - **Assignments** are reported after every sync (`consumer:group:join`), `onRevoking` when a rebalance begins.
+ * - **Rejoining.** The library rejoins after a rebalance or an expired membership by itself; a heartbeat that fails
+ *   otherwise puts the membership in doubt (`onCrash(…, true)`) until the next good one. A member whose rejoin
+ *   failed, or whose subscription stream died, is replaced by a new member after a backoff.
  */
 export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly logger: Logger;
@@ -91,6 +92,13 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private stopPromise: Promise<void> | undefined;
+  /** What this member owns, sent in its join metadata so the sticky assignor keeps it here. */
+  private owned: Ownership;
+  /**
+   * The protocol offered at every (re)join. The library reads `metadata` each time it joins, so updating it keeps
+   * the join metadata current without a new consumer.
+   */
+  private readonly protocol: { name: string; version: number; metadata: Buffer };
 
   constructor(
     private readonly connection: KafkaConnection,
@@ -103,6 +111,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
     this.concurrency = Math.max(1, options.partitionsConcurrently ?? 1);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.owned = options.previousAssignment ?? {};
+    this.protocol = { name: STICKY_ASSIGNER_NAME, version: 1, metadata: encodeOwnership(this.owned) };
   }
 
   start(): Promise<void> {
@@ -113,12 +123,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   private async doStart(): Promise<void> {
-    const { sessionTimeoutMs, heartbeatIntervalMs } = this.options;
-    await applyGroupTimeouts(this.connection, this.logger, this.options.groupId, {
-      ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
-      ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
-    });
-    if (this.phase !== "starting") return;
     try {
       this.member = await this.join();
     } catch (error) {
@@ -212,21 +216,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
 
   // --- membership ----------------------------------------------------------------------------------------------
 
-  /** A new member: the consumer joins (its first heartbeat) and opens the subscription stream, kept paused. */
+  /** A new member: the consumer joins the group and opens the subscription stream, kept paused. */
   private async join(): Promise<Member> {
     const { Consumer } = platformatic();
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = new Consumer({
       ...platformaticBaseOptions(this.connection),
       groupId: this.options.groupId,
-      groupProtocol: "consumer",
-      // The broker's range assignor balances each topic on its own (an agent's topic and its retry topic alike) and
-      // keeps what a member owns where it can; "uniform" balances only the total, so one member could end up with
-      // all of an agent's partitions and another with all of its retry partitions.
-      groupRemoteAssignor: "range",
+      sessionTimeout,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3000,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? Math.max(sessionTimeout, 60_000),
+      protocols: [this.protocol],
+      partitionAssigner: (_leader, members, topics, metadata) => this.assign(members, topics, metadata),
       autocommit: false,
       maxWaitTime: this.maxWaitTimeMs,
-      rebalanceTimeout:
-        this.options.rebalanceTimeoutMs ?? Math.max(this.options.sessionTimeoutMs ?? 30_000, 60_000),
     });
     try {
       const anchor = await consumer.consume({
@@ -236,9 +239,32 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       });
       return { consumer, anchor };
     } catch (error) {
-      await consumer.close().catch(() => undefined);
+      await closeConsumer(consumer).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The group leader's side of the sticky assignor: {@link stickyAssign} over what each member says it owns. */
+  private assign(
+    members: Map<string, Platformatic.ExtendedGroupProtocolSubscription>,
+    topics: Set<string>,
+    metadata: Platformatic.ClusterMetadata,
+  ): Platformatic.GroupPartitionsAssignments[] {
+    const partitionsByTopic: Record<string, number[]> = {};
+    for (const topic of topics) {
+      const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+      partitionsByTopic[topic] = Array.from({ length: count }, (_, i) => i);
+    }
+    const previous = [...members.values()].map(({ memberId, metadata: userData }) => ({
+      memberId,
+      owned: decodeOwnership(typeof userData === "string" ? Buffer.from(userData) : userData),
+    }));
+    return Object.entries(stickyAssign(partitionsByTopic, previous)).map(([memberId, owned]) => ({
+      memberId,
+      assignments: new Map(
+        Object.entries(owned).map(([topic, partitions]) => [topic, { topic, partitions }]),
+      ),
+    }));
   }
 
   /** Wires a member's events; every listener ignores a member that is no longer current. */
@@ -255,15 +281,25 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     anchor.on("close", () => {
       if (current()) this.replace(member, new Error("the group subscription stream closed"));
     });
-    const check = (): void => {
-      if (current()) this.checkAssignment(consumer);
-    };
-    consumer.on("consumer:heartbeat:end", check);
-    consumer.on("consumer:group:join", check);
+    // Every sync reports the assignment, changed or not (the engine counts itself a member again); a good
+    // heartbeat after a failed one reports it too.
+    consumer.on("consumer:group:join", () => {
+      if (current()) this.checkAssignment(consumer, true);
+    });
+    consumer.on("consumer:heartbeat:end", () => {
+      if (current()) this.checkAssignment(consumer, false);
+    });
+    consumer.on("consumer:group:rebalance", () => {
+      if (current()) this.options.onRevoking?.();
+    });
     consumer.on("consumer:heartbeat:error", (payload: { error: unknown }) => {
       if (current()) this.onHeartbeatError(member, payload.error);
     });
-    check();
+    // A rejoin that failed for good: the library stops heartbeating and says so here (unheard, it would throw).
+    consumer.on("error", (error: unknown) => {
+      if (current()) this.replace(member, error);
+    });
+    this.checkAssignment(consumer, true);
   }
 
   private onHeartbeatError(member: Member, error: unknown): void {
@@ -272,11 +308,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       this.giveUp(member, error);
       return;
     }
-    // The library rejoins after FENCED_MEMBER_EPOCH, but keeps heartbeating a member id the broker has forgotten.
-    if (id === UNKNOWN_MEMBER_ID) {
-      this.replace(member, error);
-      return;
-    }
+    // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
     this.crashed(error, true);
   }
 
@@ -345,12 +377,19 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     // A stream error while closing is of no interest any more; without a listener it would be thrown.
     anchor.removeAllListeners("error");
     anchor.on("error", () => undefined);
-    consumer.removeAllListeners("consumer:heartbeat:end");
-    consumer.removeAllListeners("consumer:group:join");
-    consumer.removeAllListeners("consumer:heartbeat:error");
+    for (const event of [
+      "consumer:heartbeat:end",
+      "consumer:group:join",
+      "consumer:group:rebalance",
+      "consumer:heartbeat:error",
+      "error",
+    ] as const) {
+      consumer.removeAllListeners(event);
+    }
+    consumer.on("error", () => undefined);
     const closing = (async () => {
       await anchor.close().catch(() => undefined);
-      await consumer.close().catch((error: unknown) => {
+      await closeConsumer(consumer).catch((error: unknown) => {
         this.logger.warn({ err: error }, "leaving the group failed");
       });
     })();
@@ -360,16 +399,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     });
   }
 
-  /** Compares the library's view of the assignment with the last one reported; reports a change (or a recovery). */
-  private checkAssignment(consumer: Consumer): void {
+  /**
+   * Compares the library's view of the assignment with the last one reported; reports it when it changed, after a
+   * crash, or when `always` (a sync).
+   */
+  private checkAssignment(consumer: Consumer, always: boolean): void {
     const assignment: Record<string, number[]> = {};
     for (const topic of this.fromBeginning.keys()) assignment[topic] = [];
-    // Null until the broker assigns something: a member of a group with more members than partitions stays so.
-    for (const { topic, partitions } of consumer.assignments ?? []) {
+    // Null until the first sync.
+    if (consumer.assignments === null) return;
+    for (const { topic, partitions } of consumer.assignments) {
       if (assignment[topic] !== undefined) assignment[topic] = [...partitions].sort((a, b) => a - b);
     }
     const key = JSON.stringify(assignment);
-    if (key === this.assignmentKey && !this.lost) return;
+    if (key === this.assignmentKey && !this.lost && !always) return;
     const next = new Set<string>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) next.add(`${topic}:${partition}`);
@@ -386,6 +429,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     }
     this.assignmentKey = key;
     this.lost = false;
+    this.owned = Object.fromEntries(
+      Object.entries(assignment).filter(([, partitions]) => partitions.length > 0),
+    );
+    this.protocol.metadata = encodeOwnership(this.owned);
     this.logger.debug({ assignment }, "assignment");
     this.options.onAssignment?.(assignment);
     this.wake?.();
@@ -639,7 +686,7 @@ function byTopic(states: PartitionState[]): Array<{ topic: string; partitions: n
   return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
-/** The Kafka error name (e.g. UNKNOWN_MEMBER_ID) of a platformatic error, looking into aggregated ones. */
+/** The Kafka error name (e.g. GROUP_AUTHORIZATION_FAILED) of a platformatic error, looking into aggregated ones. */
 function apiIdOf(error: unknown): string | undefined {
   const visit = (value: unknown, depth: number): string | undefined => {
     if (depth > 4 || value === null || typeof value !== "object") return undefined;
@@ -654,4 +701,11 @@ function apiIdOf(error: unknown): string | undefined {
     return undefined;
   };
   return visit(error, 0);
+}
+
+/** Closes a consumer, leaving its group even while a stream is open (`force`). */
+function closeConsumer(consumer: Consumer): Promise<void> {
+  return new Promise((resolve, reject) =>
+    consumer.close(true, (error) => (error ? reject(error) : resolve())),
+  );
 }
