@@ -4,7 +4,7 @@
 // chart, docker-compose.yml, the packed packages; run by scripts/check-deploy.sh, which provides helm). Workspace
 // packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
-  "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
+  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
   // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
