@@ -2,7 +2,8 @@
 // (--cpu-prof) covers exactly one side. Started by bench/lib/spawn-trial.ts with the spec as JSON in argv[2]; sends
 // one TrialMessage over IPC, closes everything it opened and exits by itself.
 import { setTimeout as delay } from "node:timers/promises";
-import { AgentConsumer, KafkaProducer, loadKafkaEnv, type Envelope } from "@omnidaemon/bus-kafka";
+import { AgentConsumer, KafkaProducer, loadKafkaEnv } from "@omnidaemon/bus-kafka";
+import { type Envelope } from "@omnidaemon/protocol";
 import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
 import type { TrialMessage, TrialResult, TrialSpec } from "./types";
 

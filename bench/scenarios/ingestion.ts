@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SYSTEM_TOPICS, taskEventRecord, type TaskEvent } from "@omnidaemon/bus-kafka";
+import { SYSTEM_TOPICS, taskEventRecord } from "@omnidaemon/bus-kafka";
+import { type TaskEvent } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";

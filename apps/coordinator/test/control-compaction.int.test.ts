@@ -3,7 +3,8 @@
 // (two concurrent requests, or the reconciler republishing a row it read before a change), the log cleaner leaves
 // the stale one, and every worker that starts afterwards follows it. The control topic here is the test's own, made
 // with tiny segments and a tiny dirty ratio so the broker's real log cleaner compacts it within seconds.
-import { ControlFollower, controlKey, desiredStateRecord, type DesiredState } from "@omnidaemon/bus-kafka";
+import { ControlFollower, desiredStateRecord } from "@omnidaemon/bus-kafka";
+import { controlKey, type DesiredState } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { ControlPublisher } from "../src/services/control-publisher";
 import { storeAdapter } from "../src/store-adapter";

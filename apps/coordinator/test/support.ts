@@ -5,15 +5,8 @@
 // fixed names, so every coordinator on the broker shares them. Suites keep at most one coordinator alive at a time;
 // another coordinator on the same broker (a concurrent run elsewhere) could take task events meant for ours.
 import net from "node:net";
-import {
-  BusAdmin,
-  KafkaProducer,
-  SYSTEM_TOPICS,
-  agentNames,
-  controlKey,
-  taskEventRecord,
-  type TaskEvent,
-} from "@omnidaemon/bus-kafka";
+import { BusAdmin, KafkaProducer, SYSTEM_TOPICS, agentNames, taskEventRecord } from "@omnidaemon/bus-kafka";
+import { controlKey, type TaskEvent } from "@omnidaemon/protocol";
 import { ServiceStack } from "@omnidaemon/lifecycle";
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";

@@ -1,4 +1,5 @@
-import type { AgentConsumerStatus, AgentState } from "@omnidaemon/bus-kafka";
+import type { AgentConsumerStatus } from "@omnidaemon/bus-kafka";
+import type { AgentState } from "@omnidaemon/protocol";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { ResolvedAgent } from "./agent-definition";

@@ -21,5 +21,5 @@ export {
   type AgentConsumerStatus,
   type DeliveryContext,
   type EngineObserver,
-  type Envelope,
 } from "@omnidaemon/bus-kafka";
+export type { Envelope } from "@omnidaemon/protocol";

@@ -4,15 +4,13 @@ import {
   ControlFollower,
   KafkaProducer,
   agentNames,
-  controlKey,
   createEnvelope,
   redactKafkaConnection,
   type AgentConsumerStatus,
-  type AgentState,
-  type DesiredState,
   type EngineObserver,
   type KafkaConnectionInput,
 } from "@omnidaemon/bus-kafka";
+import { controlKey, type AgentState, type DesiredState } from "@omnidaemon/protocol";
 import { ServiceStack } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";

@@ -1,11 +1,5 @@
-import {
-  BusError,
-  taskEventRecord,
-  type EngineObserver,
-  type Envelope,
-  type Publisher,
-  type TaskEvent,
-} from "@omnidaemon/bus-kafka";
+import { BusError, taskEventRecord, type EngineObserver, type Publisher } from "@omnidaemon/bus-kafka";
+import { type Envelope, type TaskEvent } from "@omnidaemon/protocol";
 import type { Logger } from "pino";
 
 export interface TaskEventReporterOptions {

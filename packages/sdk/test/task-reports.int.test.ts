@@ -1,7 +1,8 @@
 // What an agent reports on omnidaemon.task-events, per its config, through the real SDK and broker: `results`
 // (all / failures / none) and `reportProcessingAfterMs` (a fast delivery reports only its end; a slow one still
 // shows processing while it runs).
-import { SYSTEM_TOPICS, parseTaskEvent, type TaskEvent } from "@omnidaemon/bus-kafka";
+import { SYSTEM_TOPICS } from "@omnidaemon/bus-kafka";
+import { parseTaskEvent, type TaskEvent } from "@omnidaemon/protocol";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import pino from "pino";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";

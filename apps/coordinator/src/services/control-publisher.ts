@@ -1,4 +1,5 @@
-import { controlKey, desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
+import { desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
+import { controlKey } from "@omnidaemon/protocol";
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
 import type { AgentRow, ControlPlaneStore } from "./store-port";

@@ -1,4 +1,4 @@
-import type { TaskEvent } from "@omnidaemon/bus-kafka";
+import type { TaskEvent } from "@omnidaemon/protocol";
 import { StoreError } from "@omnidaemon/store-pg";
 import type { ControlPlaneStore } from "./store-port";
 import { RESULT_NOT_STORED, applyBatch, countersOf } from "./task-ingestor";

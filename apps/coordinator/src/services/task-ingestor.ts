@@ -2,12 +2,11 @@ import {
   COORDINATOR_GROUP,
   RecordConsumer,
   SYSTEM_TOPICS,
-  parseTaskEvent,
   type ConsumedRecord,
   type KafkaConnectionInput,
   type RecordConsumerStatus,
-  type TaskEvent,
 } from "@omnidaemon/bus-kafka";
+import { parseTaskEvent, type TaskEvent } from "@omnidaemon/protocol";
 import { StoreError } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
