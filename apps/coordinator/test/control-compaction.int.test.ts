@@ -7,7 +7,6 @@ import { ControlFollower, desiredStateRecord } from "@omnidaemon/bus-kafka";
 import { controlKey, type DesiredState } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { ControlPublisher } from "../src/services/control-publisher";
-import { storeAdapter } from "../src/store-adapter";
 import {
   connection,
   databaseUrl,
@@ -90,9 +89,9 @@ describe("the control topic under compaction", () => {
   });
 
   it("keeps the newest revision of an agent after the log cleaner runs, even when an older revision is published after it", async () => {
-    const store = storeAdapter(pg);
+    const store = pg;
     const producer = await startedProducer();
-    const control = new ControlPublisher(store, producer, logger, 10_000, controlTopic);
+    const control = new ControlPublisher(store.agents, producer, logger, 10_000, controlTopic);
     const topic = newTopic("compaction");
     const name = newAgent("compaction");
     try {

@@ -14,12 +14,10 @@ import { createHttpMetrics } from "./http-metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { defineRoute, type RouteDefinition } from "./route";
 import { agentRoutes } from "./routes/agents";
-import { auditRoutes } from "./routes/audit";
 import { busRoutes } from "./routes/bus";
+import { fleetRoutes } from "./routes/fleet";
 import { metricsRoutes } from "./routes/metrics";
-import { probeRoutes } from "./routes/probes";
 import { taskRoutes } from "./routes/tasks";
-import { workerRoutes } from "./routes/workers";
 import { parseInput } from "./validation";
 
 /** Largest request body accepted: a 1 MiB envelope (the bus default) plus room for the JSON around it. */
@@ -46,6 +44,12 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** How long `stop()` lets in-flight requests finish before closing their connections. @default 10000 */
   stopTimeoutMs?: number;
+  /**
+   * Check every JSON answer against its route's response schema (the protocol's) and fail the request (500) on a
+   * mismatch. For tests: the unit tests' fakes and the integration tests' real services prove the answers are what
+   * clients compile against. @default false
+   */
+  checkResponses?: boolean;
 }
 
 export interface HttpServer extends Service {
@@ -56,19 +60,20 @@ export interface HttpServer extends Service {
   readonly app: FastifyInstance;
 }
 
-/** Every route of the API, in the order of docs/control-plane.md, with /openapi.json built from them. */
+/**
+ * Every route of the API, one routes file per service (registry, tasks, fleet health, bus inspection), plus the
+ * Prometheus text and /openapi.json, which is built from the routes' schemas.
+ */
 export function apiRoutes(
   options: Pick<HttpServerOptions, "services" | "logger" | "registry">,
 ): RouteDefinition[] {
   const { services, logger, registry } = options;
   const routes = [
-    ...agentRoutes(services),
-    ...taskRoutes(services),
-    ...metricsRoutes(services, registry),
-    ...auditRoutes(services),
-    ...busRoutes(services),
-    ...workerRoutes(services),
-    ...probeRoutes(services, logger),
+    ...agentRoutes(services.registry),
+    ...taskRoutes(services.tasks),
+    ...metricsRoutes(registry),
+    ...busRoutes(services.bus),
+    ...fleetRoutes(services.fleet, logger),
   ];
   let document: unknown;
   routes.push(
@@ -203,7 +208,7 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
       .send(errorBody("not_found", `no route ${request.method} ${path}; /openapi.json lists the API`));
   });
 
-  for (const route of routes) register(app, route);
+  for (const route of routes) register(app, route, options.checkResponses === true);
   return app;
 }
 
@@ -230,7 +235,7 @@ export function methodsByPath(routes: readonly RouteDefinition[]): (path: string
   };
 }
 
-function register(app: FastifyInstance, route: RouteDefinition): void {
+function register(app: FastifyInstance, route: RouteDefinition, checkResponses: boolean): void {
   app.route({
     method: route.method,
     url: route.url,
@@ -241,9 +246,23 @@ function register(app: FastifyInstance, route: RouteDefinition): void {
       const body = route.body === undefined ? undefined : parseInput(route.body, request.body, "body");
       const actor = actorFrom(request.headers[ACTOR_HEADER]);
       reply.code(route.response?.status ?? 200);
-      return route.handler({ params, query, body, actor, request, reply });
+      const answer = await route.handler({ params, query, body, actor, request, reply });
+      if (checkResponses) checkResponse(route, answer);
+      return answer;
     },
   });
+}
+
+/** Throws when an answer is not what the route's response schema (the protocol's) says: a contract bug. */
+function checkResponse(route: RouteDefinition, answer: unknown): void {
+  const schema = route.response?.schema;
+  if (schema === undefined) return;
+  const result = schema.safeParse(answer);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  throw new Error(
+    `${route.method} ${route.url} answered outside its response schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+  );
 }
 
 /**
