@@ -32,7 +32,9 @@ describe("committed migrations", () => {
       .map((entry) => fs.readFileSync(path.join(MIGRATIONS_FOLDER, `${entry.tag}.sql`), "utf8"))
       .join("\n");
     const allowed = (constraint: string): string[] => {
-      const matches = [...sql.matchAll(new RegExp(`"${constraint}" CHECK \\([^)]* in \\(([^)]*)\\)\\)`, "g"))];
+      const matches = [
+        ...sql.matchAll(new RegExp(`"${constraint}" CHECK \\([^)]* in \\(([^)]*)\\)\\)`, "g")),
+      ];
       const last = matches.at(-1)?.[1] ?? "";
       return [...last.matchAll(/'([^']*)'/g)].map((match) => match[1] as string);
     };

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Service } from "@omnidaemon/lifecycle";
+import { raceDeadline, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -274,10 +274,8 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
   const logger = options.logger.child({ component: "http-server" });
   const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   const { host, port } = options.config;
-  let closing = false;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
-  const app = buildHttpApp({ ...options, isClosing: () => closing });
+  // Requests arriving once stop() was called are answered 503 at once, while the drain runs.
+  const app = buildHttpApp({ ...options, isClosing: () => lifecycle.stopped });
 
   const listen = async (): Promise<void> => {
     if (options.config.apiToken === undefined) {
@@ -298,18 +296,16 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
     logger.info({ url: urlOf(app) }, "http server listening");
   };
 
+  // Runs after a start in progress finished (or failed), so there is one server to close, not a half-open one.
   const close = async (): Promise<void> => {
-    closing = true;
-    // A start in progress finishes (or fails) first, so there is one server to close, not a half-open one.
-    await starting?.catch(() => undefined);
     const closed = app.close();
-    if ((await within(closed, stopTimeoutMs)) === "timed out") {
+    if ((await raceDeadline(closed, stopTimeoutMs)) === TIMED_OUT) {
       logger.warn(
         { stop_timeout_ms: stopTimeoutMs },
         "http requests still in flight at the deadline; closing their connections",
       );
       app.server.closeAllConnections();
-      if ((await within(closed, FORCED_CLOSE_GRACE_MS)) === "timed out") {
+      if ((await raceDeadline(closed, FORCED_CLOSE_GRACE_MS)) === TIMED_OUT) {
         logger.error({}, "http server did not close after its connections were destroyed; giving up");
         return;
       }
@@ -317,19 +313,15 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
     logger.info({}, "http server stopped");
   };
 
+  const lifecycle = new StartStop("http-server", { start: listen, stop: close });
+
   return {
     name: "http-server",
     app,
-    start() {
-      if (stopping !== undefined)
-        return Promise.reject(new Error("http-server was stopped; build a new one"));
-      return (starting ??= listen());
-    },
-    stop() {
-      return (stopping ??= close());
-    },
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
     address() {
-      if (starting === undefined || stopping !== undefined) return undefined;
+      if (!lifecycle.started || lifecycle.stopped) return undefined;
       const url = urlOf(app);
       const bound = app.server.address() as AddressInfo | null;
       return bound === null || url === undefined ? undefined : { host: bound.address, port: bound.port, url };
@@ -342,16 +334,4 @@ function urlOf(app: FastifyInstance): string | undefined {
   if (bound === null || typeof bound !== "object") return undefined;
   const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   return `http://${host}:${bound.port}`;
-}
-
-async function within(work: Promise<unknown>, ms: number): Promise<"done" | "timed out"> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"timed out">((resolve) => {
-    timer = setTimeout(resolve, ms, "timed out");
-  });
-  try {
-    return await Promise.race([work.then(() => "done" as const), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
