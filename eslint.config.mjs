@@ -3,6 +3,78 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
 
+/*
+ * The house's boundaries (docs/architecture.md), enforced here rather than remembered: which package may import
+ * which client library, and which workspace package, in the runtime sources (apps/*\/src, packages/*\/src, unit
+ * tests included). Tests outside src/ and the benchmarks may use kafkajs and pg to observe the real broker and
+ * database. Import cycles are checked by scripts/check-import-cycles.js (npm run lint runs both);
+ * test/lint/boundaries.test.ts shows each rule failing on a deliberate violation.
+ */
+const KAFKA_CLIENTS = {
+  names: ["kafkajs", "@platformatic/kafka"],
+  message: "the Kafka clients stay inside packages/bus-kafka: use its ports (KafkaProducer, BusAdmin, …)",
+};
+const POSTGRES_CLIENTS = {
+  names: ["pg", "pg-pool", "pg-protocol", "drizzle-orm", "drizzle-kit"],
+  message: "pg and drizzle stay inside packages/store-pg: use its repositories (PgStore)",
+};
+const APPS = ["@omnidaemon/coordinator", "@omnidaemon/worker"];
+const APP_MESSAGE = "nothing imports an app: apps sit at the top and are started, not imported";
+
+/** The workspace packages each package may not import: dependencies point down (apps → … → protocol/lifecycle). */
+const PACKAGES_BELOW = {
+  protocol: [],
+  lifecycle: [],
+  "bus-kafka": ["protocol", "lifecycle"],
+  "store-pg": ["protocol", "lifecycle"],
+  sdk: ["protocol", "lifecycle", "bus-kafka"],
+  cli: ["protocol", "lifecycle"],
+};
+const WORKSPACE_PACKAGES = ["protocol", "lifecycle", "bus-kafka", "store-pg", "sdk", "cli"];
+
+/** The complete `no-restricted-imports` options for one package or app (flat config replaces, never merges). */
+function restrictions(where) {
+  const paths = [];
+  const patterns = [];
+  const clientRule = (clients) => {
+    for (const name of clients.names) {
+      paths.push({ name, message: clients.message });
+      patterns.push({ group: [`${name}/*`], message: clients.message });
+    }
+  };
+  if (where !== "bus-kafka") clientRule(KAFKA_CLIENTS);
+  if (where !== "store-pg") clientRule(POSTGRES_CLIENTS);
+  for (const name of APPS) paths.push({ name, message: APP_MESSAGE });
+  if (where in PACKAGES_BELOW) {
+    patterns.push({ group: ["**/apps/**"], message: APP_MESSAGE });
+    const allowed = PACKAGES_BELOW[/** @type {keyof typeof PACKAGES_BELOW} */ (where)];
+    for (const other of WORKSPACE_PACKAGES.filter((name) => name !== where && !allowed.includes(name))) {
+      paths.push({
+        name: `@omnidaemon/${other}`,
+        message: `packages/${where} may import ${allowed.length === 0 ? "no workspace package" : `only ${allowed.map((name) => `@omnidaemon/${name}`).join(", ")}`}: dependencies point down`,
+      });
+    }
+  }
+  if (where === "protocol") {
+    patterns.push({
+      group: ["node:*"],
+      message: "packages/protocol is zod only, so a browser (the console) can use it: no Node APIs",
+    });
+  }
+  return ["error", { paths, patterns }];
+}
+
+const boundaries = [
+  ...WORKSPACE_PACKAGES.map((name) => ({
+    files: [`packages/${name}/src/**/*.ts`],
+    rules: { "no-restricted-imports": restrictions(name) },
+  })),
+  ...["coordinator", "worker"].map((name) => ({
+    files: [`apps/${name}/src/**/*.ts`],
+    rules: { "no-restricted-imports": restrictions(name) },
+  })),
+];
+
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", ".stack/**", ".kafka/**", "coverage/**"] },
   eslint.configs.recommended,
@@ -24,4 +96,5 @@ export default tseslint.config(
     languageOptions: { sourceType: "commonjs", globals: { ...globals.node, ...globals.jest } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  ...boundaries,
 );

@@ -14,7 +14,13 @@ const transform = {
 };
 // node_modules is not transformed, but for the ESM-only packages above.
 const transformIgnorePatterns = ["/node_modules/(?!@platformatic/)"];
-const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform, transformIgnorePatterns };
+const common = {
+  rootDir: __dirname,
+  testEnvironment: "node",
+  moduleNameMapper,
+  transform,
+  transformIgnorePatterns,
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -22,7 +28,12 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts", "<rootDir>/bench/**/*.test.ts"],
+      testMatch: [
+        "<rootDir>/{apps,packages}/*/src/**/*.test.ts",
+        "<rootDir>/bench/**/*.test.ts",
+        // The architecture's boundaries: eslint and the import-cycle check on deliberate violations.
+        "<rootDir>/test/lint/**/*.test.ts",
+      ],
     },
     {
       ...common,
