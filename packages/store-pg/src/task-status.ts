@@ -1,15 +1,7 @@
-import {
-  isTerminal,
-  recordStatusOf,
-  TASK_EVENT_STATUSES,
-  TASK_STATUSES,
-  TERMINAL_TASK_STATUSES,
-  type TaskEventStatus,
-  type TaskStatus,
-} from "@omnidaemon/protocol";
+import { isTerminal, type TaskStatus } from "@omnidaemon/protocol";
 
-// The statuses and their mapping are the protocol's vocabulary; re-exported for this package's own files. What
-// is store-specific is below: the order the upsert ranks statuses by, and the rule that never moves a record back.
+// The statuses and their mapping are the protocol's vocabulary, re-exported for this package's own files. What is
+// store-specific is below: the order the upsert ranks statuses by, and the rule that never moves a record back.
 export {
   isTerminal,
   recordStatusOf,
@@ -18,7 +10,7 @@ export {
   TERMINAL_TASK_STATUSES,
   type TaskEventStatus,
   type TaskStatus,
-};
+} from "@omnidaemon/protocol";
 
 /**
  * Order of statuses within one attempt. `failed` sits below the terminal statuses because a failed attempt may
