@@ -14,7 +14,13 @@ const transform = {
 };
 // node_modules is not transformed, but for the ESM-only packages above.
 const transformIgnorePatterns = ["/node_modules/(?!@platformatic/)"];
-const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform, transformIgnorePatterns };
+const common = {
+  rootDir: __dirname,
+  testEnvironment: "node",
+  moduleNameMapper,
+  transform,
+  transformIgnorePatterns,
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
