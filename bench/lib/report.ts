@@ -1,6 +1,11 @@
 /** One line of the results table. */
 export interface Row {
   scenario: string;
+  /**
+   * The Kafka client the measured side ran on (`OMNIDAEMON_KAFKA_CLIENT` of the engine or worker, or the library of
+   * a bare client); undefined for rows no client is part of.
+   */
+  driver?: string;
   /** Median of the measured side, with the run-to-run range. */
   measured: Spread;
   /** The reference: a baseline measured in the same run (with its range), or a fixed ideal. */
@@ -51,7 +56,10 @@ function ratio(s: Spread): string {
 }
 
 export function markdownTable(rows: Row[]): string {
-  const lines = ["| scenario | measured | baseline | ratio | target | result |", "|---|---|---|---|---|---|"];
+  const lines = [
+    "| scenario | driver | measured | baseline | ratio | target | result |",
+    "|---|---|---|---|---|---|---|",
+  ];
   for (const row of rows) {
     const baseline =
       "ideal" in row.baseline
@@ -59,7 +67,7 @@ export function markdownTable(rows: Row[]): string {
         : rate(row.baseline, row.unit);
     const target = row.target === undefined ? "context" : `≥ ${num(row.target, 2)}`;
     lines.push(
-      `| ${row.scenario} | ${rate(row.measured, row.unit)} | ${baseline} | ${ratio(row.ratio)} | ${target} | ${verdict(row)} |`,
+      `| ${row.scenario} | ${row.driver ?? "–"} | ${rate(row.measured, row.unit)} | ${baseline} | ${ratio(row.ratio)} | ${target} | ${verdict(row)} |`,
     );
   }
   return lines.join("\n");
