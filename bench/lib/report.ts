@@ -46,8 +46,10 @@ function num(value: number, digits = 0): string {
 }
 
 function rate(s: Spread, unit: string): string {
-  if (s.n <= 1) return `${num(s.median)} ${unit}`;
-  return `${num(s.median)} ${unit} (${num(s.min)}–${num(s.max)}, n=${s.n})`;
+  // Seconds (B4, B5, B7) are pauses and start-up times: whole seconds would hide a 0.3 s stop.
+  const digits = unit === "s" ? 2 : 0;
+  if (s.n <= 1) return `${num(s.median, digits)} ${unit}`;
+  return `${num(s.median, digits)} ${unit} (${num(s.min, digits)}–${num(s.max, digits)}, n=${s.n})`;
 }
 
 function ratio(s: Spread): string {

@@ -138,7 +138,7 @@ export async function runB2(ctx: BenchContext, options: B2Options): Promise<Scen
       unit: "ev/s",
     },
   ]);
-  const ideals = { label: "ideal 2,560", values: Array.from({ length: options.rounds }, () => IDEAL) };
+  const ideals = { label: "ideal 256 / 0.1 s", values: Array.from({ length: options.rounds }, () => IDEAL) };
   const comparisons: Comparison[] = [
     {
       figure: "B2 engine, 100 ms handler, concurrency 256 — steady state",
