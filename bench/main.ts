@@ -227,7 +227,7 @@ function markdown(
           "",
           "## Kafka clients side by side",
           "",
-          'Medians over the rounds (range in parentheses). Ratios are plain quotients of the values (for ms, s and event counts lower is better); in parentheses the range of the per-round ratios, rounds being interleaved. "better": the client that did better in every round, "mixed" when rounds disagree.',
+          'Medians over the rounds (range in parentheses). Ratios are plain quotients of the values (for ms, s and event counts lower is better); in parentheses the range of the per-round ratios, rounds being interleaved. "better": the client that did better in every round (with their count), "mixed" when rounds disagree.',
           "",
           sideBySideTable(compared, clients),
         ]),

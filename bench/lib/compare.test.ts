@@ -11,8 +11,8 @@ describe("Kafka clients side by side", () => {
 
   it("names the client that did better in every round, else mixed, following which way is better", () => {
     const clients: [string, string] = ["kafkajs", "platformatic"];
-    expect(verdict("higher", clients, [100, 110], [150, 160])).toBe("platformatic");
-    expect(verdict("lower", clients, [100, 110], [150, 160])).toBe("kafkajs");
+    expect(verdict("higher", clients, [100, 110], [150, 160])).toBe("platformatic (all 2 rounds)");
+    expect(verdict("lower", clients, [100, 110], [150, 160])).toBe("kafkajs (all 2 rounds)");
     expect(verdict("higher", clients, [100, 200], [150, 160])).toBe("mixed");
     expect(verdict("lower", clients, [5], [7])).toBe("kafkajs (1 round)");
     expect(verdict("lower", clients, [5, 6], [5, 6])).toBe("equal");
@@ -34,7 +34,7 @@ describe("Kafka clients side by side", () => {
     expect(line.ratio?.min).toBeCloseTo(1.5);
     expect(line.ratio?.max).toBe(2);
     expect(line.byClient.map((c) => c.vsBaseline?.median)).toEqual([0.5, 0.8]);
-    expect(line.verdict).toBe("platformatic");
+    expect(line.verdict).toBe("platformatic (all 3 rounds)");
   });
 
   it("prints one line per figure with a column per client, the ratios, the baseline and the verdict", () => {
@@ -58,7 +58,7 @@ describe("Kafka clients side by side", () => {
       "| figure | unit | better is | kafkajs | platformatic | platformatic ÷ kafkajs | kafkajs ÷ baseline | platformatic ÷ baseline | baseline | better |",
     );
     expect(lines[2]).toBe(
-      "| B1 engine — steady state | ev/s | higher | 50,000 (40,000–60,000) | 80,000 (75,000–90,000) | 1.60 (1.50–2.00) | 0.50 (0.40–0.60) | 0.80 (0.75–0.90) | bare kafkajs: 100,000 | platformatic |",
+      "| B1 engine — steady state | ev/s | higher | 50,000 (40,000–60,000) | 80,000 (75,000–90,000) | 1.60 (1.50–2.00) | 0.50 (0.40–0.60) | 0.80 (0.75–0.90) | bare kafkajs: 100,000 | platformatic (all 3 rounds) |",
     );
     expect(lines[3]).toBe(
       "| B7 scale 1 → 3: group stop | s | lower | 3.20 | 0.40 | 0.13 | n/a | n/a | none | platformatic (1 round) |",

@@ -115,7 +115,7 @@ describe("rebalanceTable", () => {
     }).split("\n");
     expect(table[2]).toBe("| kafkajs | steady (no scaling) | 0.02 | 0.04 | – | 3 | 0 | 4.00 |");
     expect(table[3]).toBe(
-      "| kafkajs | scale 1 → 3 | 4.00 (3.00–5.00) | 8.00 (6.00–10.00) | 4.00 (4.00–6.00, 1× never) | 3 | 0 | 4.00 |",
+      "| kafkajs | scale 1 → 3 | 4.00 (3.00–5.00) | 8.00 (6.00–10.00) | 5.00 (4.00–6.00, 1× never) | 3 | 0 | 4.00 |",
     );
   });
 });

@@ -3,6 +3,7 @@
 // start → first event), then one per event (the event → the next event; the last ends at the last publish). Pure;
 // unit-tested in rebalance-cost.test.ts.
 import type { Completion } from "./fleet-log";
+import { spread } from "./report";
 
 /** A change of the fleet: workers spawned, or stopped with SIGTERM. */
 export interface ScaleEvent {
@@ -156,17 +157,17 @@ export function rebalanceCost(input: RebalanceInput): RebalanceCost {
 const seconds = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : "never");
 
 function cell(values: number[], format: (v: number) => string): string {
-  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (values.length === 1 || finite.length === 0) return format(values[0] ?? Number.NaN);
-  const median = finite[Math.floor((finite.length - 1) / 2)] as number;
-  const never = finite.length < values.length ? `, ${values.length - finite.length}× never` : "";
-  if (never === "" && finite[0] === finite[finite.length - 1]) return format(median);
-  return `${format(median)} (${format(finite[0] as number)}–${format(finite[finite.length - 1] as number)}${never})`;
+  const s = spread(values);
+  if (values.length === 1 || s.n === 0) return format(values[0] ?? Number.NaN);
+  const never = s.n < values.length ? `, ${values.length - s.n}× never` : "";
+  if (never === "" && s.min === s.max) return format(s.median);
+  return `${format(s.median)} (${format(s.min)}–${format(s.max)}${never})`;
 }
 
 /**
  * B7's table: per client, the steady window and each scale event, one column per figure; with several rounds each
- * cell is the lower median with the range (a fleet that never settled counts as "never").
+ * cell is the median with the range, as in the other tables (a fleet that never settled is left out and counted as
+ * "never").
  */
 export function rebalanceTable(byClient: Record<string, RebalanceCost[]>): string {
   const lines = [
