@@ -1,7 +1,7 @@
 // Shared helpers for bus-kafka integration tests. Using kafkajs directly here is fine: this is inside the package.
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, kafkaConnection, uniqueName } from "../../../test/helpers";
 import { createEnvelope, type Envelope } from "../src/envelope";
 import { decodeHeaders, type RecordHeaders } from "../src/headers";
 import { agentNames, type AgentNames } from "../src/naming";
@@ -9,8 +9,9 @@ import { KafkaProducer } from "../src/producer";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-export function connection(): { brokers: string[]; clientId: string } {
-  return { brokers: kafkaBrokers(), clientId: "omnidaemon-test" };
+/** The test broker, on the suite's Kafka client (OMNIDAEMON_KAFKA_CLIENT). */
+export function connection(): ReturnType<typeof kafkaConnection> {
+  return kafkaConnection("omnidaemon-test");
 }
 
 export function rawKafka(): Kafka {
