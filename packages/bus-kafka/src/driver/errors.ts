@@ -46,6 +46,12 @@ export const CONNECT_PROBLEMS = [
 ] as const;
 export type ConnectProblem = (typeof CONNECT_PROBLEMS)[number];
 
+/**
+ * Connection problems a retry cannot change: the broker answered, and said no. The others may be a broker
+ * restarting (a socket closed or reset mid-handshake looks the same as a TLS/plaintext mismatch).
+ */
+const SETTLED: readonly ConnectProblem[] = ["SASL_REFUSED", "CERT_UNTRUSTED", "CERT_NAME_MISMATCH"];
+
 export interface KafkaDriverErrorDetails {
   cause: unknown;
   brokerErrors?: readonly string[];
@@ -75,8 +81,7 @@ export class KafkaDriverError extends Error {
     this.connectProblems = [...new Set(details.connectProblems ?? [])];
     this.tlsCode = details.tlsCode;
     this.retriable =
-      (details.retriable ?? true) &&
-      !this.connectProblems.some((problem) => problem !== "REFUSED" && problem !== "CLOSED_BEFORE_ANSWER");
+      (details.retriable ?? true) && !this.connectProblems.some((problem) => SETTLED.includes(problem));
   }
 }
 

@@ -10,6 +10,7 @@ import type {
 import { hasBrokerError } from "../errors";
 import { platformaticBaseOptions, platformaticRetries } from "./connection";
 import { platformaticCall } from "./errors";
+import { firstContact } from "./first-contact";
 import { describeGroupsOfBothProtocols } from "./groups";
 import { platformatic, type Platformatic } from "./load";
 
@@ -31,6 +32,7 @@ export class PlatformaticAdminDriver implements AdminDriver {
     const { Admin } = platformatic();
     const admin = new Admin({ ...platformaticBaseOptions(this.connection), ...platformaticRetries });
     this.admin = admin;
+    await firstContact(this.connection);
     await platformaticCall(() => admin.metadata({ topics: [], forceUpdate: true }));
   }
 

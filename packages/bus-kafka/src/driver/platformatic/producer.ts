@@ -2,6 +2,7 @@ import type { KafkaConnection } from "../../config";
 import type { OutgoingRecord, ProducerDriver } from "../producer";
 import { platformaticBaseOptions, platformaticRetries } from "./connection";
 import { platformaticCall } from "./errors";
+import { firstContact } from "./first-contact";
 import { platformatic, type Platformatic } from "./load";
 
 type Producer = Platformatic.Producer<Buffer, Buffer, Buffer, Buffer>;
@@ -35,7 +36,7 @@ export class PlatformaticProducerDriver implements ProducerDriver {
       timeout: this.connection.requestTimeoutMs,
     });
     this.producer = producer;
-    await platformaticCall(() => producer.metadata({ topics: [], forceUpdate: true }));
+    await firstContact(this.connection);
     await platformaticCall(() => producer.initIdempotentProducer({}));
   }
 
