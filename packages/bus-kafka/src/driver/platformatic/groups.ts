@@ -1,7 +1,9 @@
 import { KafkaDriverError } from "../errors";
-import { groupState, type DriverGroup } from "../admin";
+import type { DriverGroup } from "../admin";
+import { groupState } from "../group-state";
 import { decodeMemberAssignment } from "../member-assignment";
-import { fromPlatformatic, platformaticCall } from "./errors";
+import { sleep } from "../../util/deadline";
+import { platformaticCall } from "./errors";
 import { platformatic, type Platformatic } from "./load";
 
 /**
@@ -211,13 +213,12 @@ export async function describeGroupsOfBothProtocols(
 }
 
 async function retryingBusy<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await platformaticCall(call);
     } catch (error) {
-      const failure = error instanceof KafkaDriverError ? error : fromPlatformatic(error);
-      if (!(failure instanceof KafkaDriverError) || !failure.retriable || attempt >= 4) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      if (!(error instanceof KafkaDriverError) || !error.retriable || attempt >= 5) throw error;
+      await sleep(100 * 2 ** (attempt - 1));
     }
   }
 }
