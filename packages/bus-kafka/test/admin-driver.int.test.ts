@@ -10,7 +10,7 @@ import { createAdminDriver, type AdminDriver, type DriverGroup } from "../src/dr
 import { hasBrokerError, KafkaDriverError } from "../src/driver/errors";
 import { platformatic, type Platformatic } from "../src/driver/platformatic/load";
 import { BusError } from "../src/errors";
-import { connection, logger, rawKafka, waitFor } from "./support";
+import { connection, createTopics, logger, rawKafka, waitFor } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -31,7 +31,7 @@ afterAll(async () => {
 
 async function topicWithRecords(partitions: number, perPartition: number[]): Promise<string> {
   const name = uniqueName("adriver");
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions }] });
+  await createTopics(admin, [{ topic: name, numPartitions: partitions }]);
   topics.push(name);
   const producer = kafka.producer();
   await producer.connect();
@@ -161,6 +161,24 @@ describe.each(KAFKA_CLIENTS)("the admin driver on %s", (client: KafkaClientName)
     await waitFor("the topic gone from the listing", async () => !(await driver.listTopics()).includes(name));
     const gone = await failureOf(driver.fetchTopicMetadata([name]));
     expect(hasBrokerError(gone, "UNKNOWN_TOPIC_OR_PARTITION")).toBe(true);
+  });
+
+  it("answers 'created' to exactly one of concurrent creations of a topic, from this client or another", async () => {
+    const name = uniqueName("adriver_race");
+    topics.push(name);
+    const spec = { topic: name, partitions: 1, replicationFactor: -1, configs: {} };
+    const other = createAdminDriver(parseKafkaConnection({ ...connection(), client }), logger);
+    await other.connect();
+    try {
+      const outcomes = await Promise.all([
+        driver.createTopic(spec),
+        driver.createTopic(spec),
+        other.createTopic(spec),
+      ]);
+      expect(outcomes.filter((created) => created)).toHaveLength(1);
+    } finally {
+      await other.disconnect();
+    }
   });
 
   it("reads each partition's low and high watermark, and deletes the records before an offset", async () => {

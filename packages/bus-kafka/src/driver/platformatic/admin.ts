@@ -25,6 +25,8 @@ const LATEST = -1n;
  */
 export class PlatformaticAdminDriver implements AdminDriver {
   private admin: Platformatic.Admin | undefined;
+  /** Topic creations in flight, by topic (see `createTopic`). */
+  private readonly creating = new Map<string, Promise<boolean>>();
 
   constructor(private readonly connection: KafkaConnection) {}
 
@@ -54,7 +56,17 @@ export class PlatformaticAdminDriver implements AdminDriver {
     return platformaticCall(() => admin.listTopics({ includeInternals: true }));
   }
 
-  async createTopic({ topic, partitions, replicationFactor, configs }: NewTopic): Promise<boolean> {
+  createTopic(spec: NewTopic): Promise<boolean> {
+    // The client merges identical requests in flight into one and gives each caller its answer: both callers would
+    // hear "created". The second caller of this admin hears "already exists", as from the broker.
+    const pending = this.creating.get(spec.topic);
+    if (pending !== undefined) return pending.then(() => false);
+    const creating = this.create(spec).finally(() => this.creating.delete(spec.topic));
+    this.creating.set(spec.topic, creating);
+    return creating;
+  }
+
+  private async create({ topic, partitions, replicationFactor, configs }: NewTopic): Promise<boolean> {
     const admin = this.client();
     try {
       await platformaticCall(() =>
