@@ -19,7 +19,7 @@ import { KafkaDriverError, rejectionOf } from "../src/driver/errors";
 import { createProducerDriver, type OutgoingRecord, type ProducerDriver } from "../src/driver/producer";
 import { BusError } from "../src/errors";
 import { KafkaProducer } from "../src/producer";
-import { connection, logger, rawKafka, readAll, type ReadRecord } from "./support";
+import { connection, createTopics, logger, rawKafka, readAll, type ReadRecord } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -38,16 +38,13 @@ afterAll(async () => {
 
 async function topic(partitions: number, configs: Record<string, string> = {}): Promise<string> {
   const name = uniqueName("pdriver");
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: name,
-        numPartitions: partitions,
-        configEntries: Object.entries(configs).map(([key, value]) => ({ name: key, value })),
-      },
-    ],
-  });
+  await createTopics(admin, [
+    {
+      topic: name,
+      numPartitions: partitions,
+      configEntries: Object.entries(configs).map(([key, value]) => ({ name: key, value })),
+    },
+  ]);
   made.push(name);
   return name;
 }

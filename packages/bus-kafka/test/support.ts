@@ -1,5 +1,5 @@
 // Shared helpers for bus-kafka integration tests. Using kafkajs directly here is fine: this is inside the package.
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import { Kafka, logLevel, type Admin, type ITopicConfig } from "kafkajs";
 import pino from "pino";
 import { kafkaBrokers, kafkaConnection, uniqueName } from "../../../test/helpers";
 import { createEnvelope, type Envelope } from "../src/envelope";
@@ -18,6 +18,22 @@ export function rawKafka(): Kafka {
   return new Kafka({ brokers: kafkaBrokers(), clientId: "omnidaemon-test-raw", logLevel: logLevel.NOTHING });
 }
 
+/**
+ * Creates topics and waits until every partition has a leader. Not kafkajs' `waitForLeaders`: it gives up at once
+ * when the broker answers a just-created topic with UNKNOWN_TOPIC_OR_PARTITION, as a busy broker sometimes does.
+ */
+export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  const names = topics.map((t) => t.topic);
+  await waitFor(`leaders for ${names.join(", ")}`, async () => {
+    const metadata = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
+    return (
+      metadata?.topics.length === names.length &&
+      metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+    );
+  });
+}
+
 /** Creates the agent's topic, retry topic and DLQ with `partitions` partitions each; returns the names. */
 export async function createAgentTopics(
   admin: Admin,
@@ -25,13 +41,10 @@ export async function createAgentTopics(
   prefix = "engine",
 ): Promise<AgentNames> {
   const names = agentNames(uniqueName(prefix), uniqueName("agent").replace(/_/g, "-"));
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [names.topic, names.retryTopic, names.dlqTopic].map((topic) => ({
-      topic,
-      numPartitions: partitions,
-    })),
-  });
+  await createTopics(
+    admin,
+    [names.topic, names.retryTopic, names.dlqTopic].map((topic) => ({ topic, numPartitions: partitions })),
+  );
   return names;
 }
 
