@@ -19,18 +19,31 @@ export function rawKafka(): Kafka {
 }
 
 /**
- * Creates topics and waits until every partition has a leader. Not kafkajs' `waitForLeaders`: it gives up at once
- * when the broker answers a just-created topic with UNKNOWN_TOPIC_OR_PARTITION, as a busy broker sometimes does.
+ * Creates topics and waits until every partition is served: it has a leader, and the leader answers for its offsets.
+ * Not kafkajs' `waitForLeaders`: it gives up at once when the broker answers a just-created topic with
+ * UNKNOWN_TOPIC_OR_PARTITION, and a leader named in the metadata may still answer NOT_LEADER_OR_FOLLOWER for a
+ * moment, which kafkajs' `fetchTopicOffsets` (readAll) does not retry.
  */
 export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   await admin.createTopics({ waitForLeaders: false, topics });
   const names = topics.map((t) => t.topic);
   await waitFor(`leaders for ${names.join(", ")}`, async () => {
     const metadata = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
-    return (
-      metadata?.topics.length === names.length &&
-      metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+    if (
+      metadata?.topics.length !== names.length ||
+      !metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+    ) {
+      return false;
+    }
+    const served = await Promise.all(
+      names.map((name) =>
+        admin.fetchTopicOffsets(name).then(
+          () => true,
+          () => false,
+        ),
+      ),
     );
+    return served.every(Boolean);
   });
 }
 
