@@ -613,6 +613,16 @@ export class BusAdmin {
         // Deleted by someone else between the listing and the request: the outcome we wanted.
         if (!hasBrokerError(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
       }
+      // A broker may list a deleted topic a moment longer (its metadata catches up with the controller's): return
+      // once it does not, so whoever asks next — another delete, a re-create, a publish — sees the deletion.
+      const deadline = Date.now() + this.leaderWaitTimeoutMs;
+      while ((await this.existing(admin, present)).length > 0) {
+        if (Date.now() >= deadline) {
+          this.logger.warn({ topics: present }, "deleted topics are still listed");
+          break;
+        }
+        await sleep(100);
+      }
       this.logger.info({ topics: present }, "topics deleted");
       return present;
     });
