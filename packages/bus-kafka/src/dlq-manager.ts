@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import { BusAdmin } from "./admin";
 import type { KafkaConnectionInput } from "./config";
@@ -113,7 +112,8 @@ export class DlqManager {
   private readonly replayChunkSize: number;
   private readonly maxReportedEntries: number;
   private readonly stopTimeoutMs: number;
-  private kafka: Kafka | undefined;
+  /** The DLQ reader's client (dlq/reader.ts, on the consumer side of the drivers). */
+  private kafka: ReturnType<typeof createKafka> | undefined;
   private state: "new" | "running" | "stopped" = "new";
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -418,7 +418,7 @@ export class DlqManager {
     if (!wanted.some((range) => BigInt(range.from) < BigInt(range.to))) return;
     const groupId = `${DLQ_READER_GROUP_PREFIX}${randomUUID()}`;
     try {
-      await readRanges(this.kafka as Kafka, {
+      await readRanges(this.kafka as ReturnType<typeof createKafka>, {
         topic: names.dlqTopic,
         ranges: wanted,
         allPartitions: offsets.map((p) => p.partition),
