@@ -4,9 +4,10 @@ import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from
 import { BusError } from "./errors";
 import type { RecordHeaders } from "./headers";
 import { connectFailure } from "./connect-errors";
-import { createAdminDriver, type AdminDriver } from "./driver/admin";
+import type { AdminDriver } from "./driver/admin";
+import { createAdminDriver, createProducerDriver } from "./driver/factories";
 import { hasBrokerError, rejectionOf } from "./driver/errors";
-import { createProducerDriver, type OutgoingRecord, type ProducerDriver } from "./driver/producer";
+import type { OutgoingRecord, ProducerDriver } from "./driver/producer";
 import { sleep, withDeadline } from "./util/deadline";
 
 export type { OutgoingRecord } from "./driver/producer";

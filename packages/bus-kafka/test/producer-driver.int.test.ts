@@ -16,7 +16,8 @@ import {
 } from "../src/config";
 import { loadKafkaEnv } from "../src/connection-env";
 import { KafkaDriverError, rejectionOf } from "../src/driver/errors";
-import { createProducerDriver, type OutgoingRecord, type ProducerDriver } from "../src/driver/producer";
+import { createProducerDriver } from "../src/driver/factories";
+import type { OutgoingRecord, ProducerDriver } from "../src/driver/producer";
 import { BusError } from "../src/errors";
 import { KafkaProducer } from "../src/producer";
 import { connection, createTopics, logger, rawKafka, readAll, type ReadRecord } from "./support";

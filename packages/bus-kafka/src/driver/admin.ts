@@ -1,7 +1,3 @@
-import type { Logger } from "pino";
-import type { KafkaConnection } from "../config";
-import { KafkajsAdminDriver } from "./kafkajs/admin";
-import { PlatformaticAdminDriver } from "./platformatic/admin";
 
 export interface NewTopic {
   topic: string;
@@ -86,14 +82,4 @@ export interface AdminDriver {
   fetchOffsets(groupId: string, topics: string[]): Promise<CommittedOffsets[]>;
   /** Deletes empty groups (NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND for unknown ones). */
   deleteGroups(groupIds: string[]): Promise<void>;
-}
-
-/** The admin driver of the connection's client (`OMNIDAEMON_KAFKA_CLIENT`). No I/O until `connect()`. */
-export function createAdminDriver(connection: KafkaConnection, logger: Logger): AdminDriver {
-  switch (connection.client) {
-    case "kafkajs":
-      return new KafkajsAdminDriver(connection, logger);
-    case "platformatic":
-      return new PlatformaticAdminDriver(connection);
-  }
 }

@@ -1,8 +1,4 @@
-import type { Logger } from "pino";
-import type { KafkaConnection } from "../config";
 import type { RecordHeaders } from "../headers";
-import { KafkajsProducerDriver } from "./kafkajs/producer";
-import { PlatformaticProducerDriver } from "./platformatic/producer";
 
 /** One record as the bus writes it; the value is already encoded. */
 export interface OutgoingRecord {
@@ -31,14 +27,4 @@ export interface ProducerDriver {
    * one partition keep their order. A failure may leave some of them written (at least once).
    */
   send(records: OutgoingRecord[]): Promise<void>;
-}
-
-/** The producer driver of the connection's client (`OMNIDAEMON_KAFKA_CLIENT`). No I/O until `connect()`. */
-export function createProducerDriver(connection: KafkaConnection, logger: Logger): ProducerDriver {
-  switch (connection.client) {
-    case "kafkajs":
-      return new KafkajsProducerDriver(connection, logger);
-    case "platformatic":
-      return new PlatformaticProducerDriver(connection);
-  }
 }
