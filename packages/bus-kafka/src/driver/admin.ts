@@ -1,4 +1,3 @@
-
 export interface NewTopic {
   topic: string;
   partitions: number;
