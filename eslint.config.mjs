@@ -20,6 +20,13 @@ export default tseslint.config(
     rules: { "no-console": "off" },
   },
   {
+    // The console runs in a browser: its globals are the DOM's, and it may not import Node.
+    files: ["packages/console/src/**"],
+    ignores: ["packages/console/src/index.ts"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { "no-restricted-imports": ["error", { patterns: ["node:*"] }] },
+  },
+  {
     files: ["**/*.js", "**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { ...globals.node, ...globals.jest } },
     rules: { "@typescript-eslint/no-require-imports": "off" },

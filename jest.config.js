@@ -4,7 +4,7 @@
 // chart, docker-compose.yml, the packed packages; run by scripts/check-deploy.sh, which provides helm). Workspace
 // packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
-  "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
+  "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli|console)$": "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
   // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
@@ -14,7 +14,13 @@ const transform = {
 };
 // node_modules is not transformed, but for the ESM-only packages above.
 const transformIgnorePatterns = ["/node_modules/(?!@platformatic/)"];
-const common = { rootDir: __dirname, testEnvironment: "node", moduleNameMapper, transform, transformIgnorePatterns };
+const common = {
+  rootDir: __dirname,
+  testEnvironment: "node",
+  moduleNameMapper,
+  transform,
+  transformIgnorePatterns,
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -8,6 +8,7 @@ import { buildHttpServer, type HttpServer } from "./http";
 import { CleanupJob } from "./services/cleanup-job";
 import { ControlPlane } from "./services/control-plane";
 import { ControlPublisher } from "./services/control-publisher";
+import { MetricsHistory } from "./services/metrics-history";
 import { ResultSweeper } from "./services/result-sweeper";
 import { TaskIngestor } from "./services/task-ingestor";
 import { WorkerPurger } from "./services/worker-purger";
@@ -61,6 +62,7 @@ export async function buildCoordinator(
     reconcileIntervalMs?: number;
     workerPurgeIntervalMs?: number;
     leaderCheckIntervalMs?: number;
+    historyIntervalMs?: number;
   } = {},
 ): Promise<CoordinatorHandles> {
   const registry = new Registry();
@@ -106,6 +108,14 @@ export async function buildCoordinator(
   const purger = await stack.enter(
     new WorkerPurger(store, config.workerRetentionMs, logger, options.workerPurgeIntervalMs, leadership),
   );
+  // Every replica samples for itself: the console's charts come from whichever replica answers.
+  const history = await stack.enter(
+    new MetricsHistory(
+      store,
+      logger,
+      options.historyIntervalMs === undefined ? {} : { intervalMs: options.historyIntervalMs },
+    ),
+  );
 
   const services = new ControlPlane({
     store,
@@ -114,6 +124,7 @@ export async function buildCoordinator(
     producer,
     control,
     ingestion,
+    history,
     logger,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,

@@ -49,6 +49,7 @@ export function storeAdapter(store: PgStore): ControlPlaneStore {
             limit: options.limit,
             ...(options.topic === undefined ? {} : { topic: options.topic }),
             ...(options.status === undefined ? {} : { status: options.status as TaskRecord["status"] }),
+            ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
           })
         ).map(taskRow),
       deleteExpired: (now) => store.tasks.deleteExpired(now),

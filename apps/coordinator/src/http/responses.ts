@@ -2,7 +2,9 @@ import { z } from "zod";
 import type {
   AgentMetricsSummary,
   AgentView,
+  DlqSummaryView,
   HealthReport,
+  MetricsHistoryView,
   TaskRecordView,
   WorkerView,
 } from "../services/types";
@@ -161,6 +163,42 @@ export const workerViewSchema = z.object({
   live: z.boolean(),
 });
 
+export const metricsHistorySchema = z.object({
+  topic: z.string(),
+  agent: z.string(),
+  sample_interval_ms: z
+    .number()
+    .int()
+    .meta({ description: "How often this coordinator samples the counters" }),
+  points: z
+    .array(
+      z.object({
+        at: isoTime.meta({ description: "End of the interval" }),
+        interval_ms: z.number().int(),
+        received: z.number(),
+        succeeded: z.number(),
+        failed: z.number(),
+        retried: z.number(),
+        dead_lettered: z.number(),
+      }),
+    )
+    .meta({ description: "Counter increases per interval, oldest first (the last 15 minutes by default)" }),
+});
+
+export const dlqSummarySchema = z.object({
+  topic: z.string(),
+  agent: z.string(),
+  dlq_topic: z.string(),
+  entries: z.number().int().meta({ description: "Dead-lettered records (replay markers not counted)" }),
+  replayed: z.number().int().meta({ description: "Entries a replay was published for" }),
+  error_classes: z.array(z.object({ error_class: z.string(), count: z.number().int() })).meta({
+    description: 'Entries per error class, most first; past 100 classes the rest count as "(other)"',
+  }),
+  reasons: z.array(z.object({ reason: z.string(), count: z.number().int() })),
+  oldest_at: z.number().nullable().meta({ description: "Epoch ms the oldest entry reached the DLQ" }),
+  newest_at: z.number().nullable().meta({ description: "Epoch ms the newest entry reached the DLQ" }),
+});
+
 // Compile-time pins: the schema's output must be the service type.
 type Pin<Schema extends z.ZodType, T> = [z.output<Schema>] extends [T]
   ? [T] extends [z.output<Schema>]
@@ -173,4 +211,6 @@ const _pinned: [
   Pin<typeof metricsSummarySchema, AgentMetricsSummary>,
   Pin<typeof healthReportSchema, HealthReport>,
   Pin<typeof workerViewSchema, WorkerView>,
-] = [true, true, true, true, true];
+  Pin<typeof dlqSummarySchema, DlqSummaryView>,
+  Pin<typeof metricsHistorySchema, MetricsHistoryView>,
+] = [true, true, true, true, true, true, true];

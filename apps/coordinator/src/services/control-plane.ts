@@ -15,6 +15,7 @@ import {
 import type { Logger } from "pino";
 import type { ControlPublisher } from "./control-publisher";
 import { computeHealth } from "./health";
+import type { MetricsHistory } from "./metrics-history";
 import type { AgentRow, ControlPlaneStore, TaskRow } from "./store-port";
 import {
   CoordinatorError,
@@ -23,8 +24,10 @@ import {
   type AgentMetricsSummary,
   type AgentView,
   type CoordinatorServices,
+  type DlqSummaryView,
   type HealthReport,
   type IngestionHealth,
+  type MetricsHistoryView,
   type PublishTaskInput,
   type TaskRecordView,
   type WorkerAgentStatus,
@@ -44,6 +47,8 @@ export interface ControlPlaneOptions {
   /** How often workers are told to heartbeat. */
   heartbeatIntervalMs: number;
   resultTtlMs: number;
+  /** Samples of the counters, for `GET /metrics/history`; without one the history is empty. */
+  history?: Pick<MetricsHistory, "intervalMs" | "series">;
   /** The task-events consumer, whose state and lag /health reports. */
   ingestion?: { status(): RecordConsumerStatus };
   /** Bound on each health ping, so /health answers even when a dependency hangs. @default 2000 */
@@ -302,7 +307,12 @@ export class ControlPlane implements CoordinatorServices {
     return rows.map(taskView);
   }
 
-  async listTasks(options: { topic?: string; status?: string; limit: number }): Promise<TaskRecordView[]> {
+  async listTasks(options: {
+    topic?: string;
+    status?: string;
+    correlationId?: string;
+    limit: number;
+  }): Promise<TaskRecordView[]> {
     return (await this.store.tasks.list(options)).map(taskView);
   }
 
@@ -317,6 +327,17 @@ export class ControlPlane implements CoordinatorServices {
       dead_lettered: c.deadLettered,
       latency_ms: c.latency,
     }));
+  }
+
+  async metricsHistory(topic: string, agent: string): Promise<MetricsHistoryView> {
+    await this.requireAgent(topic, agent);
+    const { history } = this.options;
+    return {
+      topic,
+      agent,
+      sample_interval_ms: history?.intervalMs ?? 0,
+      points: history?.series(topic, agent) ?? [],
+    };
   }
 
   // --- health -----------------------------------------------------------------------------------------------------
@@ -456,6 +477,25 @@ export class ControlPlane implements CoordinatorServices {
     } catch (error) {
       return asInputError(error);
     }
+  }
+
+  async dlqSummary(topic: string, agent: string): Promise<DlqSummaryView> {
+    await this.requireAgent(topic, agent);
+    const summary = await this.options.dlq.summary(topic, agent);
+    return {
+      topic,
+      agent,
+      dlq_topic: agentNames(topic, agent).dlqTopic,
+      entries: summary.entries,
+      replayed: summary.replayed,
+      error_classes: summary.errorClasses.map(({ errorClass, count }) => ({
+        error_class: errorClass,
+        count,
+      })),
+      reasons: summary.reasons,
+      oldest_at: summary.oldestAt,
+      newest_at: summary.newestAt,
+    };
   }
 
   async dlqReplay(topic: string, agent: string, options: unknown, actor: Actor): Promise<unknown> {

@@ -121,7 +121,12 @@ export interface ControlPlaneStore {
     }): Promise<void>;
     applyEvents(events: TaskEventInput[], ttlMs: number): Promise<void>;
     get(taskId: string): Promise<TaskRow[]>;
-    list(options: { topic?: string; status?: string; limit: number }): Promise<TaskRow[]>;
+    list(options: {
+      topic?: string;
+      status?: string;
+      correlationId?: string;
+      limit: number;
+    }): Promise<TaskRow[]>;
     deleteExpired(now: Date): Promise<number>;
   };
   counters: {

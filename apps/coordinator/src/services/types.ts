@@ -150,6 +150,43 @@ export interface AgentMetricsSummary {
   };
 }
 
+/** What an agent did during one sampling interval (counter deltas), ending at `at`. */
+export interface MetricsHistoryPoint {
+  at: string;
+  interval_ms: number;
+  received: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  dead_lettered: number;
+}
+
+/** `GET /metrics/history`: the agent's recent intervals, oldest first, from this coordinator's samples. */
+export interface MetricsHistoryView {
+  topic: string;
+  agent: string;
+  sample_interval_ms: number;
+  points: MetricsHistoryPoint[];
+}
+
+/** `GET /bus/dlq/summary`: what an agent's DLQ holds, counted in one read of it. */
+export interface DlqSummaryView {
+  topic: string;
+  agent: string;
+  dlq_topic: string;
+  /** Dead-lettered records (replay markers not counted). */
+  entries: number;
+  /** Entries a replay was published for. */
+  replayed: number;
+  /** Entries per error class, most first (at most 100 classes by name, the rest as "(other)"). */
+  error_classes: Array<{ error_class: string; count: number }>;
+  /** Entries per reason, most first. */
+  reasons: Array<{ reason: string; count: number }>;
+  /** Epoch ms when the oldest and the newest entry reached the DLQ; null when it is empty. */
+  oldest_at: number | null;
+  newest_at: number | null;
+}
+
 export interface Actor {
   /** Who asked: from the `X-Omnidaemon-Actor` header (CLI sends user@host), else "api". */
   name: string;
@@ -175,10 +212,16 @@ export interface CoordinatorServices {
   // tasks
   publishTask(input: PublishTaskInput, actor: Actor): Promise<{ task_id: string; topic: string }>;
   getTask(taskId: string): Promise<TaskRecordView[]>;
-  listTasks(options: { topic?: string; status?: string; limit: number }): Promise<TaskRecordView[]>;
+  listTasks(options: {
+    topic?: string;
+    status?: string;
+    correlationId?: string;
+    limit: number;
+  }): Promise<TaskRecordView[]>;
 
   // metrics and health
   metricsSummary(options: { topic?: string }): Promise<AgentMetricsSummary[]>;
+  metricsHistory(topic: string, agent: string): Promise<MetricsHistoryView>;
   health(): Promise<HealthReport>;
 
   // workers
@@ -191,6 +234,7 @@ export interface CoordinatorServices {
   busGroups(options: { stream?: string }): Promise<unknown[]>;
   busLag(topic: string, agent: string): Promise<unknown>;
   dlqList(topic: string, agent: string, options: { limit?: number; filter?: unknown }): Promise<unknown[]>;
+  dlqSummary(topic: string, agent: string): Promise<DlqSummaryView>;
   dlqReplay(topic: string, agent: string, options: unknown, actor: Actor): Promise<unknown>;
   dlqPurge(topic: string, agent: string, actor: Actor): Promise<{ deleted: number }>;
 }

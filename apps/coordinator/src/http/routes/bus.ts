@@ -1,6 +1,7 @@
 import type { DlqFilter, DlqReplayOptions } from "@omnidaemon/bus-kafka";
 import { z } from "zod";
 import type { CoordinatorServices } from "../../services/types";
+import { dlqSummarySchema } from "../responses";
 import { defineRoute, type RouteDefinition } from "../route";
 import { agentNameSchema, limitQuery, shortText, topicSchema } from "../validation";
 
@@ -154,6 +155,16 @@ export function busRoutes(services: CoordinatorServices): RouteDefinition[] {
           ...(Object.keys(filter).length > 0 && { filter }),
         });
       },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/bus/dlq/summary",
+      tag: "bus",
+      summary: "How many entries the agent's DLQ holds, how many were replayed, by error class and reason",
+      query: agentQuery,
+      response: { schema: dlqSummarySchema },
+      errors: [404, 503],
+      handler: ({ query }) => services.dlqSummary(query.topic, query.agent),
     }),
     defineRoute({
       method: "POST",

@@ -2,8 +2,8 @@ import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { CoordinatorServices } from "../../services/types";
 import { defineRoute, type RouteDefinition } from "../route";
-import { metricsSummarySchema } from "../responses";
-import { topicSchema } from "../validation";
+import { metricsHistorySchema, metricsSummarySchema } from "../responses";
+import { agentNameSchema, topicSchema } from "../validation";
 
 export function metricsRoutes(services: CoordinatorServices, registry: Registry): RouteDefinition[] {
   return [
@@ -30,6 +30,17 @@ export function metricsRoutes(services: CoordinatorServices, registry: Registry)
       errors: [503],
       handler: ({ query }) =>
         services.metricsSummary(query.topic === undefined ? {} : { topic: query.topic }),
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/metrics/history",
+      tag: "metrics",
+      summary:
+        "The agent's throughput and failures per interval over the last minutes (this coordinator's samples)",
+      query: z.object({ topic: topicSchema, agent: agentNameSchema }),
+      response: { schema: metricsHistorySchema },
+      errors: [404, 503],
+      handler: ({ query }) => services.metricsHistory(query.topic, query.agent),
     }),
   ];
 }

@@ -156,10 +156,13 @@ export function taskRoutes(services: CoordinatorServices): RouteDefinition[] {
       method: "GET",
       url: "/tasks",
       tag: "tasks",
-      summary: "Recent task records, newest first",
+      summary: "Recent task records, newest first (of a topic, a status or a correlation id)",
       query: z.object({
         topic: topicSchema.optional(),
         status: z.enum(TASK_STATUSES).optional(),
+        correlation_id: shortText(1024)
+          .optional()
+          .meta({ description: "Only the records of tasks with this correlation id" }),
         limit: limitQuery(100, 1000),
       }),
       response: { schema: z.array(taskRecordSchema) },
@@ -169,6 +172,7 @@ export function taskRoutes(services: CoordinatorServices): RouteDefinition[] {
           limit: query.limit,
           ...(query.topic !== undefined && { topic: query.topic }),
           ...(query.status !== undefined && { status: query.status }),
+          ...(query.correlation_id !== undefined && { correlationId: query.correlation_id }),
         }),
     }),
   ];

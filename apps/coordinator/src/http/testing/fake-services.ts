@@ -5,7 +5,9 @@ import {
   type AgentMetricsSummary,
   type AgentView,
   type CoordinatorServices,
+  type DlqSummaryView,
   type HealthReport,
+  type MetricsHistoryView,
   type PublishTaskInput,
   type TaskRecordView,
   type WorkerAgentStatus,
@@ -189,11 +191,17 @@ export class FakeServices implements CoordinatorServices {
     return this.tasks.filter((task) => task.task_id === taskId);
   }
 
-  async listTasks(options: { topic?: string; status?: string; limit: number }): Promise<TaskRecordView[]> {
+  async listTasks(options: {
+    topic?: string;
+    status?: string;
+    correlationId?: string;
+    limit: number;
+  }): Promise<TaskRecordView[]> {
     this.record("listTasks", options);
     return this.tasks
       .filter((task) => options.topic === undefined || task.topic === options.topic)
       .filter((task) => options.status === undefined || task.status === options.status)
+      .filter((task) => options.correlationId === undefined || task.correlation_id === options.correlationId)
       .slice(0, options.limit);
   }
 
@@ -260,6 +268,43 @@ export class FakeServices implements CoordinatorServices {
   ): Promise<unknown[]> {
     this.record("dlqList", topic, agent, options);
     return [];
+  }
+
+  async metricsHistory(topic: string, agent: string): Promise<MetricsHistoryView> {
+    this.record("metricsHistory", topic, agent);
+    this.find(topic, agent);
+    return {
+      topic,
+      agent,
+      sample_interval_ms: 10_000,
+      points: [
+        {
+          at: "2026-01-01T00:00:10.000Z",
+          interval_ms: 10_000,
+          received: 5,
+          succeeded: 4,
+          failed: 1,
+          retried: 1,
+          dead_lettered: 0,
+        },
+      ],
+    };
+  }
+
+  async dlqSummary(topic: string, agent: string): Promise<DlqSummaryView> {
+    this.record("dlqSummary", topic, agent);
+    this.find(topic, agent);
+    return {
+      topic,
+      agent,
+      dlq_topic: `omnidaemon.dlq.${topic}.${agent}`,
+      entries: 3,
+      replayed: 1,
+      error_classes: [{ error_class: "TypeError", count: 3 }],
+      reasons: [{ reason: "retries_exhausted", count: 3 }],
+      oldest_at: 1_700_000_000_000,
+      newest_at: 1_700_000_060_000,
+    };
   }
 
   async dlqReplay(topic: string, agent: string, options: unknown, actor: Actor): Promise<unknown> {

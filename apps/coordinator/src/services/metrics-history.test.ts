@@ -1,0 +1,114 @@
+import pino from "pino";
+import { counterDeltas, historyKey, MetricsHistory, type CounterSnapshot } from "./metrics-history";
+import type { CounterSummary } from "./store-port";
+
+const KEY = historyKey("t", "a");
+
+function counts(received: number, succeeded = received, failed = 0, retried = 0, deadLettered = 0) {
+  return { received, succeeded, failed, retried, deadLettered };
+}
+
+function snapshot(seconds: number, entries: Record<string, ReturnType<typeof counts>>): CounterSnapshot {
+  return { at: new Date(seconds * 1000), counters: new Map(Object.entries(entries)) };
+}
+
+describe("counterDeltas", () => {
+  it("gives one point per interval with each counter's increase, oldest first", () => {
+    const points = counterDeltas(
+      [
+        snapshot(0, { [KEY]: counts(10, 8, 2, 1, 1) }),
+        snapshot(10, { [KEY]: counts(15, 12, 3, 2, 1) }),
+        snapshot(20, { [KEY]: counts(15, 12, 3, 2, 1) }),
+      ],
+      KEY,
+    );
+    expect(points).toEqual([
+      {
+        at: "1970-01-01T00:00:10.000Z",
+        interval_ms: 10_000,
+        received: 5,
+        succeeded: 4,
+        failed: 1,
+        retried: 1,
+        dead_lettered: 0,
+      },
+      {
+        at: "1970-01-01T00:00:20.000Z",
+        interval_ms: 10_000,
+        received: 0,
+        succeeded: 0,
+        failed: 0,
+        retried: 0,
+        dead_lettered: 0,
+      },
+    ]);
+  });
+
+  it("skips intervals where the agent is missing from either end, so a new agent starts without a spike", () => {
+    const points = counterDeltas(
+      [snapshot(0, {}), snapshot(10, { [KEY]: counts(1000) }), snapshot(20, { [KEY]: counts(1003) })],
+      KEY,
+    );
+    expect(points.map((p) => p.received)).toEqual([3]);
+  });
+
+  it("counts a counter that went down as 0, never negative", () => {
+    const points = counterDeltas(
+      [snapshot(0, { [KEY]: counts(50) }), snapshot(10, { [KEY]: counts(5) })],
+      KEY,
+    );
+    expect(points[0]).toMatchObject({ received: 0, succeeded: 0 });
+  });
+
+  it("is empty with fewer than two snapshots", () => {
+    expect(counterDeltas([], KEY)).toEqual([]);
+    expect(counterDeltas([snapshot(0, { [KEY]: counts(1) })], KEY)).toEqual([]);
+  });
+});
+
+describe("MetricsHistory", () => {
+  const summary = (received: number): CounterSummary => ({
+    topic: "t",
+    agent: "a",
+    ...counts(received),
+    latency: { p50: null, p95: null, p99: null, mean: null, count: 0 },
+  });
+
+  it("samples the counters and keeps only the last `points` intervals", async () => {
+    let received = 0;
+    let seconds = 0;
+    const history = new MetricsHistory(
+      { counters: { apply: async () => undefined, summary: async () => [summary((received += 2))] } },
+      pino({ level: "silent" }),
+      { points: 3, now: () => new Date((seconds += 10) * 1000) },
+    );
+    for (let i = 0; i < 6; i++) await history.sample();
+    const points = history.series("t", "a");
+    expect(points).toHaveLength(3);
+    expect(points.map((p) => p.received)).toEqual([2, 2, 2]);
+    expect(points.map((p) => p.at)).toEqual([
+      "1970-01-01T00:00:40.000Z",
+      "1970-01-01T00:00:50.000Z",
+      "1970-01-01T00:01:00.000Z",
+    ]);
+    expect(history.series("t", "other")).toEqual([]);
+  });
+
+  it("start() takes a first sample; stop() is idempotent and safe before start()", async () => {
+    let calls = 0;
+    const history = new MetricsHistory(
+      { counters: { apply: async () => undefined, summary: async () => (calls++, []) } },
+      pino({ level: "silent" }),
+      { intervalMs: 60_000 },
+    );
+    const unstarted = new MetricsHistory(
+      { counters: { apply: async () => undefined, summary: async () => [] } },
+      pino({ level: "silent" }),
+    );
+    await unstarted.stop();
+    await history.start();
+    expect(calls).toBe(1);
+    await history.stop();
+    await history.stop();
+  });
+});

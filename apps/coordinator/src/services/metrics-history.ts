@@ -1,0 +1,104 @@
+import type { Logger } from "pino";
+import { PeriodicJob } from "./periodic-job";
+import type { ControlPlaneStore, CounterSummary } from "./store-port";
+import type { MetricsHistoryPoint } from "./types";
+
+/** How often the counters are sampled. @default 10 s */
+export const DEFAULT_HISTORY_INTERVAL_MS = 10_000;
+/** Points kept per agent: 90 × 10 s = the last 15 minutes. */
+export const DEFAULT_HISTORY_POINTS = 90;
+
+type Counts = Pick<CounterSummary, "received" | "succeeded" | "failed" | "retried" | "deadLettered">;
+
+/** The lifetime counters of every agent at one instant. */
+export interface CounterSnapshot {
+  at: Date;
+  /** By `controlKey`-like `<topic>/<agent>`. */
+  counters: ReadonlyMap<string, Counts>;
+}
+
+export const historyKey = (topic: string, agent: string): string => `${topic}/${agent}`;
+
+/**
+ * What happened between consecutive snapshots, for one agent: one point per interval, oldest first. An interval
+ * counts only when the agent is in both of its snapshots (a newly registered agent does not start with a spike of
+ * its lifetime totals). A counter that went down (the agent's counters were reset) counts as 0, not negative.
+ */
+export function counterDeltas(snapshots: readonly CounterSnapshot[], key: string): MetricsHistoryPoint[] {
+  const points: MetricsHistoryPoint[] = [];
+  for (let i = 1; i < snapshots.length; i++) {
+    const before = snapshots[i - 1] as CounterSnapshot;
+    const after = snapshots[i] as CounterSnapshot;
+    const from = before.counters.get(key);
+    const to = after.counters.get(key);
+    if (from === undefined || to === undefined) continue;
+    const delta = (field: keyof Counts): number => Math.max(0, to[field] - from[field]);
+    points.push({
+      at: after.at.toISOString(),
+      interval_ms: after.at.getTime() - before.at.getTime(),
+      received: delta("received"),
+      succeeded: delta("succeeded"),
+      failed: delta("failed"),
+      retried: delta("retried"),
+      dead_lettered: delta("deadLettered"),
+    });
+  }
+  return points;
+}
+
+export interface MetricsHistoryOptions {
+  /** @default DEFAULT_HISTORY_INTERVAL_MS */
+  intervalMs?: number;
+  /** @default DEFAULT_HISTORY_POINTS */
+  points?: number;
+  now?: () => Date;
+}
+
+/**
+ * Throughput and failures over the last minutes, per agent, for the console's charts: samples the lifetime counters
+ * (`agent_counters`, one small query) every `intervalMs` and keeps the last `points` intervals in memory. Every
+ * replica samples for itself (the counters are shared, so replicas agree); a restarted coordinator starts an empty
+ * history. Longer history is Prometheus's job (docs/operations.md).
+ */
+export class MetricsHistory {
+  readonly name = "metrics-history";
+  readonly intervalMs: number;
+  private readonly keep: number;
+  private readonly now: () => Date;
+  private readonly job: PeriodicJob;
+  private snapshots: CounterSnapshot[] = [];
+
+  constructor(
+    private readonly store: Pick<ControlPlaneStore, "counters">,
+    logger: Logger,
+    options: MetricsHistoryOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
+    this.keep = (options.points ?? DEFAULT_HISTORY_POINTS) + 1;
+    this.now = options.now ?? (() => new Date());
+    this.job = new PeriodicJob("metrics-history", this.intervalMs, () => this.sample(), logger, true);
+  }
+
+  start(): Promise<void> {
+    return this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
+  }
+
+  /** Takes one snapshot now (the timer calls this; tests call it directly). */
+  async sample(): Promise<void> {
+    const at = this.now();
+    const summary = await this.store.counters.summary({});
+    const counters = new Map<string, Counts>();
+    for (const c of summary) counters.set(historyKey(c.topic, c.agent), c);
+    this.snapshots.push({ at, counters });
+    if (this.snapshots.length > this.keep) this.snapshots = this.snapshots.slice(-this.keep);
+  }
+
+  /** The agent's points, oldest first; empty until two samples were taken. */
+  series(topic: string, agent: string): MetricsHistoryPoint[] {
+    return counterDeltas(this.snapshots, historyKey(topic, agent));
+  }
+}
