@@ -529,9 +529,13 @@ export class ControlPlane implements CoordinatorServices {
   }
 }
 
+/** Keys whose values are wire data (a DLQ entry's envelope and record headers): passed on exactly as they travelled. */
+const WIRE_DATA_KEYS = new Set(["envelope", "headers"]);
+
 /**
- * The API speaks snake_case; bus-kafka returns camelCase objects. Keys of plain objects are converted, values are
- * not (an envelope inside a DLQ entry is already snake_case; header names have no capitals).
+ * The API speaks snake_case; bus-kafka returns camelCase objects. Keys of plain objects are converted, at any
+ * depth, except inside wire data: an envelope is snake_case already and its `content` is the user's JSON, whose
+ * keys are not ours to rename; header names are the records'.
  */
 export function snakeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(snakeKeys);
@@ -542,7 +546,7 @@ export function snakeKeys(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, child]) => [
       key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
-      snakeKeys(child),
+      WIRE_DATA_KEYS.has(key) ? child : snakeKeys(child),
     ]),
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { ApiError, type AgentView } from "../api";
+import { ApiError, type AgentView, type GroupLag } from "../api";
 import { deadLetters, failureRate, throughput } from "../chart";
 import { Badge, ConfirmDialog, ErrorNote, Fields, Json, Section, Sparkline, Updated } from "../components";
 import { formatCount, formatMs, formatPercent, formatTime } from "../format";
@@ -210,28 +210,11 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
         actions={<Updated at={lag.updatedAt} now={now} />}
       >
         <ErrorNote error={lag.error} what="the lag" />
-        <table>
-          <thead>
-            <tr>
-              <th>Topic</th>
-              <th>Partition</th>
-              <th>Committed</th>
-              <th>End</th>
-              <th>Lag</th>
-            </tr>
-          </thead>
-          <tbody>
-            {lag.data?.partitions.map((p) => (
-              <tr key={`${p.topic}/${p.partition}`} data-testid="lag-row">
-                <td>{p.topic}</td>
-                <td>{p.partition}</td>
-                <td>{p.committed ?? "–"}</td>
-                <td>{p.high}</td>
-                <td class={p.lag > 0 ? "warn" : ""}>{formatCount(p.lag)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        {lag.data !== undefined && <LagTable lag={lag.data} />}
+        <p class="note">
+          Records not yet consumed by the group, per partition (hover a cell for its committed and end
+          offsets).
+        </p>
       </Section>
 
       <Section
@@ -326,5 +309,51 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
         </ConfirmDialog>
       )}
     </div>
+  );
+}
+
+/** One row per topic (the agent's topic and its retry topic), one column per partition. */
+function LagTable({ lag }: { lag: GroupLag }) {
+  const topics = [...new Set(lag.partitions.map((p) => p.topic))];
+  const partitions = [...new Set(lag.partitions.map((p) => p.partition))].sort((a, b) => a - b);
+  return (
+    <table class="lag">
+      <thead>
+        <tr>
+          <th>Topic</th>
+          <th>Total</th>
+          {partitions.map((p) => (
+            <th key={p}>p{p}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {topics.map((topic) => {
+          const cells = lag.partitions.filter((p) => p.topic === topic);
+          return (
+            <tr key={topic} data-testid="lag-row" data-topic={topic}>
+              <td>
+                <code>{topic}</code>
+              </td>
+              <td>{formatCount(cells.reduce((sum, p) => sum + p.lag, 0))}</td>
+              {partitions.map((partition) => {
+                const cell = cells.find((p) => p.partition === partition);
+                return (
+                  <td
+                    key={partition}
+                    class={cell !== undefined && cell.lag > 0 ? "warn" : ""}
+                    title={
+                      cell === undefined ? "" : `committed ${cell.committed ?? "none"}, end ${cell.high}`
+                    }
+                  >
+                    {cell === undefined ? "" : formatCount(cell.lag)}
+                  </td>
+                );
+              })}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }

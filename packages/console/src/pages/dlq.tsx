@@ -302,7 +302,7 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
                       data-testid="dlq-select"
                     />
                   </td>
-                  <td>{formatTime(entry.dead_lettered_at)}</td>
+                  <td class="nowrap">{formatTime(entry.dead_lettered_at)}</td>
                   <td>
                     <code>{entry.task_id ?? "(no id)"}</code>
                   </td>

@@ -31,9 +31,10 @@ export function TasksPage({ params }: { params: Record<string, string> }) {
       ? undefined
       : () => api.tasks({ correlation_id: params.correlation_id as string, limit: 200 }),
   );
+  const lookingUp = params.id !== undefined || params.correlation_id !== undefined;
   const recent = usePoll(
-    `tasks-recent:${params.topic ?? ""}/${params.status ?? ""}`,
-    params.id !== undefined || params.correlation_id !== undefined
+    `tasks-recent:${params.topic ?? ""}/${params.status ?? ""}/${String(lookingUp)}`,
+    lookingUp
       ? undefined
       : () =>
           api.tasks({
@@ -99,7 +100,7 @@ export function TasksPage({ params }: { params: Record<string, string> }) {
         </Section>
       )}
 
-      {recent.data !== undefined || recent.error !== undefined ? (
+      {!lookingUp ? (
         <Section
           title="Recent tasks"
           testId="recent-tasks"
