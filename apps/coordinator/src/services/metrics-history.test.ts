@@ -44,12 +44,28 @@ describe("counterDeltas", () => {
     ]);
   });
 
-  it("skips intervals where the agent is missing from either end, so a new agent starts without a spike", () => {
+  it("counts an agent's first events in the interval its counters appeared, from zero", () => {
     const points = counterDeltas(
-      [snapshot(0, {}), snapshot(10, { [KEY]: counts(1000) }), snapshot(20, { [KEY]: counts(1003) })],
+      [snapshot(0, {}), snapshot(10, { [KEY]: counts(4) }), snapshot(20, { [KEY]: counts(7) })],
+      KEY,
+    );
+    expect(points.map((p) => p.received)).toEqual([4, 3]);
+  });
+
+  it("takes the first snapshot as the baseline: totals from before it never show as a spike", () => {
+    const points = counterDeltas(
+      [snapshot(0, { [KEY]: counts(1000) }), snapshot(10, { [KEY]: counts(1003) })],
       KEY,
     );
     expect(points.map((p) => p.received)).toEqual([3]);
+  });
+
+  it("has no points for intervals after the agent's counters are gone", () => {
+    const points = counterDeltas(
+      [snapshot(0, { [KEY]: counts(1) }), snapshot(10, { [KEY]: counts(2) }), snapshot(20, {})],
+      KEY,
+    );
+    expect(points).toHaveLength(1);
   });
 
   it("counts a counter that went down as 0, never negative", () => {

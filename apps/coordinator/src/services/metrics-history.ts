@@ -17,21 +17,25 @@ export interface CounterSnapshot {
   counters: ReadonlyMap<string, Counts>;
 }
 
+const ZERO: Counts = { received: 0, succeeded: 0, failed: 0, retried: 0, deadLettered: 0 };
+
 export const historyKey = (topic: string, agent: string): string => `${topic}/${agent}`;
 
 /**
- * What happened between consecutive snapshots, for one agent: one point per interval, oldest first. An interval
- * counts only when the agent is in both of its snapshots (a newly registered agent does not start with a spike of
- * its lifetime totals). A counter that went down (the agent's counters were reset) counts as 0, not negative.
+ * What happened between consecutive snapshots, for one agent: one point per interval, oldest first. An agent that
+ * has no counters at the start of an interval had counted nothing yet (its row is created by its first event), so
+ * the interval shows everything it counted; the first snapshot only sets the baseline, so lifetime totals from
+ * before the coordinator started never show as a spike. Intervals after the agent's counters are gone have no
+ * point. A counter that went down counts as 0, never negative.
  */
 export function counterDeltas(snapshots: readonly CounterSnapshot[], key: string): MetricsHistoryPoint[] {
   const points: MetricsHistoryPoint[] = [];
   for (let i = 1; i < snapshots.length; i++) {
     const before = snapshots[i - 1] as CounterSnapshot;
     const after = snapshots[i] as CounterSnapshot;
-    const from = before.counters.get(key);
     const to = after.counters.get(key);
-    if (from === undefined || to === undefined) continue;
+    if (to === undefined) continue;
+    const from = before.counters.get(key) ?? ZERO;
     const delta = (field: keyof Counts): number => Math.max(0, to[field] - from[field]);
     points.push({
       at: after.at.toISOString(),
