@@ -266,12 +266,7 @@ export interface HttpAnswer {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
 }
 
-export async function http(
-  url: string,
-  method = "GET",
-  json?: unknown,
-  token?: string,
-): Promise<HttpAnswer> {
+export async function http(url: string, method = "GET", json?: unknown, token?: string): Promise<HttpAnswer> {
   const headers: Record<string, string> = {};
   if (json !== undefined) headers["content-type"] = "application/json";
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
