@@ -106,7 +106,11 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRout
         return undefined;
       }
       return loadConsoleAssets(options.assetsDir);
-    })());
+    })().catch((error: unknown) => {
+      // An unreadable build fails this request (500, logged) and is read again by the next one.
+      loading = undefined;
+      throw error;
+    }));
 
   const serve = async (path: string, ifNoneMatch: string | undefined, reply: FastifyReply) => {
     reply.headers(SECURITY_HEADERS);
