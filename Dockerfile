@@ -11,6 +11,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json turbo.json tsconfig.base.json tsconfig.build.json tsconfig.json ./
+COPY packages/protocol/package.json packages/protocol/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/bus-kafka/package.json packages/bus-kafka/
 COPY packages/store-pg/package.json packages/store-pg/
@@ -38,6 +39,8 @@ ENV NODE_ENV=production \
 # Production dependencies only, with the workspace links (node_modules/@omnidaemon/* -> packages/*, apps/*).
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/packages/protocol/package.json packages/protocol/
+COPY --from=build /src/packages/protocol/dist packages/protocol/dist
 COPY --from=build /src/packages/lifecycle/package.json packages/lifecycle/
 COPY --from=build /src/packages/lifecycle/dist packages/lifecycle/dist
 COPY --from=build /src/packages/bus-kafka/package.json packages/bus-kafka/

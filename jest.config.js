@@ -5,7 +5,8 @@
 // by scripts/check-deploy.sh, which provides helm). Workspace
 // packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
-  "^@omnidaemon/(lifecycle|bus-kafka|store-pg|sdk|cli|console)$": "<rootDir>/packages/$1/src/index.ts",
+  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli|console)$":
+    "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
   // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
@@ -29,7 +30,12 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts", "<rootDir>/bench/**/*.test.ts"],
+      testMatch: [
+        "<rootDir>/{apps,packages}/*/src/**/*.test.ts",
+        "<rootDir>/bench/**/*.test.ts",
+        // The architecture's boundaries: eslint and the import-cycle check on deliberate violations.
+        "<rootDir>/test/lint/**/*.test.ts",
+      ],
     },
     {
       ...common,

@@ -2,10 +2,17 @@
 // No plugins: esbuild compiles the JSX with Preact's automatic runtime. Every asset is bundled and content-hashed
 // (the coordinator caches dist/ui/assets/* as immutable), nothing is inlined into index.html (the Content-Security-
 // Policy allows no inline script or style), and nothing is fetched from another origin.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 export default defineConfig({
   base: "/ui/",
+  // The protocol's TypeScript sources (ES modules, so unused schemas can be left out), not its CommonJS build.
+  resolve: {
+    alias: {
+      "@omnidaemon/protocol": fileURLToPath(new URL("../protocol/src/index.ts", import.meta.url)),
+    },
+  },
   esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: "dist/ui",

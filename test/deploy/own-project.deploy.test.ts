@@ -21,6 +21,7 @@ import { ROOT } from "./support";
 
 /** Every package the SDK and the CLI need; unpublished, so each comes from its own tarball. */
 const WORKSPACES = [
+  "packages/protocol",
   "packages/lifecycle",
   "packages/bus-kafka",
   "packages/store-pg",

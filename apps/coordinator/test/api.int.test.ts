@@ -8,9 +8,9 @@ import {
   agentNames,
   createEnvelope,
   encodeEnvelope,
-  type DesiredState,
   type KafkaProducer,
 } from "@omnidaemon/bus-kafka";
+import { type DesiredState } from "@omnidaemon/protocol";
 import type { Consumer } from "kafkajs";
 import {
   KafkaLeftovers,

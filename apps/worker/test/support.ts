@@ -13,14 +13,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  BusAdmin,
-  KafkaProducer,
-  SYSTEM_TOPICS,
-  agentNames,
-  controlKey,
-  createEnvelope,
-} from "@omnidaemon/bus-kafka";
+import { BusAdmin, KafkaProducer, SYSTEM_TOPICS, agentNames, createEnvelope } from "@omnidaemon/bus-kafka";
+import { controlKey } from "@omnidaemon/protocol";
 import { Client } from "pg";
 import pino from "pino";
 import { databaseUrl, kafkaBrokers, uniqueName } from "../../../test/helpers";

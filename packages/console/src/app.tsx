@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, CoordinatorApi } from "./api";
+import { consoleClient, failureOf, isUnauthorized, isUnreachable } from "./api";
 import { AgentsPage } from "./pages/agents";
 import { AuditPage } from "./pages/audit";
 import { DlqPage } from "./pages/dlq";
@@ -21,10 +21,10 @@ type Auth =
  */
 async function probe(token: string | undefined): Promise<Auth> {
   try {
-    await new CoordinatorApi(token).agents();
+    await consoleClient(token).listAgents();
     return { state: "signed-in" };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
+    if (isUnauthorized(error)) {
       return token === undefined
         ? { state: "sign-in" }
         : {
@@ -32,8 +32,7 @@ async function probe(token: string | undefined): Promise<Auth> {
             message: "The coordinator refused this token (401). Check OMNIDAEMON_API_TOKEN.",
           };
     }
-    if (error instanceof ApiError && error.status === 0)
-      return { state: "unreachable", message: error.message };
+    if (isUnreachable(error)) return { state: "unreachable", message: failureOf(error).message };
     return { state: "signed-in" };
   }
 }
@@ -65,7 +64,7 @@ export function App() {
 
   const session = useMemo<Session>(
     () => ({
-      api: new CoordinatorApi(token),
+      api: consoleClient(token),
       unauthorized: () => {
         forgetToken();
         setAuth({

@@ -1,4 +1,4 @@
-import type { MetricsHistoryPoint } from "./api";
+import type { MetricsHistoryPoint } from "@omnidaemon/protocol";
 import { deadLetters, failureRate, linePath, throughput } from "./chart";
 
 const point = (fields: Partial<MetricsHistoryPoint>): MetricsHistoryPoint => ({

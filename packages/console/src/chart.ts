@@ -1,4 +1,4 @@
-import type { MetricsHistoryPoint } from "./api";
+import type { MetricsHistoryPoint } from "@omnidaemon/protocol";
 
 /** One value per interval of `GET /metrics/history`, for a small chart. */
 export interface Series {

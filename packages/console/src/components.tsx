@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
-import type { ApiError } from "./api";
+import { failureOf } from "./api";
 import { linePath, type Series } from "./chart";
 import { formatAgo, formatJson } from "./format";
 
@@ -35,12 +35,13 @@ export function Fields({ rows }: { rows: Array<[string, ComponentChildren]> }) {
   );
 }
 
-export function ErrorNote({ error, what }: { error: ApiError | undefined; what: string }) {
+export function ErrorNote({ error, what }: { error: Error | undefined; what: string }) {
   if (error === undefined) return null;
+  const { message, status } = failureOf(error);
   return (
     <p class="error" role="alert">
-      Could not load {what}: {error.message}
-      {error.status > 0 ? ` (HTTP ${error.status})` : ""}
+      Could not load {what}: {message}
+      {status !== undefined ? ` (HTTP ${status})` : ""}
     </p>
   );
 }

@@ -1,6 +1,7 @@
 import { createContext } from "preact";
 import { useCallback, useContext, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, type CoordinatorApi } from "./api";
+import type { CoordinatorClient } from "@omnidaemon/protocol";
+import { isUnauthorized } from "./api";
 
 /** How often pages refresh: the workers' heartbeat interval, so a worker's state is never older than two. */
 export const POLL_INTERVAL_MS = 5000;
@@ -8,9 +9,10 @@ export const POLL_INTERVAL_MS = 5000;
 export const DLQ_POLL_INTERVAL_MS = 15_000;
 
 export interface Session {
-  api: CoordinatorApi;
+  /** The protocol's client, with this session's token. */
+  api: CoordinatorClient;
   /** A request was refused with 401 (the token was rotated): back to the sign-in form. */
-  unauthorized(error: ApiError): void;
+  unauthorized(): void;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);
@@ -23,7 +25,8 @@ export function useSession(): Session {
 
 export interface Polled<T> {
   data: T | undefined;
-  error: ApiError | undefined;
+  /** Why the last load failed (a CoordinatorRequestError when the API refused it or did not answer). */
+  error: Error | undefined;
   /** When the last successful answer arrived (epoch ms). */
   updatedAt: number | undefined;
   /** Loads now (after a change the operator made), without waiting for the next tick. */
@@ -40,7 +43,7 @@ export function usePoll<T>(
   intervalMs = POLL_INTERVAL_MS,
 ): Polled<T> {
   const session = useSession();
-  const [state, setState] = useState<{ key: string; data?: T; error?: ApiError; updatedAt?: number }>({
+  const [state, setState] = useState<{ key: string; data?: T; error?: Error; updatedAt?: number }>({
     key,
   });
   const loadRef = useRef(load);
@@ -71,9 +74,8 @@ export function usePoll<T>(
         const data = await current();
         if (!stopped) setState({ key, data, updatedAt: Date.now() });
       } catch (error) {
-        const failure =
-          error instanceof ApiError ? error : new ApiError(0, "client_error", (error as Error).message);
-        if (failure.status === 401) session.unauthorized(failure);
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (isUnauthorized(failure)) session.unauthorized();
         if (!stopped) setState((previous) => ({ ...previous, key, error: failure }));
       } finally {
         inFlight = false;

@@ -1,15 +1,7 @@
 // The tasks repository against the real Postgres: pending records at publish time, folding task events (never
 // backwards, late and duplicate events ignored, retries), batches, listing, and TTL expiry.
-import {
-  recordStatusOf,
-  shouldApply,
-  TASK_EVENT_STATUSES,
-  type PgStore,
-  type TaskEvent,
-  type TaskProgress,
-  type TaskRecord,
-  type TaskStatus,
-} from "../src";
+import { recordStatusOf, TASK_EVENT_STATUSES, type TaskStatus } from "@omnidaemon/protocol";
+import { shouldApply, type PgStore, type TaskEvent, type TaskProgress, type TaskRecord } from "../src";
 import { dropSchema, newSchema, startStore, uniqueName, withAdmin } from "./support";
 
 const schema = newSchema("tasks");

@@ -1,6 +1,6 @@
+import type { CounterSummary } from "@omnidaemon/store-pg";
 import pino from "pino";
 import { counterDeltas, historyKey, MetricsHistory, type CounterSnapshot } from "./metrics-history";
-import type { CounterSummary } from "./store-port";
 
 const KEY = historyKey("t", "a");
 
@@ -24,22 +24,22 @@ describe("counterDeltas", () => {
     );
     expect(points).toEqual([
       {
-        at: "1970-01-01T00:00:10.000Z",
-        interval_ms: 10_000,
+        at: new Date("1970-01-01T00:00:10.000Z"),
+        intervalMs: 10_000,
         received: 5,
         succeeded: 4,
         failed: 1,
         retried: 1,
-        dead_lettered: 0,
+        deadLettered: 0,
       },
       {
-        at: "1970-01-01T00:00:20.000Z",
-        interval_ms: 10_000,
+        at: new Date("1970-01-01T00:00:20.000Z"),
+        intervalMs: 10_000,
         received: 0,
         succeeded: 0,
         failed: 0,
         retried: 0,
-        dead_lettered: 0,
+        deadLettered: 0,
       },
     ]);
   });
@@ -87,14 +87,14 @@ describe("MetricsHistory", () => {
     topic: "t",
     agent: "a",
     ...counts(received),
-    latency: { p50: null, p95: null, p99: null, mean: null, count: 0 },
+    latency: { count: 0, sumMs: 0, meanMs: null, p50Ms: null, p95Ms: null, p99Ms: null },
   });
 
   it("samples the counters and keeps only the last `points` intervals", async () => {
     let received = 0;
     let seconds = 0;
     const history = new MetricsHistory(
-      { counters: { apply: async () => undefined, summary: async () => [summary((received += 2))] } },
+      { summary: async () => [summary((received += 2))] },
       pino({ level: "silent" }),
       { points: 3, now: () => new Date((seconds += 10) * 1000) },
     );
@@ -102,7 +102,7 @@ describe("MetricsHistory", () => {
     const points = history.series("t", "a");
     expect(points).toHaveLength(3);
     expect(points.map((p) => p.received)).toEqual([2, 2, 2]);
-    expect(points.map((p) => p.at)).toEqual([
+    expect(points.map((p) => p.at.toISOString())).toEqual([
       "1970-01-01T00:00:40.000Z",
       "1970-01-01T00:00:50.000Z",
       "1970-01-01T00:01:00.000Z",
@@ -112,15 +112,10 @@ describe("MetricsHistory", () => {
 
   it("start() takes a first sample; stop() is idempotent and safe before start()", async () => {
     let calls = 0;
-    const history = new MetricsHistory(
-      { counters: { apply: async () => undefined, summary: async () => (calls++, []) } },
-      pino({ level: "silent" }),
-      { intervalMs: 60_000 },
-    );
-    const unstarted = new MetricsHistory(
-      { counters: { apply: async () => undefined, summary: async () => [] } },
-      pino({ level: "silent" }),
-    );
+    const history = new MetricsHistory({ summary: async () => (calls++, []) }, pino({ level: "silent" }), {
+      intervalMs: 60_000,
+    });
+    const unstarted = new MetricsHistory({ summary: async () => [] }, pino({ level: "silent" }));
     await unstarted.stop();
     await history.start();
     expect(calls).toBe(1);

@@ -1,7 +1,7 @@
+import type { CounterSummary, CountersRepository } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { PeriodicJob } from "./periodic-job";
-import type { ControlPlaneStore, CounterSummary } from "./store-port";
-import type { MetricsHistoryPoint } from "./types";
+import type { CounterInterval } from "./types";
 
 /** How often the counters are sampled. @default 10 s */
 export const DEFAULT_HISTORY_INTERVAL_MS = 10_000;
@@ -13,7 +13,7 @@ type Counts = Pick<CounterSummary, "received" | "succeeded" | "failed" | "retrie
 /** The lifetime counters of every agent at one instant. */
 export interface CounterSnapshot {
   at: Date;
-  /** By `controlKey`-like `<topic>/<agent>`. */
+  /** By {@link historyKey}. */
   counters: ReadonlyMap<string, Counts>;
 }
 
@@ -22,14 +22,14 @@ const ZERO: Counts = { received: 0, succeeded: 0, failed: 0, retried: 0, deadLet
 export const historyKey = (topic: string, agent: string): string => `${topic}/${agent}`;
 
 /**
- * What happened between consecutive snapshots, for one agent: one point per interval, oldest first. An agent that
+ * What happened between consecutive snapshots, for one agent: one interval per pair, oldest first. An agent that
  * has no counters at the start of an interval had counted nothing yet (its row is created by its first event), so
  * the interval shows everything it counted; the first snapshot only sets the baseline, so lifetime totals from
  * before the coordinator started never show as a spike. Intervals after the agent's counters are gone have no
  * point. A counter that went down counts as 0, never negative.
  */
-export function counterDeltas(snapshots: readonly CounterSnapshot[], key: string): MetricsHistoryPoint[] {
-  const points: MetricsHistoryPoint[] = [];
+export function counterDeltas(snapshots: readonly CounterSnapshot[], key: string): CounterInterval[] {
+  const points: CounterInterval[] = [];
   for (let i = 1; i < snapshots.length; i++) {
     const before = snapshots[i - 1] as CounterSnapshot;
     const after = snapshots[i] as CounterSnapshot;
@@ -38,13 +38,13 @@ export function counterDeltas(snapshots: readonly CounterSnapshot[], key: string
     const from = before.counters.get(key) ?? ZERO;
     const delta = (field: keyof Counts): number => Math.max(0, to[field] - from[field]);
     points.push({
-      at: after.at.toISOString(),
-      interval_ms: after.at.getTime() - before.at.getTime(),
+      at: after.at,
+      intervalMs: after.at.getTime() - before.at.getTime(),
       received: delta("received"),
       succeeded: delta("succeeded"),
       failed: delta("failed"),
       retried: delta("retried"),
-      dead_lettered: delta("deadLettered"),
+      deadLettered: delta("deadLettered"),
     });
   }
   return points;
@@ -73,7 +73,7 @@ export class MetricsHistory {
   private snapshots: CounterSnapshot[] = [];
 
   constructor(
-    private readonly store: Pick<ControlPlaneStore, "counters">,
+    private readonly counters: Pick<CountersRepository, "summary">,
     logger: Logger,
     options: MetricsHistoryOptions = {},
   ) {
@@ -94,15 +94,15 @@ export class MetricsHistory {
   /** Takes one snapshot now (the timer calls this; tests call it directly). */
   async sample(): Promise<void> {
     const at = this.now();
-    const summary = await this.store.counters.summary({});
+    const summary = await this.counters.summary({});
     const counters = new Map<string, Counts>();
     for (const c of summary) counters.set(historyKey(c.topic, c.agent), c);
     this.snapshots.push({ at, counters });
     if (this.snapshots.length > this.keep) this.snapshots = this.snapshots.slice(-this.keep);
   }
 
-  /** The agent's points, oldest first; empty until two samples were taken. */
-  series(topic: string, agent: string): MetricsHistoryPoint[] {
+  /** The agent's intervals, oldest first; empty until two samples were taken. */
+  series(topic: string, agent: string): CounterInterval[] {
     return counterDeltas(this.snapshots, historyKey(topic, agent));
   }
 }

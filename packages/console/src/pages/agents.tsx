@@ -1,5 +1,6 @@
+import type { AgentView, GroupLag } from "@omnidaemon/protocol";
 import { useState } from "preact/hooks";
-import { ApiError, type AgentView, type GroupLag } from "../api";
+import { failureOf } from "../api";
 import { deadLetters, failureRate, throughput } from "../chart";
 import { Badge, ConfirmDialog, ErrorNote, Fields, Json, Section, Sparkline, Updated } from "../components";
 import { formatCount, formatMs, formatPercent, formatTime } from "../format";
@@ -9,7 +10,7 @@ import { routeHref } from "../router";
 export function AgentsPage({ params }: { params: Record<string, string> }) {
   const { api } = useSession();
   const now = useNow();
-  const agents = usePoll("agents", () => api.agents());
+  const agents = usePoll("agents", () => api.listAgents());
   const all = Object.values(agents.data ?? {}).flat();
   const selected = all.find((a) => a.topic === params.topic && a.name === params.name);
 
@@ -71,11 +72,15 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
   const now = useNow();
   const { topic, name } = listed;
   const key = `${topic}/${name}`;
-  const detail = usePoll(`agent:${key}`, () => api.agent(topic, name));
-  const lag = usePoll(`lag:${key}`, () => api.lag(topic, name));
-  const history = usePoll(`history:${key}`, () => api.metricsHistory(topic, name));
-  const summary = usePoll(`summary:${topic}`, () => api.metricsSummary(topic));
-  const dlq = usePoll(`dlq-summary:${key}`, () => api.dlqSummary(topic, name), DLQ_POLL_INTERVAL_MS);
+  const detail = usePoll(`agent:${key}`, () => api.getAgent(topic, name));
+  const lag = usePoll(`lag:${key}`, () => api.busLag({ topic, agent: name }));
+  const history = usePoll(`history:${key}`, () => api.metricsHistory({ topic, agent: name }));
+  const summary = usePoll(`summary:${topic}`, () => api.metricsSummary({ topic }));
+  const dlq = usePoll(
+    `dlq-summary:${key}`,
+    () => api.dlqSummary({ topic, agent: name }),
+    DLQ_POLL_INTERVAL_MS,
+  );
   const [action, setAction] = useState<Action | undefined>();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | undefined>();
@@ -89,8 +94,9 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
   const run = async (): Promise<void> => {
     setBusy(true);
     try {
-      if (action === "pause") setOutcome({ ok: true, text: (await api.pause(topic, name)).message });
-      else if (action === "resume") setOutcome({ ok: true, text: (await api.resume(topic, name)).message });
+      if (action === "pause") setOutcome({ ok: true, text: (await api.pauseAgent(topic, name)).message });
+      else if (action === "resume")
+        setOutcome({ ok: true, text: (await api.resumeAgent(topic, name)).message });
       else if (action === "delete") {
         const result = await api.deleteAgent(topic, name, { deleteGroup, deleteDlq });
         setOutcome({
@@ -101,7 +107,7 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
         });
       }
     } catch (error) {
-      setOutcome({ ok: false, text: error instanceof ApiError ? error.message : String(error) });
+      setOutcome({ ok: false, text: failureOf(error).message });
     } finally {
       setBusy(false);
       setAction(undefined);

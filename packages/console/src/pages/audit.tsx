@@ -8,7 +8,11 @@ export function AuditPage({ params }: { params: Record<string, string> }) {
   const now = useNow();
   const { topic, agent } = params;
   const audit = usePoll(`audit:${topic ?? ""}/${agent ?? ""}`, () =>
-    api.audit({ limit: 200, ...(topic !== undefined && { topic }), ...(agent !== undefined && { agent }) }),
+    api.auditLog({
+      limit: 200,
+      ...(topic !== undefined && { topic }),
+      ...(agent !== undefined && { agent }),
+    }),
   );
   return (
     <div class="page" data-testid="audit-page">

@@ -1,5 +1,6 @@
+import type { DlqEntry, DlqReplayResult } from "@omnidaemon/protocol";
 import { useState } from "preact/hooks";
-import { ApiError, type DlqEntry, type DlqReplayResult, type ReplaySelector } from "../api";
+import { failureOf, LONG_REQUEST_TIMEOUT_MS, replayRequest, type ReplaySelector } from "../api";
 import { Badge, ConfirmDialog, ErrorNote, Fields, Json, Section, Updated } from "../components";
 import { formatCount, formatTime } from "../format";
 import { DLQ_POLL_INTERVAL_MS, useNow, usePoll, useSession } from "../poll";
@@ -12,7 +13,7 @@ const entryKey = (entry: Pick<DlqEntry, "partition" | "offset">): string =>
 
 export function DlqPage({ params }: { params: Record<string, string> }) {
   const { api } = useSession();
-  const agents = usePoll("agents", () => api.agents());
+  const agents = usePoll("agents", () => api.listAgents());
   const all = Object.values(agents.data ?? {}).flat();
   const { topic, name } = params;
   const choose = (value: string): void => {
@@ -60,10 +61,14 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
   };
   const limit = Number(params.limit ?? 100);
   const listKey = `dlq:${topic}/${name}?${params.error_class ?? ""}&${params.reason ?? ""}&${limit}`;
-  const entries = usePoll(listKey, () => api.dlq(topic, name, { ...filter, limit }), DLQ_POLL_INTERVAL_MS);
+  const entries = usePoll(
+    listKey,
+    () => api.dlqList({ topic, agent: name, ...filter, limit }),
+    DLQ_POLL_INTERVAL_MS,
+  );
   const summary = usePoll(
     `dlq-summary:${topic}/${name}`,
-    () => api.dlqSummary(topic, name),
+    () => api.dlqSummary({ topic, agent: name }),
     DLQ_POLL_INTERVAL_MS,
   );
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -94,11 +99,13 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
     setDialog({ kind: "replay", selector, what, force });
     setBusy(true);
     try {
-      const preview = await api.replay(topic, name, selector, { dryRun: true, force });
+      const preview = await api.dlqReplay(replayRequest(topic, name, selector, { dryRun: true, force }), {
+        timeoutMs: LONG_REQUEST_TIMEOUT_MS,
+      });
       setDialog({ kind: "replay", selector, what, preview, force });
     } catch (error) {
       setDialog(undefined);
-      setOutcome({ ok: false, text: error instanceof ApiError ? error.message : String(error) });
+      setOutcome({ ok: false, text: failureOf(error).message });
     } finally {
       setBusy(false);
     }
@@ -109,7 +116,10 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
     setBusy(true);
     try {
       if (dialog.kind === "replay") {
-        const result = await api.replay(topic, name, dialog.selector, { dryRun: false, force: dialog.force });
+        const result = await api.dlqReplay(
+          replayRequest(topic, name, dialog.selector, { dryRun: false, force: dialog.force }),
+          { timeoutMs: LONG_REQUEST_TIMEOUT_MS },
+        );
         setOutcome({
           ok: true,
           text:
@@ -119,7 +129,7 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
         });
         setSelected(new Set());
       } else {
-        const result = await api.purge(topic, name);
+        const result = await api.dlqPurge({ topic, agent: name }, { timeoutMs: LONG_REQUEST_TIMEOUT_MS });
         setOutcome({
           ok: true,
           text: `Purged: ${formatCount(result.deleted)} records deleted from the DLQ topic`,
@@ -128,7 +138,7 @@ function AgentDlq({ topic, name, params }: { topic: string; name: string; params
         setInspected(undefined);
       }
     } catch (error) {
-      setOutcome({ ok: false, text: error instanceof ApiError ? error.message : String(error) });
+      setOutcome({ ok: false, text: failureOf(error).message });
     } finally {
       setBusy(false);
       setDialog(undefined);

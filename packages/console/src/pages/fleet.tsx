@@ -1,4 +1,5 @@
-import type { HealthStatus } from "../api";
+import type { HealthStatus } from "@omnidaemon/protocol";
+import { fleetHealth } from "../api";
 import { Badge, ErrorNote, Fields, Section, Updated } from "../components";
 import { formatAgo, formatCount, formatMs, formatSpan, formatTime } from "../format";
 import { useNow, usePoll, useSession } from "../poll";
@@ -17,8 +18,8 @@ export function FleetPage() {
   const { api } = useSession();
   const now = useNow();
   // /health answers 503 with its report when the fleet is down; the report is what the page shows then.
-  const health = usePoll("health", () => api.health());
-  const workers = usePoll("workers", () => api.workers());
+  const health = usePoll("health", () => fleetHealth(api));
+  const workers = usePoll("workers", () => api.listWorkers());
   const report = health.data;
   const liveWorkers = workers.data?.filter((w) => w.live) ?? [];
   const goneWorkers = workers.data?.filter((w) => !w.live) ?? [];

@@ -1,5 +1,6 @@
+import type { TaskRecord, TaskStatus } from "@omnidaemon/protocol";
 import { useState } from "preact/hooks";
-import type { TaskRecord, TaskStatus } from "../api";
+import { failureOf } from "../api";
 import { Badge, ErrorNote, Json, Section, Updated } from "../components";
 import { formatMs, formatTime } from "../format";
 import { useNow, usePoll, useSession } from "../poll";
@@ -23,13 +24,13 @@ export function TasksPage({ params }: { params: Record<string, string> }) {
   // A lookup by id answers 404 for an unknown or expired task: shown as "not found", not as an error.
   const byId = usePoll(
     `task:${params.id ?? ""}`,
-    params.id === undefined ? undefined : () => api.task(params.id as string),
+    params.id === undefined ? undefined : () => api.getTask(params.id as string),
   );
   const byCorrelation = usePoll(
     `tasks-corr:${params.correlation_id ?? ""}`,
     params.correlation_id === undefined
       ? undefined
-      : () => api.tasks({ correlation_id: params.correlation_id as string, limit: 200 }),
+      : () => api.listTasks({ correlation_id: params.correlation_id as string, limit: 200 }),
   );
   const lookingUp = params.id !== undefined || params.correlation_id !== undefined;
   const recent = usePoll(
@@ -37,7 +38,7 @@ export function TasksPage({ params }: { params: Record<string, string> }) {
     lookingUp
       ? undefined
       : () =>
-          api.tasks({
+          api.listTasks({
             limit: 50,
             ...(params.topic !== undefined && { topic: params.topic }),
             ...(params.status !== undefined && { status: params.status as TaskStatus }),
@@ -75,7 +76,7 @@ export function TasksPage({ params }: { params: Record<string, string> }) {
           testId="task-result"
           actions={<Updated at={byId.updatedAt} now={now} />}
         >
-          {byId.error?.status === 404 ? (
+          {byId.error !== undefined && failureOf(byId.error).status === 404 ? (
             <p class="empty">
               No task with this id: unknown, or its records expired (results are kept 24 h by default).
             </p>

@@ -1,11 +1,8 @@
 import type { Registry } from "prom-client";
-import { z } from "zod";
-import type { CoordinatorServices } from "../../services/types";
 import { defineRoute, type RouteDefinition } from "../route";
-import { metricsHistorySchema, metricsSummarySchema } from "../responses";
-import { agentNameSchema, topicSchema } from "../validation";
 
-export function metricsRoutes(services: CoordinatorServices, registry: Registry): RouteDefinition[] {
+/** The coordinator's own Prometheus metrics (not a service: the registry every component registers into). */
+export function metricsRoutes(registry: Registry): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -19,28 +16,6 @@ export function metricsRoutes(services: CoordinatorServices, registry: Registry)
         reply.type(registry.contentType);
         return text;
       },
-    }),
-    defineRoute({
-      method: "GET",
-      url: "/metrics/summary",
-      tag: "metrics",
-      summary: "Lifetime counters and latency percentiles per topic and agent",
-      query: z.object({ topic: topicSchema.optional() }),
-      response: { schema: z.array(metricsSummarySchema) },
-      errors: [503],
-      handler: ({ query }) =>
-        services.metricsSummary(query.topic === undefined ? {} : { topic: query.topic }),
-    }),
-    defineRoute({
-      method: "GET",
-      url: "/metrics/history",
-      tag: "metrics",
-      summary:
-        "The agent's throughput and failures per interval over the last minutes (this coordinator's samples)",
-      query: z.object({ topic: topicSchema, agent: agentNameSchema }),
-      response: { schema: metricsHistorySchema },
-      errors: [404, 503],
-      handler: ({ query }) => services.metricsHistory(query.topic, query.agent),
     }),
   ];
 }

@@ -16,7 +16,7 @@ describe("task routes", () => {
     expect(response.body).toEqual({ task_id: "task-1", topic: "file.uploaded", status: "published" });
     expect(t.services.callsOf("publishTask")).toEqual([
       [
-        { topic: "file.uploaded", content: { path: "/a" }, correlation_id: "c-1", tenant_id: "acme" },
+        { topic: "file.uploaded", content: { path: "/a" }, correlationId: "c-1", tenantId: "acme" },
         { name: "sdk" },
       ],
     ]);
@@ -47,9 +47,9 @@ describe("task routes", () => {
       topic: "file.uploaded",
       content: "summarize this",
       webhook: "https://example.com/hook",
-      reply_to: "file.summarized",
-      correlation_id: "corr-9",
-      causation_id: "cause-1",
+      replyTo: "file.summarized",
+      correlationId: "corr-9",
+      causationId: "cause-1",
       source: "uploader",
     });
   });
