@@ -2,7 +2,7 @@
 // token, two real worker processes and the real broker and Postgres. One fleet for the whole file: the tests run in
 // order, as an operator would — sign in, look at the fleet, pause and resume an agent, replay a dead letter, read
 // the audit log — and each leaves a screenshot in test-results/console/.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -241,6 +241,17 @@ it("made no request beyond the coordinator, and no Content-Security-Policy viola
   expect(foreign).toEqual([]);
   expect(browser.problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
   expect(browser.problems.filter((p) => p.startsWith("page error"))).toEqual([]);
+});
+
+it("ships the protocol's client without its schemas: zod stays out of the bundle", () => {
+  // The console imports the protocol's types, client and errors; its schemas are left out only because the protocol
+  // is marked sideEffects: false. A value import of a schema, or a lost flag, would add zod (about 100 KB).
+  const assets = join(__dirname, "..", "..", "packages", "console", "dist", "ui", "assets");
+  const scripts = readdirSync(assets).filter((file) => file.endsWith(".js"));
+  const code = scripts.map((file) => readFileSync(join(assets, file), "utf8")).join("\n");
+  expect(scripts.length).toBeGreaterThan(0);
+  expect(code).toContain("cannot reach the coordinator at");
+  expect(code).not.toContain("$ZodType");
 });
 
 /** Waits until the element's text matches (the console polls, so the text changes by itself). */
