@@ -20,6 +20,7 @@ import { matchesDlqFilter, parseDlqFilter, type DlqFilter } from "./dlq/filter";
 import { OffsetRuns } from "./dlq/offset-runs";
 import { OldestEntries } from "./dlq/oldest-entries";
 import { readRanges, type ReadRange } from "./dlq/reader";
+import { DlqSummaryTally, type DlqSummary } from "./dlq/summary";
 import {
   markerHeaders,
   parseReplaySelector,
@@ -33,6 +34,7 @@ import { withDeadline } from "./util/deadline";
 export type { DlqEntry } from "./dlq/entry";
 export type { DlqFilter } from "./dlq/filter";
 export type { DlqReplayOptions } from "./dlq/replay-plan";
+export type { DlqSummary } from "./dlq/summary";
 
 /** Prefix of the throwaway groups DLQ reads join; outside "omnidaemon." so `listGroups()` never shows them. */
 export const DLQ_READER_GROUP_PREFIX = "omnidaemon-dlq-reader-";
@@ -196,6 +198,17 @@ export class DlqManager {
         }
       });
       return kept.sorted();
+    });
+  }
+
+  /** How many entries the agent's DLQ holds, how many were replayed, and by error class and reason (one read). */
+  summary(topic: string, agent: string): Promise<DlqSummary> {
+    return this.track(async () => {
+      const tally = new DlqSummaryTally();
+      await this.read(agentNames(topic, agent), undefined, (record) => {
+        tally.add(parseDlqRecord(record, this.maxValueChars));
+      });
+      return tally.summary();
     });
   }
 
