@@ -11,11 +11,13 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 ENV TURBO_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json turbo.json tsconfig.base.json tsconfig.build.json tsconfig.json ./
+COPY packages/protocol/package.json packages/protocol/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/bus-kafka/package.json packages/bus-kafka/
 COPY packages/store-pg/package.json packages/store-pg/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/cli/package.json packages/cli/
+COPY packages/console/package.json packages/console/
 COPY apps/coordinator/package.json apps/coordinator/
 COPY apps/worker/package.json apps/worker/
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -37,6 +39,8 @@ ENV NODE_ENV=production \
 # Production dependencies only, with the workspace links (node_modules/@omnidaemon/* -> packages/*, apps/*).
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/packages/protocol/package.json packages/protocol/
+COPY --from=build /src/packages/protocol/dist packages/protocol/dist
 COPY --from=build /src/packages/lifecycle/package.json packages/lifecycle/
 COPY --from=build /src/packages/lifecycle/dist packages/lifecycle/dist
 COPY --from=build /src/packages/bus-kafka/package.json packages/bus-kafka/
@@ -49,6 +53,9 @@ COPY --from=build /src/packages/sdk/dist packages/sdk/dist
 COPY --from=build /src/packages/cli/package.json packages/cli/
 COPY --from=build /src/packages/cli/bin packages/cli/bin
 COPY --from=build /src/packages/cli/dist packages/cli/dist
+# The operator console: dist/index.js (where its files are) and dist/ui (the files the coordinator serves at /ui).
+COPY --from=build /src/packages/console/package.json packages/console/
+COPY --from=build /src/packages/console/dist packages/console/dist
 COPY --from=build /src/apps/coordinator/package.json apps/coordinator/
 COPY --from=build /src/apps/coordinator/dist apps/coordinator/dist
 COPY --from=build /src/apps/worker/package.json apps/worker/

@@ -1,13 +1,18 @@
-// `npm run bench [-- B1 B2 INGESTION] [--rounds=3] [--b1-events=N] [--b2-events=N] [--ingestion-events=N] [--profile]`
+// `npm run bench [-- B1 B2 INGESTION] [--rounds=3] [--clients=kafkajs,platformatic] [--b1-events=N] … [--profile]`
 //
 // Runs each scenario against Kafka (OMNIDAEMON_KAFKA_BROKERS, else the local stack, started if needed), writes
 // bench/results/<timestamp>.json and bench/results/latest.md, and prints the table. Every speed figure is a ratio
-// to a baseline measured in the same run: the machine is shared and noisy. See bench/README.md.
+// to a baseline measured in the same run: the machine is shared and noisy. With several Kafka clients
+// (`--clients`), every scenario runs on each (B1, B2, B3 and B7 interleave them round by round) and the results
+// gain a side-by-side table. See bench/README.md.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
+import { KAFKA_CLIENTS, type KafkaClientName } from "@omnidaemon/bus-kafka";
+import { parseClients } from "./lib/clients";
+import { compareClients, sideBySideTable, type ComparedLine } from "./lib/compare";
 import { BenchContext } from "./lib/context";
 import { markdownTable, verdict, type Row } from "./lib/report";
 import { stopChildren } from "./lib/spawn-trial";
@@ -18,13 +23,17 @@ import { runB2 } from "./scenarios/b2";
 import { runIngestion } from "./scenarios/ingestion";
 import { runB3 } from "./scenarios/b3";
 import { runB6 } from "./scenarios/b6";
+import { runB7 } from "./scenarios/b7";
 import { runB4, runB5 } from "./scenarios/fleet";
 import type { ScenarioOutcome } from "./scenarios/common";
+import type { GroupProtocol, ProbeResult } from "./lib/types";
 import { formatSummary, summarizeProfile } from "./tools/cpuprofile-top";
 
 const ROOT = join(__dirname, "..");
 const RESULTS = join(__dirname, "results");
-const SCENARIOS = ["B1", "B1E", "B2", "B3", "B4", "B5", "B6", "INGESTION"] as const;
+const SCENARIOS = ["B1", "B1E", "B2", "B3", "B4", "B5", "B6", "B7", "INGESTION"] as const;
+/** Scenarios that interleave the clients round by round; the others run once per client, one after the other. */
+const INTERLEAVED: readonly ScenarioId[] = ["B1", "B2", "B3", "B7"];
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Args {
@@ -40,6 +49,14 @@ interface Args {
   fleetRate: number;
   fleetSeconds: number;
   sessionTimeoutMs: number;
+  b7Rate: number;
+  b7Seconds: number;
+  b7Rounds: number;
+  /** Undefined: the one client OMNIDAEMON_KAFKA_CLIENT selects (kafkajs when unset). */
+  clients: KafkaClientName[] | undefined;
+  /** The client of every producer that generates load (set-up, pre-loads, B3, B4/B5/B7 publishing). */
+  producerClient: KafkaClientName;
+  groupProtocol: GroupProtocol;
   profile: boolean;
 }
 
@@ -56,7 +73,13 @@ function parseArgs(argv: string[]): Args {
     fleetRate: 1000,
     fleetSeconds: 30,
     sessionTimeoutMs: 10_000,
+    b7Rate: 1000,
+    b7Seconds: 45,
+    b7Rounds: 1,
     ingestionEvents: 100_000,
+    clients: undefined,
+    producerClient: "kafkajs",
+    groupProtocol: "consumer",
     profile: false,
   };
   for (const arg of argv) {
@@ -78,12 +101,25 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--fleet-rate") args.fleetRate = int();
     else if (flag === "--fleet-seconds") args.fleetSeconds = int();
     else if (flag === "--session-timeout-ms") args.sessionTimeoutMs = int();
-    else if (flag === "--profile") args.profile = true;
+    else if (flag === "--b7-rate") args.b7Rate = int();
+    else if (flag === "--b7-seconds") args.b7Seconds = int();
+    else if (flag === "--b7-rounds") args.b7Rounds = int();
+    else if (flag === "--clients") args.clients = parseClients(value);
+    else if (flag === "--producer-client") {
+      const [client, ...more] = parseClients(value);
+      if (client === undefined || more.length > 0)
+        throw new Error(`--producer-client needs one of ${KAFKA_CLIENTS.join(", ")}, got "${value}"`);
+      args.producerClient = client;
+    } else if (flag === "--platformatic-group-protocol") {
+      if (value !== "consumer" && value !== "classic")
+        throw new Error(`--platformatic-group-protocol needs consumer or classic, got "${value}"`);
+      args.groupProtocol = value;
+    } else if (flag === "--profile") args.profile = true;
     else if (SCENARIOS.includes(arg.toUpperCase() as ScenarioId))
       args.scenarios.push(arg.toUpperCase() as ScenarioId);
     else
       throw new Error(
-        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --fleet-rate=N --fleet-seconds=N --session-timeout-ms=N --ingestion-events=N --profile)`,
+        `unknown argument "${arg}" (scenarios: ${SCENARIOS.join(", ")}; flags: --clients=kafkajs,platformatic --producer-client=NAME --platformatic-group-protocol=consumer|classic --rounds=N --b1-events=N --b1e-events=N --b2-events=N --b3-rate=N --b3-seconds=N --b6-agents=N --fleet-rate=N --fleet-seconds=N --session-timeout-ms=N --b7-rate=N --b7-seconds=N --b7-rounds=N --ingestion-events=N --profile)`,
       );
   }
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
@@ -140,37 +176,107 @@ function takeRunLock(): () => void {
   }
 }
 
-function kafkajsVersion(): string {
-  const pkg = JSON.parse(readFileSync(require.resolve("kafkajs/package.json"), "utf8")) as {
-    version: string;
-  };
-  return pkg.version;
-}
-
 function writeAtomically(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
+}
+
+/** What each requested client really ran on, from the probes: a line per client for the report. */
+function clientsInEffect(probes: ProbeResult[]): { lines: string[]; warnings: string[] } {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  for (const probe of probes) {
+    if (probe.client === "platformatic" && !probe.platformaticLoaded) {
+      lines.push("platformatic → **kafkajs** (@platformatic/kafka was not loaded)");
+      warnings.push(
+        "WARNING: OMNIDAEMON_KAFKA_CLIENT=platformatic did not load @platformatic/kafka in the bus (its driver is not in this checkout): every engine and worker figure labelled platformatic ran on kafkajs, i.e. kafkajs was measured twice. Only the bare platformatic baselines used @platformatic/kafka. Do not read these as platformatic figures.",
+      );
+    } else {
+      lines.push(
+        `${probe.client} → ${probe.client === "platformatic" || !probe.platformaticLoaded ? probe.client : "kafkajs (+ @platformatic/kafka loaded)"}`,
+      );
+    }
+  }
+  return { lines, warnings };
 }
 
 function markdown(
   stamp: string,
   env: Record<string, unknown>,
   args: Args,
+  clients: KafkaClientName[],
   rows: Row[],
+  compared: ComparedLine[],
+  sections: string[],
   notes: string[],
+  warnings: string[],
 ): string {
   return [
     `# Benchmark results — ${stamp}`,
     "",
     `Scenarios ${args.scenarios.join(", ")}, ${args.rounds} rounds each (medians; ranges in parentheses are run to run).`,
-    `Commit ${String(env.commit)}${env.dirty ? " (uncommitted changes)" : ""} (engine sources ${String(env.engineSources)}), Node ${String(env.node)}, kafkajs ${String(env.kafkajs)},`,
+    `Commit ${String(env.commit)}${env.dirty ? " (uncommitted changes)" : ""} (engine sources ${String(env.engineSources)}), Node ${String(env.node)}, kafkajs ${String(env.kafkajs)}, @platformatic/kafka ${String(env.platformatic)},`,
     `Kafka ${String(env.kafka)}, ${String(env.cpus)} × ${String(env.cpuModel)}, load average at start ${String(env.loadavgStart)}.`,
+    `Kafka clients: ${clients.join(", ")} (requested → what the bus ran: ${(env.clientsInEffect as string[]).join("; ")}); load produced through the KafkaProducer on ${args.producerClient}.`,
+    ...warnings.flatMap((warning) => ["", `**${warning}**`]),
     "",
     markdownTable(rows),
+    ...(compared.length === 0
+      ? []
+      : [
+          "",
+          "## Kafka clients side by side",
+          "",
+          'Medians over the rounds (range in parentheses). Ratios are plain quotients of the values (for ms, s and event counts lower is better); in parentheses the range of the per-round ratios, rounds being interleaved. "better": the client that did better in every round (with their count), "mixed" when rounds disagree.',
+          "",
+          sideBySideTable(compared, clients),
+        ]),
+    ...sections.flatMap((section) => ["", section]),
     "",
     ...notes.map((note) => `- ${note}`),
     "",
   ].join("\n");
+}
+
+/** An installed package's version, from its package.json (@platformatic/kafka's exports map hides it). */
+function packageVersion(name: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** A scenario that runs once per client, one client after the other (no side-by-side figures). */
+function runPerClient(
+  ctx: BenchContext,
+  id: ScenarioId,
+  args: Args,
+  client: KafkaClientName,
+): Promise<ScenarioOutcome> {
+  const fleet = {
+    rate: args.fleetRate,
+    seconds: args.fleetSeconds,
+    sessionTimeoutMs: args.sessionTimeoutMs,
+    client,
+  };
+  switch (id) {
+    case "B1E":
+      return runB1e(ctx, { events: args.b1eEvents, rounds: args.rounds, profileDir: ctx.profileDir, client });
+    case "INGESTION":
+      return runIngestion(ctx, { events: args.ingestionEvents, rounds: args.rounds, client });
+    case "B4":
+      return runB4(ctx, fleet);
+    case "B5":
+      return runB5(ctx, fleet);
+    case "B6":
+      return runB6(ctx, { agents: args.b6Agents, client });
+    default:
+      throw new Error(`scenario ${id} interleaves its clients and does not run per client`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -189,7 +295,8 @@ async function main(): Promise<void> {
     .replace(/:/g, "-");
   const profileDir = args.profile ? join(__dirname, "profiles", stamp) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const ctx = new BenchContext(stack.connection, profileDir);
+  const clients = args.clients ?? [stack.connection.client];
+  const ctx = new BenchContext({ ...stack.connection, client: args.producerClient }, profileDir);
 
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -214,7 +321,8 @@ async function main(): Promise<void> {
 
   const env = {
     node: process.version,
-    kafkajs: kafkajsVersion(),
+    kafkajs: packageVersion("kafkajs"),
+    platformatic: packageVersion("@platformatic/kafka"),
     kafka: stack.kafkaVersion ?? "unknown",
     brokers: stack.brokers,
     cpus: cpus().length,
@@ -228,33 +336,49 @@ async function main(): Promise<void> {
     dirty: (git("status", "--porcelain", "--", "packages", "apps") ?? "") !== "",
     engineSources: engineFingerprint(),
     engineSourcesChangedDuringRun: false,
+    clients,
+    producerClient: args.producerClient,
+    platformaticGroupProtocol: args.groupProtocol,
+    clientsInEffect: [] as string[],
+    clientProbes: [] as ProbeResult[],
   };
   const outcomes: ScenarioOutcome[] = [];
   let failure: unknown;
   try {
     await ctx.start();
+    for (const client of clients) env.clientProbes.push(await ctx.probeClient(client));
+    env.clientsInEffect = clientsInEffect(env.clientProbes).lines;
+    console.log(`bench: Kafka clients (requested → what the bus ran): ${env.clientsInEffect.join("; ")}`);
     for (const id of args.scenarios) {
       console.log(`\n== ${id} ==`);
-      if (id === "B1") outcomes.push(await runB1(ctx, { events: args.b1Events, rounds: args.rounds }));
-      if (id === "B1E")
-        outcomes.push(
-          await runB1e(ctx, { events: args.b1eEvents, rounds: args.rounds, profileDir: ctx.profileDir }),
-        );
-      if (id === "B2") outcomes.push(await runB2(ctx, { events: args.b2Events, rounds: args.rounds }));
-      if (id === "INGESTION")
-        outcomes.push(await runIngestion(ctx, { events: args.ingestionEvents, rounds: args.rounds }));
+      const perRun = { rounds: args.rounds, clients, groupProtocol: args.groupProtocol };
+      if (id === "B1") outcomes.push(await runB1(ctx, { ...perRun, events: args.b1Events }));
+      if (id === "B2") outcomes.push(await runB2(ctx, { ...perRun, events: args.b2Events }));
       if (id === "B3")
         outcomes.push(
-          await runB3(ctx, { rate: args.b3Rate, durationMs: args.b3Seconds * 1000, rounds: args.rounds }),
+          await runB3(ctx, {
+            ...perRun,
+            rate: args.b3Rate,
+            durationMs: args.b3Seconds * 1000,
+            producerClient: args.producerClient,
+          }),
         );
-      const fleet = {
-        rate: args.fleetRate,
-        seconds: args.fleetSeconds,
-        sessionTimeoutMs: args.sessionTimeoutMs,
-      };
-      if (id === "B4") outcomes.push(await runB4(ctx, fleet));
-      if (id === "B5") outcomes.push(await runB5(ctx, fleet));
-      if (id === "B6") outcomes.push(await runB6(ctx, { agents: args.b6Agents }));
+      if (id === "B7")
+        outcomes.push(
+          await runB7(ctx, {
+            clients,
+            rate: args.b7Rate,
+            seconds: args.b7Seconds,
+            rounds: args.b7Rounds,
+            sessionTimeoutMs: args.sessionTimeoutMs,
+          }),
+        );
+      if (INTERLEAVED.includes(id)) continue;
+      for (const client of clients) {
+        if (clients.length > 1) console.log(`-- ${id} on ${client} --`);
+        const outcome = await runPerClient(ctx, id, args, client);
+        outcomes.push(clients.length > 1 ? { ...outcome, id: `${outcome.id}:${client}` } : outcome);
+      }
     }
   } catch (error) {
     failure = error;
@@ -268,7 +392,14 @@ async function main(): Promise<void> {
   if (failure !== undefined) throw failure;
 
   const rows = outcomes.flatMap((outcome) => outcome.rows);
+  const compared =
+    clients.length > 1
+      ? outcomes.flatMap((outcome) => outcome.comparisons ?? []).map((c) => compareClients(c, clients))
+      : [];
+  const sections = outcomes.flatMap((outcome) => outcome.sections ?? []);
+  const { warnings } = clientsInEffect(env.clientProbes);
   const notes = [
+    "driver: the Kafka client the measured side ran on (OMNIDAEMON_KAFKA_CLIENT of the engine or worker process; for a bare-client row, its library).",
     "ratio: measured ÷ baseline (medians); in parentheses the range of the per-round ratios.",
     "B1 baseline: a bare kafkajs consumer with the engine's commit policy (eachBatch, autoCommit off, last offset + 1 committed every 1 s), separate group, same topic, same records.",
     "B1 steady state: completions between the 10th and 90th percentile ÷ the time between them; end to end: all events ÷ (consumer start → last handler done).",
@@ -278,6 +409,7 @@ async function main(): Promise<void> {
     "B1e: the CLI-started worker process vs the engine alone over the same records, both first → last callback; no coordinator ran.",
     "B3: publish → callback start, publish time in the event, producer in the consumer's process; ratio = bare kafkajs eachMessage (+ JSON.parse) ÷ engine, so above 1 means the engine is faster. Absolute targets: p50 ≤ 5 ms, p99 ≤ 25 ms.",
     "B4/B5: CLI-started workers; loss counted exactly over every worker's record of handled indexes; B5 recovery compared with the configured session timeout.",
+    "B7: CLI-started workers, scale 1 → 3 → 1 under a steady publish rate; per scale event: the longest time no callback completed in the agent's group, the longest pause of one partition, until every worker completes deliveries and every partition is served, re-runs, exact loss (docs/performance.md).",
     "B6: RSS and established broker connections of the worker process from /proc, 3 s after /readyz turned 200; no coordinator ran.",
     "See docs/performance.md for what each figure means and where the time goes. Figures taken on a shared 2-core box: check the load average above.",
     ...(env.engineSourcesChangedDuringRun
@@ -291,6 +423,10 @@ async function main(): Promise<void> {
   ];
   const table = markdownTable(rows);
   console.log(`\n${table}\n`);
+  if (compared.length > 0)
+    console.log(`Kafka clients side by side:\n\n${sideBySideTable(compared, clients)}\n`);
+  for (const section of sections) console.log(`${section}\n`);
+  for (const warning of warnings) console.error(`bench: ${warning}`);
   if (env.engineSourcesChangedDuringRun) {
     console.error(
       "bench: WARNING: packages/bus-kafka/src changed during the run; trials may have run different code",
@@ -312,10 +448,14 @@ async function main(): Promise<void> {
     args,
     env,
     rows: rows.map((row) => ({ ...row, result: verdict(row) })),
+    sideBySide: compared,
     scenarios: Object.fromEntries(outcomes.map((outcome) => [outcome.id, outcome.details])),
   };
   writeAtomically(join(RESULTS, `${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  writeAtomically(join(RESULTS, "latest.md"), markdown(stamp, env, args, rows, notes));
+  writeAtomically(
+    join(RESULTS, "latest.md"),
+    markdown(stamp, env, args, clients, rows, compared, sections, notes, warnings),
+  );
   console.log(`bench: wrote bench/results/${stamp}.json and bench/results/latest.md`);
 }
 

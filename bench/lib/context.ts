@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { BusAdmin, KafkaProducer, createEnvelope, type KafkaConnection } from "@omnidaemon/bus-kafka";
-import { runLatencyTrial, runTrial } from "./spawn-trial";
-import type { LatencyResult, LatencySpec, TrialResult, TrialSpec } from "./types";
+import {
+  BusAdmin,
+  KafkaProducer,
+  createEnvelope,
+  type KafkaClientName,
+  type KafkaConnection,
+} from "@omnidaemon/bus-kafka";
+import { runClientProbe, runLatencyTrial, runTrial } from "./spawn-trial";
+import type { LatencyResult, LatencySpec, ProbeResult, TrialResult, TrialSpec } from "./types";
 
 /** What every scenario gets: the broker, an admin and a producer for setup, and the cleanup ledger. */
 export class BenchContext {
@@ -102,6 +108,22 @@ export class BenchContext {
   /** Runs one B3 latency trial in its own process, profiled when --profile is on. */
   latencyTrial(spec: LatencySpec): Promise<LatencyResult> {
     return runLatencyTrial(spec, this.profileDir === undefined ? {} : { cpuProfDir: this.profileDir });
+  }
+
+  /** Starts the bus on `client` in a child process and reports which Kafka client library it really loaded. */
+  async probeClient(client: KafkaClientName): Promise<ProbeResult> {
+    const topic = this.topicName(`probe-${client}`);
+    const agent = "probe";
+    await this.createTopic(topic, 1);
+    await this.createAgent(topic, agent, 1);
+    return runClientProbe({
+      label: `client probe ${client}`,
+      client,
+      brokers: this.brokers,
+      topic,
+      agent,
+      timeoutMs: 60_000,
+    });
   }
 
   /** Deletes every group and topic this run created and closes the setup clients. Never throws. */

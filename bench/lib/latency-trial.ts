@@ -1,10 +1,13 @@
 // B3: latency publish → callback start, one consumer in its own process. The same process publishes at a steady
 // rate through the product's KafkaProducer (acks=all) and stamps each event with its publish time
 // (`content.t`, epoch ms with sub-ms precision); the handler records `now - t` when it starts. Producer and
-// consumer share the process so they share the clock, and both sides (engine, bare kafkajs) carry the same
-// producer. Started by spawn-trial.ts with the spec as JSON in argv[2]; sends one LatencyMessage over IPC.
+// consumer share the process so they share the clock, and every side (the engine on each client, the bare kafkajs
+// and bare @platformatic/kafka consumers) carries the same producer: the product's KafkaProducer on
+// `spec.producerClient`, one client for the whole run, so the sides differ only in how they consume. Started by
+// spawn-trial.ts with the spec as JSON in argv[2]; sends one LatencyMessage over IPC.
 import { AgentConsumer, KafkaProducer, createEnvelope, loadKafkaEnv } from "@omnidaemon/bus-kafka";
 import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
+import { startBarePlatformatic } from "./bare-platformatic";
 import { latencySummary } from "./latency";
 import type { LatencyMessage, LatencySpec } from "./types";
 
@@ -30,12 +33,12 @@ async function main(): Promise<void> {
     if (++received === total) resolveDone();
   };
 
-  const producer = new KafkaProducer({ connection });
+  const producer = new KafkaProducer({ connection: { ...connection, client: spec.producerClient } });
   await producer.start();
   let stopConsumer: () => Promise<void>;
   if (spec.kind === "engine") {
     const consumer = new AgentConsumer({
-      connection,
+      connection: { ...connection, client: spec.client },
       topic: spec.topic,
       agent: spec.agent as string,
       publisher: producer,
@@ -43,6 +46,23 @@ async function main(): Promise<void> {
       handler: (envelope) => onStart(envelope.content as { i: number; t: number }),
     });
     await consumer.start();
+    stopConsumer = () => consumer.stop();
+  } else if (spec.client === "platformatic") {
+    // As comparable as the client allows to the bare kafkajs side below: a new group that starts at the end, the
+    // client's default commit after every fetch, the same JSON.parse of each value, the same fetch wait.
+    const consumer = await startBarePlatformatic({
+      connection,
+      groupId: spec.groupId as string,
+      topic: spec.topic,
+      groupProtocol: spec.groupProtocol ?? "consumer",
+      startAt: "latest",
+      maxWaitTimeMs: spec.maxWaitTimeMs,
+      commit: "per-fetch",
+      onRecord: (value) => {
+        const envelope = JSON.parse(value.toString("utf8")) as { content: { i: number; t: number } };
+        onStart(envelope.content);
+      },
+    });
     stopConsumer = () => consumer.stop();
   } else {
     const { ssl, sasl } = connection;
@@ -109,6 +129,7 @@ async function main(): Promise<void> {
     result: {
       label: spec.label,
       kind: spec.kind,
+      client: spec.client,
       published: total,
       lost: total - received,
       ...latencySummary(measured),

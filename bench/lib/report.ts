@@ -1,6 +1,11 @@
 /** One line of the results table. */
 export interface Row {
   scenario: string;
+  /**
+   * The Kafka client the measured side ran on (`OMNIDAEMON_KAFKA_CLIENT` of the engine or worker, or the library of
+   * a bare client); undefined for rows no client is part of.
+   */
+  driver?: string;
   /** Median of the measured side, with the run-to-run range. */
   measured: Spread;
   /** The reference: a baseline measured in the same run (with its range), or a fixed ideal. */
@@ -41,8 +46,10 @@ function num(value: number, digits = 0): string {
 }
 
 function rate(s: Spread, unit: string): string {
-  if (s.n <= 1) return `${num(s.median)} ${unit}`;
-  return `${num(s.median)} ${unit} (${num(s.min)}–${num(s.max)}, n=${s.n})`;
+  // Seconds (B4, B5, B7) are pauses and start-up times: whole seconds would hide a 0.3 s stop.
+  const digits = unit === "s" ? 2 : 0;
+  if (s.n <= 1) return `${num(s.median, digits)} ${unit}`;
+  return `${num(s.median, digits)} ${unit} (${num(s.min, digits)}–${num(s.max, digits)}, n=${s.n})`;
 }
 
 function ratio(s: Spread): string {
@@ -51,7 +58,10 @@ function ratio(s: Spread): string {
 }
 
 export function markdownTable(rows: Row[]): string {
-  const lines = ["| scenario | measured | baseline | ratio | target | result |", "|---|---|---|---|---|---|"];
+  const lines = [
+    "| scenario | driver | measured | baseline | ratio | target | result |",
+    "|---|---|---|---|---|---|---|",
+  ];
   for (const row of rows) {
     const baseline =
       "ideal" in row.baseline
@@ -59,7 +69,7 @@ export function markdownTable(rows: Row[]): string {
         : rate(row.baseline, row.unit);
     const target = row.target === undefined ? "context" : `≥ ${num(row.target, 2)}`;
     lines.push(
-      `| ${row.scenario} | ${rate(row.measured, row.unit)} | ${baseline} | ${ratio(row.ratio)} | ${target} | ${verdict(row)} |`,
+      `| ${row.scenario} | ${row.driver ?? "–"} | ${rate(row.measured, row.unit)} | ${baseline} | ${ratio(row.ratio)} | ${target} | ${verdict(row)} |`,
     );
   }
   return lines.join("\n");

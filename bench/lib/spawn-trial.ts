@@ -4,6 +4,9 @@ import type {
   LatencyMessage,
   LatencyResult,
   LatencySpec,
+  ProbeMessage,
+  ProbeResult,
+  ProbeSpec,
   TrialMessage,
   TrialResult,
   TrialSpec,
@@ -12,6 +15,7 @@ import type {
 const ROOT = join(__dirname, "..", "..");
 const TRIAL = join(__dirname, "trial.ts");
 const LATENCY_TRIAL = join(__dirname, "latency-trial.ts");
+const CLIENT_PROBE = join(__dirname, "client-probe.ts");
 
 /** Children still running; main.ts kills these (by pid) when the bench is interrupted. */
 export const liveChildren = new Set<ChildProcess>();
@@ -52,6 +56,11 @@ export function runLatencyTrial(spec: LatencySpec, options: SpawnOptions = {}): 
     { ...spec, timeoutMs: spec.durationMs + 90_000 },
     options,
   );
+}
+
+/** Runs the client probe (bench/lib/client-probe.ts) in a fresh Node process. */
+export function runClientProbe(spec: ProbeSpec): Promise<ProbeResult> {
+  return runChild<ProbeMessage, ProbeResult>(CLIENT_PROBE, spec, {});
 }
 
 function runChild<M extends { type: "result"; result: R } | { type: "error"; message: string }, R>(

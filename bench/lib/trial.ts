@@ -2,8 +2,10 @@
 // (--cpu-prof) covers exactly one side. Started by bench/lib/spawn-trial.ts with the spec as JSON in argv[2]; sends
 // one TrialMessage over IPC, closes everything it opened and exits by itself.
 import { setTimeout as delay } from "node:timers/promises";
-import { AgentConsumer, KafkaProducer, loadKafkaEnv, type Envelope } from "@omnidaemon/bus-kafka";
+import { AgentConsumer, KafkaProducer, loadKafkaEnv } from "@omnidaemon/bus-kafka";
+import { type Envelope } from "@omnidaemon/protocol";
 import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
+import { startBarePlatformatic } from "./bare-platformatic";
 import type { TrialMessage, TrialResult, TrialSpec } from "./types";
 
 /** Records completion times and tells when the trial is done. */
@@ -84,6 +86,7 @@ class Recorder {
     return {
       label: this.spec.label,
       kind: this.spec.kind,
+      client: this.spec.client,
       handled: n,
       duplicates: this.duplicates,
       firstMs: this.firstAt === undefined ? Number.NaN : this.firstAt - startedAt,
@@ -111,7 +114,7 @@ function kafkaConnection() {
 }
 
 async function runEngine(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
-  const connection = { ...kafkaConnection(), brokers: spec.brokers };
+  const connection = { ...kafkaConnection(), brokers: spec.brokers, client: spec.client };
   // The engine needs a publisher (retries, DLQ, replies); a no-op agent never uses it, but a worker has one.
   const publisher = new KafkaProducer({ connection });
   await publisher.start();
@@ -234,6 +237,48 @@ async function runBaseline(spec: TrialSpec, recorder: Recorder): Promise<TrialRe
   }
 }
 
+/**
+ * The bare @platformatic/kafka consumer with the engine's commit policy (B1's baseline on that client): every record
+ * handled in order, its offset + 1 pending for its partition, one commit of every pending partition per interval.
+ */
+async function runBarePlatformatic(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
+  if (spec.baselineMode === "eachMessage" || spec.handlerDelayMs > 0) {
+    throw new Error(
+      `${spec.label}: the bare platformatic baseline runs only the engine's commit policy, no handler delay`,
+    );
+  }
+  const decode = spec.decodeJson === true;
+  const startedAt = performance.now();
+  const consumer = await startBarePlatformatic({
+    connection: { ...kafkaConnection(), brokers: spec.brokers },
+    groupId: spec.groupId as string,
+    topic: spec.topic,
+    groupProtocol: spec.groupProtocol ?? "consumer",
+    startAt: "earliest",
+    maxWaitTimeMs: spec.maxWaitTimeMs,
+    commit: { everyMs: spec.commitIntervalMs },
+    onRecord: decode
+      ? (value) => {
+          sink = JSON.parse(value.toString("utf8")) as unknown;
+          recorder.completed(undefined);
+        }
+      : () => recorder.completed(undefined),
+  });
+  try {
+    await withTimeout(recorder.done, spec.timeoutMs, spec.label);
+    const stopAt = performance.now();
+    await consumer.stop();
+    return recorder.result(startedAt, performance.now() - stopAt);
+  } finally {
+    await consumer.stop();
+  }
+}
+
+function runSide(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
+  if (spec.kind === "engine") return runEngine(spec, recorder);
+  return spec.client === "platformatic" ? runBarePlatformatic(spec, recorder) : runBaseline(spec, recorder);
+}
+
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as TrialSpec;
   const recorder = new Recorder(spec);
@@ -242,8 +287,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => recorder.interrupt("SIGTERM"));
   let message: TrialMessage;
   try {
-    const result =
-      spec.kind === "engine" ? await runEngine(spec, recorder) : await runBaseline(spec, recorder);
+    const result = await runSide(spec, recorder);
     message = { type: "result", result };
   } catch (error) {
     message = {

@@ -1,9 +1,20 @@
 // Shared between the orchestrator (bench/main.ts) and the measured child processes (bench/lib/trial.ts).
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
+
+/** The group protocol of the bare @platformatic/kafka baselines: KIP-848 ("consumer") or the classic one. */
+export type GroupProtocol = "consumer" | "classic";
 
 /** What one measured child process runs. Serialized as JSON into the child's argv. */
 export interface TrialSpec {
-  /** "engine": the product's AgentConsumer. "baseline": a bare kafkajs consumer. */
+  /** "engine": the product's AgentConsumer. "baseline": a bare consumer of `client`'s library. */
   kind: "engine" | "baseline";
+  /**
+   * Engine: the bus's Kafka client (`KafkaConnection.client`, what `OMNIDAEMON_KAFKA_CLIENT` selects). Baseline: the
+   * library of the bare consumer (kafkajs, or @platformatic/kafka).
+   */
+  client: KafkaClientName;
+  /** Bare @platformatic/kafka baseline only. */
+  groupProtocol?: GroupProtocol;
   /** Label for logs and the results file, e.g. "B1 engine #2". */
   label: string;
   brokers: string[];
@@ -41,6 +52,7 @@ export interface TrialSpec {
 export interface TrialResult {
   label: string;
   kind: TrialSpec["kind"];
+  client: KafkaClientName;
   /** Handler completions counted (unique records for the engine; messages seen for the baseline). */
   handled: number;
   /** Engine only: handler calls for a record already handled (should be 0 with one consumer). */
@@ -67,6 +79,12 @@ export type TrialMessage = { type: "result"; result: TrialResult } | { type: "er
 /** B3: one latency trial (bench/lib/latency-trial.ts): publish at `rate` for `durationMs`, record publish → start. */
 export interface LatencySpec {
   kind: "engine" | "baseline";
+  /** Engine: the bus's Kafka client. Baseline: the library of the bare consumer. */
+  client: KafkaClientName;
+  /** The client of the product's KafkaProducer that publishes the load; the same for every side of a run. */
+  producerClient: KafkaClientName;
+  /** Bare @platformatic/kafka baseline only. */
+  groupProtocol?: GroupProtocol;
   label: string;
   brokers: string[];
   topic: string;
@@ -82,6 +100,7 @@ export interface LatencySpec {
 export interface LatencyResult {
   label: string;
   kind: LatencySpec["kind"];
+  client: KafkaClientName;
   published: number;
   lost: number;
   samples: number;
@@ -92,3 +111,21 @@ export interface LatencyResult {
 }
 
 export type LatencyMessage = { type: "result"; result: LatencyResult } | { type: "error"; message: string };
+
+/** The client probe (bench/lib/client-probe.ts): start the bus on `client`, report which libraries it loaded. */
+export interface ProbeSpec {
+  label: string;
+  client: KafkaClientName;
+  brokers: string[];
+  topic: string;
+  agent: string;
+  timeoutMs: number;
+}
+
+export interface ProbeResult {
+  client: KafkaClientName;
+  platformaticLoaded: boolean;
+  kafkajsLoaded: boolean;
+}
+
+export type ProbeMessage = { type: "result"; result: ProbeResult } | { type: "error"; message: string };

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { request } from "node:http";
 import net from "node:net";
 import { join } from "node:path";
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
+import { clientEnv } from "./clients";
 import { childPids, rssBytes } from "./proc";
 
 const ROOT = join(__dirname, "..", "..");
@@ -47,6 +49,7 @@ export class WorkerProcess {
   private constructor(
     modulePath: string,
     brokers: string[],
+    readonly client: KafkaClientName,
     readonly probePort: number,
     env: Record<string, string>,
     nodeArgs: string[],
@@ -63,18 +66,22 @@ export class WorkerProcess {
         OMNIDAEMON_METRICS_PORT: String(probePort),
         OMNIDAEMON_LOG_LEVEL: "warn",
         ...env,
+        // Last: the client under test wins over an OMNIDAEMON_KAFKA_CLIENT in the bench's own environment.
+        ...clientEnv(client),
       },
     });
     this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
   }
 
+  /** Spawns `omnidaemon worker --agents <modulePath>` on the Kafka client `client` (OMNIDAEMON_KAFKA_CLIENT). */
   static async start(
     modulePath: string,
     brokers: string[],
+    client: KafkaClientName,
     env: Record<string, string>,
     nodeArgs: string[] = [],
   ): Promise<WorkerProcess> {
-    return new WorkerProcess(modulePath, brokers, await freePort(), env, nodeArgs);
+    return new WorkerProcess(modulePath, brokers, client, await freePort(), env, nodeArgs);
   }
 
   /** Waits for /readyz 200 (every active agent a member of its group); returns ms since spawn. */
@@ -128,6 +135,7 @@ export interface WorkerRun {
  */
 export async function runCountingWorker(options: {
   brokers: string[];
+  client: KafkaClientName;
   topic: string;
   agent: string;
   events: number;
@@ -141,6 +149,7 @@ export async function runCountingWorker(options: {
   const worker = await WorkerProcess.start(
     COUNTING_FIXTURE,
     options.brokers,
+    options.client,
     {
       BENCH_TOPIC: options.topic,
       BENCH_AGENT: options.agent,

@@ -3,6 +3,7 @@
 // in the same run. Rate = records ÷ (first callback → last callback), for both sides; the worker's peak RSS is
 // sampled from /proc while it runs (B6 "under B1e"). No coordinator runs here: "until the coordinator holds every
 // result" is the ingestion scenario's (perf-a's bench) to measure.
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { TrialResult } from "../lib/types";
@@ -14,13 +15,15 @@ export interface B1eOptions {
   rounds: number;
   /** Write a V8 CPU profile of each worker process into this directory. */
   profileDir: string | undefined;
+  /** The Kafka client of the engine and of the worker process. */
+  client: KafkaClientName;
 }
 
 const PARTITIONS = 12;
 const VALUE_BYTES = 1024;
 
 export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<ScenarioOutcome> {
-  const topic = ctx.topicName("b1e");
+  const topic = ctx.topicName(`b1e-${options.client}`);
   await ctx.createTopic(topic, PARTITIONS);
   const engineAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-engine-${i + 1}`);
   const workerAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-worker-${i + 1}`);
@@ -33,6 +36,7 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
   for (let round = 1; round <= options.rounds; round++) {
     const result = await ctx.trial({
       kind: "engine",
+      client: options.client,
       label: `B1e engine #${round}`,
       brokers: ctx.brokers,
       topic,
@@ -47,6 +51,7 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     engine.push(result);
     const run = await runCountingWorker({
       brokers: ctx.brokers,
+      client: options.client,
       topic,
       agent: workerAgents[round - 1] as string,
       events: options.events,
@@ -66,6 +71,7 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     {
       scenario:
         "B1e no-op agent through the real worker process (CLI), first → last callback, vs the engine alone",
+      driver: options.client,
       measured,
       baseline: base,
       ratio: {
@@ -77,6 +83,7 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     },
     {
       scenario: "B6 worker peak RSS under B1e",
+      driver: options.client,
       measured: spread(worker.map((r) => r.peakRssMiB)),
       baseline: { ideal: Number.NaN, label: "no target" },
       ratio: { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 },
@@ -89,6 +96,7 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     rows,
     details: {
       topic,
+      client: options.client,
       partitions: PARTITIONS,
       events: options.events,
       valueBytes: VALUE_BYTES,

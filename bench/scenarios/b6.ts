@@ -3,6 +3,7 @@
 // group), then after 3 s idle the app process's RSS and its established connections to the broker. Per agent =
 // (N-agent figure − 1-agent figure) ÷ (N − 1). No coordinator runs: a worker does not need one to start.
 import { join } from "node:path";
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { connectionsTo, rssBytes } from "../lib/proc";
 import type { Row } from "../lib/report";
@@ -11,6 +12,8 @@ import type { ScenarioOutcome } from "./common";
 
 export interface B6Options {
   agents: number;
+  /** The Kafka client of the worker process. */
+  client: KafkaClientName;
 }
 
 const FIXTURE = join(__dirname, "..", "fixtures", "noop-agents.js");
@@ -24,9 +27,14 @@ interface WorkerFootprint {
   brokerConnections: number;
 }
 
-async function measureWorker(ctx: BenchContext, topic: string, names: string[]): Promise<WorkerFootprint> {
+async function measureWorker(
+  ctx: BenchContext,
+  client: KafkaClientName,
+  topic: string,
+  names: string[],
+): Promise<WorkerFootprint> {
   const brokerPort = Number((ctx.brokers[0] as string).split(":").pop());
-  const worker = await WorkerProcess.start(FIXTURE, ctx.brokers, {
+  const worker = await WorkerProcess.start(FIXTURE, ctx.brokers, client, {
     BENCH_AGENTS: JSON.stringify(names.map((name) => ({ topic, name }))),
   });
   try {
@@ -45,17 +53,17 @@ async function measureWorker(ctx: BenchContext, topic: string, names: string[]):
 }
 
 export async function runB6(ctx: BenchContext, options: B6Options): Promise<ScenarioOutcome> {
-  const topic = ctx.topicName("b6");
+  const topic = ctx.topicName(`b6-${options.client}`);
   await ctx.createTopic(topic, 12);
   const one = [`b6-one`];
   const many = Array.from({ length: options.agents }, (_, i) => `b6-many-${i + 1}`);
   // The agents' topics and groups are noted for cleanup; the worker creates the topics itself when it starts.
   for (const agent of [...one, ...many]) ctx.noteAgent(topic, agent);
-  const single = await measureWorker(ctx, topic, one);
+  const single = await measureWorker(ctx, options.client, topic, one);
   console.log(
     `  worker, 1 agent     ready after ${(single.readyMs / 1000).toFixed(1)} s, RSS ${single.rssMiB.toFixed(0)} MiB, ${single.brokerConnections} broker connections`,
   );
-  const fleet = await measureWorker(ctx, topic, many);
+  const fleet = await measureWorker(ctx, options.client, topic, many);
   console.log(
     `  worker, ${options.agents} agents   ready after ${(fleet.readyMs / 1000).toFixed(1)} s, RSS ${fleet.rssMiB.toFixed(0)} MiB, ${fleet.brokerConnections} broker connections`,
   );
@@ -66,6 +74,7 @@ export async function runB6(ctx: BenchContext, options: B6Options): Promise<Scen
   const rows: Row[] = [
     {
       scenario: `Start-up: worker process with ${options.agents} agents, spawn → /readyz 200 (s; ratio = 15 s target ÷ measured)`,
+      driver: options.client,
       measured: value(readySeconds),
       baseline: { ideal: 15, label: "target" },
       ratio: value(15 / readySeconds),
@@ -77,6 +86,7 @@ export async function runB6(ctx: BenchContext, options: B6Options): Promise<Scen
         "B6 worker RSS idle, 1 agent (context: 1-agent worker ready after " +
         (single.readyMs / 1000).toFixed(1) +
         " s)",
+      driver: options.client,
       measured: value(single.rssMiB),
       baseline: { ideal: Number.NaN, label: "no target" },
       ratio: value(Number.NaN),
@@ -85,6 +95,7 @@ export async function runB6(ctx: BenchContext, options: B6Options): Promise<Scen
     },
     {
       scenario: `B6 worker RSS idle, ${options.agents} agents; per agent ${per((f) => f.rssMiB).toFixed(2)} MiB and ${per((f) => f.brokerConnections).toFixed(2)} broker connections (${fleet.brokerConnections} in all)`,
+      driver: options.client,
       measured: value(fleet.rssMiB),
       baseline: { ideal: Number.NaN, label: "no target" },
       ratio: value(Number.NaN),
@@ -97,6 +108,7 @@ export async function runB6(ctx: BenchContext, options: B6Options): Promise<Scen
     rows,
     details: {
       topic,
+      client: options.client,
       single,
       fleet,
       perAgent: { rssMiB: per((f) => f.rssMiB), brokerConnections: per((f) => f.brokerConnections) },

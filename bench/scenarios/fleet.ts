@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEnvelope } from "@omnidaemon/bus-kafka";
+import { createEnvelope, type KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { readFleetLogs, summarizeFleet, type FleetSummary } from "../lib/fleet-log";
 import type { Row } from "../lib/report";
@@ -20,6 +20,8 @@ export interface FleetOptions {
   rate: number;
   seconds: number;
   sessionTimeoutMs: number;
+  /** The Kafka client of every worker process. */
+  client: KafkaClientName;
 }
 
 const FIXTURE = join(__dirname, "..", "fixtures", "recording-agents.js");
@@ -38,7 +40,7 @@ async function runFleet(
   publishedAt: Float64Array;
   extra: Record<string, number>;
 }> {
-  const topic = ctx.topicName(id.toLowerCase());
+  const topic = ctx.topicName(`${id.toLowerCase()}-${options.client}`);
   const agent = `${id.toLowerCase()}-agent`;
   await ctx.createTopic(topic, PARTITIONS);
   await ctx.createAgent(topic, agent, PARTITIONS);
@@ -50,7 +52,7 @@ async function runFleet(
     OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs),
     OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(options.sessionTimeoutMs / 10))),
   };
-  const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, env);
+  const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, options.client, env);
   const workers: WorkerProcess[] = [];
   const total = options.rate * options.seconds;
   const publishedAt = new Float64Array(total);
@@ -120,6 +122,7 @@ export async function runB4(ctx: BenchContext, options: FleetOptions): Promise<S
   const rows: Row[] = [
     {
       scenario: `B4 scale 1 → 3 workers at ${options.rate} ev/s: seconds from spawn until both new workers process (ratio = 10 s target ÷ measured)`,
+      driver: options.client,
       measured: one(seconds),
       baseline: { ideal: 10, label: "target" },
       ratio: one(10 / seconds),
@@ -128,6 +131,7 @@ export async function runB4(ctx: BenchContext, options: FleetOptions): Promise<S
     },
     {
       scenario: `B4 events lost (of ${summary.published.toLocaleString("en-US")}; target 0), duplicates ${summary.duplicates}, longest gap without completions ${(summary.longestGapMs / 1000).toFixed(2)} s`,
+      driver: options.client,
       measured: one(summary.lost),
       baseline: noBaseline,
       ratio: one(Number.NaN),
@@ -155,6 +159,7 @@ export async function runB5(ctx: BenchContext, options: FleetOptions): Promise<S
   const rows: Row[] = [
     {
       scenario: `B5 kill -9 one of 3 workers at ${options.rate} ev/s: events lost (of ${summary.published.toLocaleString("en-US")}; target 0), duplicates ${summary.duplicates}`,
+      driver: options.client,
       measured: one(summary.lost),
       baseline: noBaseline,
       ratio: one(Number.NaN),
@@ -164,6 +169,7 @@ export async function runB5(ctx: BenchContext, options: FleetOptions): Promise<S
     {
       scenario:
         "B5 recovery: worst publish → completion wait of an event published after the kill (ratio = ÷ session timeout)",
+      driver: options.client,
       measured: one(worstMs / 1000),
       baseline: { ideal: options.sessionTimeoutMs / 1000, label: "session timeout" },
       ratio: one(worstMs / options.sessionTimeoutMs),

@@ -9,10 +9,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SYSTEM_TOPICS, taskEventRecord, type TaskEvent } from "@omnidaemon/bus-kafka";
+import { SYSTEM_TOPICS, taskEventRecord, type KafkaClientName } from "@omnidaemon/bus-kafka";
+import { type TaskEvent } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
+import { clientEnv } from "../lib/clients";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { ScenarioOutcome } from "./common";
@@ -20,6 +22,8 @@ import type { ScenarioOutcome } from "./common";
 export interface IngestionOptions {
   events: number;
   rounds: number;
+  /** The Kafka client of the coordinator processes. */
+  client: KafkaClientName;
 }
 
 const ROOT = join(__dirname, "..", "..");
@@ -77,7 +81,7 @@ async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`coordinator on :${port} not healthy within 60 s`);
 }
 
-function startCoordinator(schema: string, port: number): ChildProcess {
+function startCoordinator(schema: string, port: number, client: KafkaClientName): ChildProcess {
   return spawn(process.execPath, [COORDINATOR], {
     cwd: ROOT,
     env: {
@@ -85,6 +89,7 @@ function startCoordinator(schema: string, port: number): ChildProcess {
       OMNIDAEMON_DATABASE_SCHEMA: schema,
       OMNIDAEMON_API_PORT: String(port),
       OMNIDAEMON_LOG_LEVEL: "warn",
+      ...clientEnv(client),
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -162,6 +167,7 @@ async function coordinatorTrial(
   replicas: number,
   events: number,
   round: number,
+  client: KafkaClientName,
 ): Promise<CoordinatorTrial> {
   const schema = `bench_ingest_${Date.now()}_${replicas}_${round}`;
   const children: ChildProcess[] = [];
@@ -175,7 +181,7 @@ async function coordinatorTrial(
     await produce(kafka, `${schema}-backlog`, events);
     for (let i = 0; i < replicas; i++) {
       const port = 18_900 + i;
-      const child = startCoordinator(schema, port);
+      const child = startCoordinator(schema, port, client);
       children.push(child);
       if (i === 0) await waitHealthy(port, child);
     }
@@ -249,8 +255,8 @@ export async function runIngestion(ctx: BenchContext, options: IngestionOptions)
   try {
     for (let round = 1; round <= options.rounds; round++) {
       store.push(await storeTrial(admin, round));
-      one.push(await coordinatorTrial(ctx, admin, 1, options.events, round));
-      two.push(await coordinatorTrial(ctx, admin, 2, options.events, round));
+      one.push(await coordinatorTrial(ctx, admin, 1, options.events, round, options.client));
+      two.push(await coordinatorTrial(ctx, admin, 2, options.events, round, options.client));
     }
   } finally {
     await admin.end();
@@ -261,6 +267,7 @@ export async function runIngestion(ctx: BenchContext, options: IngestionOptions)
   const rows: Row[] = [
     {
       scenario: "Ingestion, 1 coordinator (results/s)",
+      driver: options.client,
       measured: spread(one.map((t) => t.resultsPerS)),
       baseline: { ideal: TARGET_RESULTS_PER_S, label: "target" },
       ratio: spread(one.map((t) => t.resultsPerS / TARGET_RESULTS_PER_S)),
@@ -270,6 +277,7 @@ export async function runIngestion(ctx: BenchContext, options: IngestionOptions)
     },
     {
       scenario: "Ingestion, 2 coordinators (results/s)",
+      driver: options.client,
       measured: spread(two.map((t) => t.resultsPerS)),
       baseline: spread(one.map((t) => t.resultsPerS)),
       ratio: spread(two.map((t, i) => t.resultsPerS / (one[i]?.resultsPerS ?? Number.NaN))),
@@ -279,6 +287,7 @@ export async function runIngestion(ctx: BenchContext, options: IngestionOptions)
     },
     {
       scenario: "Ingestion, 1 coordinator vs old per-event upsert",
+      driver: options.client,
       measured: spread(one.map((t) => t.resultsPerS)),
       baseline: perEvent,
       ratio: ratios(one),
@@ -295,5 +304,9 @@ export async function runIngestion(ctx: BenchContext, options: IngestionOptions)
       unit: "events/s",
     },
   ];
-  return { id: "INGESTION", rows, details: { events: options.events, store, one, two } };
+  return {
+    id: "INGESTION",
+    rows,
+    details: { events: options.events, client: options.client, store, one, two },
+  };
 }

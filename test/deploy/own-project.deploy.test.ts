@@ -21,11 +21,14 @@ import { ROOT } from "./support";
 
 /** Every package the SDK and the CLI need; unpublished, so each comes from its own tarball. */
 const WORKSPACES = [
+  "packages/protocol",
   "packages/lifecycle",
   "packages/bus-kafka",
   "packages/store-pg",
   "packages/sdk",
   "packages/cli",
+  // The coordinator serves the console's built files (a dependency of it, with no runtime dependency of its own).
+  "packages/console",
   "apps/coordinator",
   "apps/worker",
 ];

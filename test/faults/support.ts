@@ -11,14 +11,8 @@
 import { appendFileSync, closeSync, fstatSync, openSync, readSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  BusAdmin,
-  KafkaProducer,
-  agentNames,
-  createEnvelope,
-  encodeEnvelope,
-  type Envelope,
-} from "@omnidaemon/bus-kafka";
+import { BusAdmin, KafkaProducer, agentNames, createEnvelope, encodeEnvelope } from "@omnidaemon/bus-kafka";
+import { type Envelope } from "@omnidaemon/protocol";
 import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
 import { stackCommand } from "../helpers";

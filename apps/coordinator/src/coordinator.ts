@@ -5,20 +5,24 @@ import type { Logger } from "pino";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { CoordinatorConfig } from "./config";
 import { buildHttpServer, type HttpServer } from "./http";
+import { BusInspection } from "./services/bus-inspection";
 import { CleanupJob } from "./services/cleanup-job";
-import { ControlPlane } from "./services/control-plane";
 import { ControlPublisher } from "./services/control-publisher";
+import { FleetHealth } from "./services/fleet-health";
+import { MetricsHistory } from "./services/metrics-history";
+import { AgentRegistry } from "./services/registry";
 import { ResultSweeper } from "./services/result-sweeper";
+import { TaskDesk } from "./services/tasks";
 import { TaskIngestor } from "./services/task-ingestor";
+import type { CoordinatorServices } from "./services/types";
 import { WorkerPurger } from "./services/worker-purger";
-import { storeAdapter } from "./store-adapter";
 
 /** How often workers are asked to heartbeat; the timeout (config) is a few of these. */
 export const HEARTBEAT_INTERVAL_MS = 5000;
 
 export interface CoordinatorHandles {
   http: HttpServer;
-  services: ControlPlane;
+  services: CoordinatorServices;
   cleanup: CleanupJob;
   sweeper: ResultSweeper;
   purger: WorkerPurger;
@@ -61,6 +65,10 @@ export async function buildCoordinator(
     reconcileIntervalMs?: number;
     workerPurgeIntervalMs?: number;
     leaderCheckIntervalMs?: number;
+    /** How often the counters are sampled for `GET /metrics/history`. @default 10000 */
+    historyIntervalMs?: number;
+    /** Check every answer against the protocol's response schemas (tests; see HttpServerOptions). */
+    checkResponses?: boolean;
   } = {},
 ): Promise<CoordinatorHandles> {
   const registry = new Registry();
@@ -74,7 +82,6 @@ export async function buildCoordinator(
       resultTtlMs: config.resultTtlMs,
     }),
   );
-  const store = storeAdapter(pg);
   // Replicas share the task-events group (ingestion scales out); the jobs that must run once follow this lock.
   const leaderGauge = new Gauge({
     name: "omnidaemon_coordinator_leader",
@@ -94,36 +101,63 @@ export async function buildCoordinator(
   await admin.ensureSystemTopics();
   const dlq = await stack.enter(new DlqManager({ connection, publisher: producer, logger }));
   const control = await stack.enter(
-    new ControlPublisher(store, producer, logger, options.reconcileIntervalMs, undefined, leadership),
+    new ControlPublisher(pg.agents, producer, logger, options.reconcileIntervalMs, undefined, leadership),
   );
-  const ingestion = await stack.enter(
-    new TaskIngestor(connection, store, config.resultTtlMs, logger, registry),
-  );
+  const ingestion = await stack.enter(new TaskIngestor(connection, pg, config.resultTtlMs, logger, registry));
   const cleanup = await stack.enter(
-    new CleanupJob(store, admin, logger, options.cleanupIntervalMs, leadership),
+    new CleanupJob(pg.agents, admin, logger, options.cleanupIntervalMs, leadership),
   );
-  const sweeper = await stack.enter(new ResultSweeper(store, logger, undefined, leadership));
+  const sweeper = await stack.enter(new ResultSweeper(pg.tasks, logger, undefined, leadership));
   const purger = await stack.enter(
-    new WorkerPurger(store, config.workerRetentionMs, logger, options.workerPurgeIntervalMs, leadership),
+    new WorkerPurger(pg.workers, config.workerRetentionMs, logger, options.workerPurgeIntervalMs, leadership),
+  );
+  // Every replica samples for itself: the console's charts come from whichever replica answers.
+  const history = await stack.enter(
+    new MetricsHistory(
+      pg.counters,
+      logger,
+      options.historyIntervalMs === undefined ? {} : { intervalMs: options.historyIntervalMs },
+    ),
   );
 
-  const services = new ControlPlane({
-    store,
+  // The services by concern; each has its own routes file (http/routes). They use store-pg's repositories directly.
+  const registryService = new AgentRegistry({
+    store: pg,
     admin,
-    dlq,
-    producer,
     control,
-    ingestion,
-    logger,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
-    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-    resultTtlMs: config.resultTtlMs,
   });
+  const services: CoordinatorServices = {
+    registry: registryService,
+    tasks: new TaskDesk({
+      store: pg,
+      admin,
+      producer,
+      resultTtlMs: config.resultTtlMs,
+      history,
+      requireAgent: (topic, name) => registryService.requireAgent(topic, name),
+    }),
+    fleet: new FleetHealth({
+      store: pg,
+      admin,
+      ingestion,
+      logger,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    }),
+    bus: new BusInspection({
+      admin,
+      dlq,
+      audit: pg.audit,
+      requireAgent: (topic, name) => registryService.requireAgent(topic, name),
+    }),
+  };
   const http = await stack.enter(
     buildHttpServer({
       services,
       logger,
       registry,
+      ...(options.checkResponses === undefined ? {} : { checkResponses: options.checkResponses }),
       config: {
         host: config.api.host,
         port: config.api.port,

@@ -3,10 +3,10 @@
 // (two concurrent requests, or the reconciler republishing a row it read before a change), the log cleaner leaves
 // the stale one, and every worker that starts afterwards follows it. The control topic here is the test's own, made
 // with tiny segments and a tiny dirty ratio so the broker's real log cleaner compacts it within seconds.
-import { ControlFollower, controlKey, desiredStateRecord, type DesiredState } from "@omnidaemon/bus-kafka";
+import { ControlFollower, desiredStateRecord } from "@omnidaemon/bus-kafka";
+import { controlKey, type DesiredState } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { ControlPublisher } from "../src/services/control-publisher";
-import { storeAdapter } from "../src/store-adapter";
 import {
   connection,
   databaseUrl,
@@ -89,9 +89,9 @@ describe("the control topic under compaction", () => {
   });
 
   it("keeps the newest revision of an agent after the log cleaner runs, even when an older revision is published after it", async () => {
-    const store = storeAdapter(pg);
+    const store = pg;
     const producer = await startedProducer();
-    const control = new ControlPublisher(store, producer, logger, 10_000, controlTopic);
+    const control = new ControlPublisher(store.agents, producer, logger, 10_000, controlTopic);
     const topic = newTopic("compaction");
     const name = newAgent("compaction");
     try {

@@ -1,7 +1,8 @@
 // Postgres is the source of truth for desired state; the control topic follows it. A coordinator that wrote a change
 // to Postgres and crashed before publishing it must not leave workers on the old state: the reconciler republishes
 // at start (docs/control-plane.md, services/control-publisher.ts).
-import { ControlFollower, type DesiredState } from "@omnidaemon/bus-kafka";
+import { ControlFollower } from "@omnidaemon/bus-kafka";
+import { type DesiredState } from "@omnidaemon/protocol";
 import { PgStore, type AgentRecord } from "@omnidaemon/store-pg";
 import {
   KafkaLeftovers,

@@ -5,15 +5,8 @@
 // fixed names, so every coordinator on the broker shares them. Suites keep at most one coordinator alive at a time;
 // another coordinator on the same broker (a concurrent run elsewhere) could take task events meant for ours.
 import net from "node:net";
-import {
-  BusAdmin,
-  KafkaProducer,
-  SYSTEM_TOPICS,
-  agentNames,
-  controlKey,
-  taskEventRecord,
-  type TaskEvent,
-} from "@omnidaemon/bus-kafka";
+import { BusAdmin, KafkaProducer, SYSTEM_TOPICS, agentNames, taskEventRecord } from "@omnidaemon/bus-kafka";
+import { controlKey, type TaskEvent } from "@omnidaemon/protocol";
 import { ServiceStack } from "@omnidaemon/lifecycle";
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
@@ -145,8 +138,8 @@ export async function httpRequest(
 }
 
 /**
- * Builds a coordinator exactly as main.ts does (one ServiceStack), from a config made here. The stack is closed
- * again if building fails half-way.
+ * Builds a coordinator exactly as main.ts does (one ServiceStack), from a config made here, its answers checked
+ * against the protocol. The stack is closed again if building fails half-way.
  */
 export async function startCoordinator(
   overrides: ConfigOverrides,
@@ -156,7 +149,8 @@ export async function startCoordinator(
   const stack = new ServiceStack({ stopTimeoutMs: 15_000 });
   let handles: CoordinatorHandles;
   try {
-    handles = await buildCoordinator(stack, config, logger, options);
+    // Every answer is checked against the protocol's response schemas: what the SDK and the CLI compile against.
+    handles = await buildCoordinator(stack, config, logger, { checkResponses: true, ...options });
   } catch (error) {
     await stack.close().catch(() => undefined);
     throw error;

@@ -1,4 +1,5 @@
 import { runService } from "@omnidaemon/lifecycle";
+import { errorSummary, failureStatusOf } from "@omnidaemon/protocol";
 import { loadSdkConfig, OmniDaemon, SdkConfigError, type EngineObserver } from "@omnidaemon/sdk";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
@@ -75,17 +76,14 @@ export async function main(
     },
     onFailed: ({ envelope, agent, error, outcome, attempt }) => {
       if (!envelope.webhook || outcome === "retry") return;
-      const message =
-        error instanceof Error
-          ? { class: error.name, message: error.message }
-          : { class: "Error", message: String(error) };
+      // The same status and error summary the task event reports (the protocol's mapping).
       const body = {
         task_id: envelope.id,
         topic: envelope.topic,
         agent,
-        status: outcome === "dead_letter" ? "dead_lettered" : "failed",
+        status: failureStatusOf(outcome),
         attempt,
-        error: message,
+        error: errorSummary(error),
       };
       void webhooks.deliver(envelope.webhook, body, { taskId: envelope.id, topic: envelope.topic, agent });
     },

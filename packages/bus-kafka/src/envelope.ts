@@ -1,37 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+import { envelopeSchema, type Envelope } from "@omnidaemon/protocol";
 import { BusError } from "./errors";
 import { findNonJson } from "./json-value";
 
 /** Default largest serialized envelope accepted by `publish`, in bytes (1 MiB). */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024;
 
-const optionalText = z.string().min(1).max(1024).nullish();
-
-/**
- * The wire format: the Kafka value is this object as JSON. Field names follow the reference system (OmniDaemon) so
- * its clients and documentation read true; unknown fields are kept (forward compatibility), not dropped.
- */
-export const envelopeSchema = z.looseObject({
-  id: z.string().min(1).max(256),
-  topic: z.string().min(1).max(249),
-  // Decoded records are JSON by construction; `createEnvelope` checks what publishers hand us (findNonJson).
-  content: z.unknown().refine((value) => value !== undefined, "content is required"),
-  correlation_id: optionalText,
-  causation_id: optionalText,
-  tenant_id: optionalText,
-  source: optionalText,
-  webhook: z
-    .url({ protocol: /^https?$/ })
-    .max(2048)
-    .nullish(),
-  reply_to: z.string().min(1).max(249).nullish(),
-  /** Seconds since the epoch (float), as in the reference system. */
-  created_at: z.number().nonnegative(),
-  delivery_attempts: z.number().int().min(1).default(1),
-});
-
-export type Envelope = z.output<typeof envelopeSchema>;
+// The wire format itself (what the Kafka value holds) is the protocol's; this file builds, encodes and decodes it.
+export { envelopeSchema, type Envelope };
 
 /** What a publisher supplies; everything but `topic` and `content` has a default. */
 export interface NewEnvelope {

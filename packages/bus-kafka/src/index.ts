@@ -1,4 +1,5 @@
-// Public surface of @omnidaemon/bus-kafka. kafkajs types never appear here: the client can be swapped.
+// Public surface of @omnidaemon/bus-kafka. kafkajs types never appear here: the client can be swapped. The wire
+// records (envelope, control records, task events) are @omnidaemon/protocol's; this package reads and writes them.
 export { BUS_ERROR_CODES, BusError, type BusErrorCode } from "./errors";
 export {
   DeadlineExceededError,
@@ -32,10 +33,8 @@ export {
   createEnvelope,
   decodeEnvelope,
   encodeEnvelope,
-  envelopeSchema,
   keyOf,
   parseEnvelope,
-  type Envelope,
   type NewEnvelope,
 } from "./envelope";
 export { HEADER, type RecordHeaders } from "./headers";
@@ -87,26 +86,13 @@ export {
   type DlqManagerOptions,
   type DlqReplayOptions,
   type DlqReplayResult,
+  type DlqSummary,
 } from "./dlq-manager";
 export { dlqFilterSchema } from "./dlq/filter";
 export { COORDINATOR_GROUP, SYSTEM_TOPICS } from "./naming";
-export {
-  AGENT_STATES,
-  controlKey,
-  desiredStateRecord,
-  desiredStateSchema,
-  type AgentState,
-  type DesiredState,
-} from "./control/desired-state";
+export { desiredStateRecord } from "./control/desired-state";
 export { ControlFollower, type ControlFollowerOptions } from "./control/control-follower";
-export {
-  TASK_EVENT_STATUSES,
-  parseTaskEvent,
-  taskEventRecord,
-  taskEventSchema,
-  type TaskEvent,
-  type TaskEventStatus,
-} from "./task-events";
+export { taskEventRecord } from "./task-events";
 export {
   RecordConsumer,
   type ConsumedRecord,

@@ -1,6 +1,7 @@
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "./config";
-import { createGroupConsumer, type GroupBatch, type GroupConsumer } from "./driver/consumer";
+import { type GroupBatch, type GroupConsumer } from "./driver/consumer";
+import { createGroupConsumer } from "./driver/factories";
 import { backoffMs } from "./engine/backoff";
 import { sleep } from "./util/deadline";
 

@@ -2,12 +2,8 @@
 // engine above it behaves alike whichever one runs. Topics and groups are made per test and removed afterwards.
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { KAFKA_CLIENTS, type KafkaClientName } from "../src/config";
-import {
-  createGroupConsumer,
-  type GroupBatch,
-  type GroupConsumer,
-  type GroupConsumerOptions,
-} from "../src/driver/consumer";
+import { type GroupBatch, type GroupConsumer, type GroupConsumerOptions } from "../src/driver/consumer";
+import { createGroupConsumer } from "../src/driver/factories";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";
 import { logger, rawKafka, waitFor } from "./support";
 

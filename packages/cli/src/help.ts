@@ -1,7 +1,11 @@
 import type { FlagSpec } from "./args";
 import { COMMANDS, subcommandsOf } from "./commands";
 import { commandName, type Command } from "./commands/types";
-import { DEFAULT_URL, TOKEN_VARIABLE, URL_VARIABLE } from "./http";
+import {
+  API_TOKEN_VARIABLE as TOKEN_VARIABLE,
+  COORDINATOR_URL_VARIABLE as URL_VARIABLE,
+  DEFAULT_COORDINATOR_URL as DEFAULT_URL,
+} from "@omnidaemon/protocol";
 
 /** Flags every API command accepts, besides its own. */
 export const API_GLOBAL_FLAGS: readonly FlagSpec[] = [

@@ -5,7 +5,14 @@ import { commandName, type ApiCommand, type Command, type Context } from "./comm
 import { ask, confirmDecision } from "./confirm";
 import { EXIT, OperationError, UsageError } from "./errors";
 import { API_GLOBAL_FLAGS, renderGroupHelp, renderHelp, renderUsage, usageLine } from "./help";
-import { ApiClient, ApiError, DEFAULT_URL, TOKEN_VARIABLE, UnreachableError, URL_VARIABLE } from "./http";
+import {
+  API_TOKEN_VARIABLE as TOKEN_VARIABLE,
+  COORDINATOR_URL_VARIABLE as URL_VARIABLE,
+  CoordinatorApiError,
+  CoordinatorClient,
+  CoordinatorUnreachableError,
+  DEFAULT_COORDINATOR_URL as DEFAULT_URL,
+} from "@omnidaemon/protocol";
 import type { Io } from "./io";
 import type { AppName } from "./launch-app";
 import { colourEnabled, paint, statusStyle } from "./output/colour";
@@ -133,7 +140,7 @@ function longestGroup(words: readonly string[]): string[] {
 async function runApiCommand(command: ApiCommand, tokens: string[], io: Io, deps: RunDeps): Promise<number> {
   const name = commandName(command);
   let args: ParsedArgs;
-  let client: ApiClient;
+  let client: CoordinatorClient;
   try {
     args = parseArgs(tokens, {
       flags: [...(command.flags ?? []), ...API_GLOBAL_FLAGS],
@@ -145,7 +152,7 @@ async function runApiCommand(command: ApiCommand, tokens: string[], io: Io, deps
       return EXIT.ok;
     }
     command.validate?.(args);
-    client = new ApiClient({
+    client = new CoordinatorClient({
       url: coordinatorUrl(args, io.env),
       ...tokenOf(args, io.env),
       actor: actor(),
@@ -275,15 +282,15 @@ const FIELD_FLAGS: Record<string, string> = {
 export function explain(
   error: unknown,
   args: Pick<ParsedArgs, "string">,
-  client: Pick<ApiClient, "url" | "hasToken">,
+  client: Pick<CoordinatorClient, "url" | "hasToken">,
 ): string {
-  if (error instanceof UnreachableError) {
+  if (error instanceof CoordinatorUnreachableError) {
     return (
       `${error.message}\n` +
       `  start it (omnidaemon coordinator), or point ${URL_VARIABLE} (or --url) at a running coordinator`
     );
   }
-  if (error instanceof ApiError) {
+  if (error instanceof CoordinatorApiError) {
     switch (error.status) {
       case 401:
         return (
@@ -308,7 +315,7 @@ export function explain(
   return (error as Error)?.message ?? String(error);
 }
 
-function unknownAgent(error: ApiError, args: Pick<ParsedArgs, "string">): string {
+function unknownAgent(error: CoordinatorApiError, args: Pick<ParsedArgs, "string">): string {
   const topic = args.string("topic");
   const name = args.string("name");
   const known = error.details.known ?? [];

@@ -14,10 +14,9 @@ import {
   KafkaProducer,
   SYSTEM_TOPICS,
   agentNames,
-  controlKey,
   taskEventRecord,
-  type TaskEvent,
 } from "@omnidaemon/bus-kafka";
+import { controlKey, type TaskEvent } from "@omnidaemon/protocol";
 import { Client } from "pg";
 import { databaseUrl, kafkaBrokers, uniqueName } from "../../../test/helpers";
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { MAX_TIMER_MS } from "./deadline";
 
 /**
  * Building blocks of every app's configuration schema: `OMNIDAEMON_*` environment variables parsed by zod, with
@@ -10,9 +11,6 @@ import { z } from "zod";
 
 /** An injected environment (`process.env` in `main`, a literal in tests). */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** The longest delay a Node timer holds. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -13,7 +13,6 @@ export { ExitCode } from "./exit-code";
 export {
   EnvConfigError,
   LOG_LEVELS,
-  MAX_TIMER_MS,
   envBoolean,
   envFileContent,
   envInteger,
@@ -28,3 +27,13 @@ export {
   type Env,
   type LogLevel,
 } from "./env";
+export {
+  MAX_TIMER_MS,
+  TIMED_OUT,
+  abortable,
+  assertTimeoutMs,
+  raceDeadline,
+  sleep,
+  withDeadline,
+} from "./deadline";
+export { StartStop, type StartStopSteps } from "./start-stop";

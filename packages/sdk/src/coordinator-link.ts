@@ -1,8 +1,9 @@
-import type { AgentConsumerStatus, AgentState } from "@omnidaemon/bus-kafka";
+import type { AgentConsumerStatus } from "@omnidaemon/bus-kafka";
+import { StartStop } from "@omnidaemon/lifecycle";
+import type { AgentState, ConsumerStatus, CoordinatorClient, WorkerAgentStatus } from "@omnidaemon/protocol";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { ResolvedAgent } from "./agent-definition";
-import type { CoordinatorClient } from "./coordinator-client";
 
 export interface CoordinatorLinkOptions {
   client: CoordinatorClient;
@@ -28,12 +29,28 @@ export class CoordinatorLink {
   private registered = false;
   private agentsDirty = true;
   private tickRunning: Promise<void> | undefined;
-  private stopped = false;
   private lastError: string | undefined;
+  private readonly lifecycle = new StartStop(this.name, {
+    start: () => this.open(),
+    stop: (started) => this.close(started),
+  });
 
   constructor(private readonly options: CoordinatorLinkOptions) {}
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  /** Idempotent and safe before start(); deregisters once, bounded by `deregisterTimeoutMs`. */
+  stop(): Promise<void> {
+    return this.lifecycle.stop();
+  }
+
+  private get stopped(): boolean {
+    return this.lifecycle.stopped;
+  }
+
+  private async open(): Promise<void> {
     this.timer = setInterval(() => void this.tick(), this.options.heartbeatIntervalMs);
     // The first attempt runs in the background: start() must not wait for (or fail on) the coordinator.
     void this.tick();
@@ -64,7 +81,7 @@ export class CoordinatorLink {
     const { client, workerId } = this.options;
     if (this.agentsDirty) {
       for (const agent of this.options.agents()) {
-        await client.request("POST", "/agents", {
+        await client.registerAgent({
           topic: agent.topic,
           name: agent.name,
           description: agent.description,
@@ -78,7 +95,7 @@ export class CoordinatorLink {
     }
     const agents = this.agentStatuses();
     if (!this.registered) {
-      await client.request("POST", "/v1/workers", {
+      await client.registerWorker({
         id: workerId,
         host: hostname(),
         pid: process.pid,
@@ -90,41 +107,36 @@ export class CoordinatorLink {
       this.options.logger.info({ workerId, coordinator: client.url }, "registered with the coordinator");
       return;
     }
-    const answer = await client.request<{ known: boolean }>(
-      "PUT",
-      `/v1/workers/${encodeURIComponent(workerId)}/heartbeat`,
-      {
-        agents,
-      },
-    );
+    const answer = await client.heartbeat(workerId, { agents });
     // The coordinator lost us (restarted on an empty database, or we were silent too long): register again.
     if (!answer.known) this.registered = false;
   }
 
-  private agentStatuses(): Array<Record<string, unknown>> {
+  private agentStatuses(): WorkerAgentStatus[] {
     return this.options.statuses().map(({ topic, name, status }) => ({
       topic,
       name,
-      status: status.phase === "running" && !status.paused ? "running" : status.paused ? "paused" : "stopped",
+      status: consumerStatusOf(status),
       member: status.member,
       assigned_partitions: status.assignedPartitions,
       in_flight: status.inFlight,
     }));
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
+  private async close(started: boolean): Promise<void> {
     clearInterval(this.timer);
+    if (!started) return;
     await this.tickRunning;
     if (!this.registered) return;
-    const timeoutMs = this.options.deregisterTimeoutMs ?? 3000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.options.client
-        .request("DELETE", `/v1/workers/${encodeURIComponent(this.options.workerId)}`)
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, "deregistration failed")),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    // The request's own deadline bounds it: a coordinator that is down never holds up a worker's shutdown.
+    await this.options.client
+      .deregisterWorker(this.options.workerId, { timeoutMs: this.options.deregisterTimeoutMs ?? 3000 })
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, "deregistration failed"));
   }
+}
+
+/** A consumer's status as the heartbeat reports it: running, paused (desired state), or stopped. */
+function consumerStatusOf(status: AgentConsumerStatus): ConsumerStatus {
+  if (status.phase === "running" && !status.paused) return "running";
+  return status.paused ? "paused" : "stopped";
 }

@@ -7,11 +7,14 @@ export {
   type AgentDefinition,
   type ResolvedAgent,
 } from "./agent-definition";
+// The coordinator's client is the protocol's one; re-exported so SDK users can catch its errors.
 export {
+  CoordinatorApiError,
   CoordinatorClient,
   CoordinatorRequestError,
+  CoordinatorUnreachableError,
   type CoordinatorClientOptions,
-} from "./coordinator-client";
+} from "@omnidaemon/protocol";
 export { loadSdkConfig, SdkConfigError, type SdkConfig } from "./sdk-config";
 export { combineObservers } from "./task-event-reporter";
 export {
@@ -21,5 +24,5 @@ export {
   type AgentConsumerStatus,
   type DeliveryContext,
   type EngineObserver,
-  type Envelope,
 } from "@omnidaemon/bus-kafka";
+export type { Envelope } from "@omnidaemon/protocol";

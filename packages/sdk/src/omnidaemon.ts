@@ -4,19 +4,30 @@ import {
   ControlFollower,
   KafkaProducer,
   agentNames,
-  controlKey,
   createEnvelope,
   redactKafkaConnection,
   type AgentConsumerStatus,
-  type AgentState,
-  type DesiredState,
   type EngineObserver,
   type KafkaConnectionInput,
 } from "@omnidaemon/bus-kafka";
-import { ServiceStack } from "@omnidaemon/lifecycle";
+import {
+  COORDINATOR_URL_VARIABLE,
+  CoordinatorClient,
+  CoordinatorApiError,
+  DEFAULT_COORDINATOR_URL,
+  controlKey,
+  type AgentDeleted,
+  type AgentState,
+  type AgentsDeleted,
+  type DesiredState,
+  type DesiredStateChange,
+  type HealthReport,
+  type MetricsSummary,
+  type TaskRecord,
+} from "@omnidaemon/protocol";
+import { ServiceStack, StartStop } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
-import { CoordinatorClient, CoordinatorRequestError } from "./coordinator-client";
 import { AgentConsumerSet } from "./agent-consumer-set";
 import { forEachBounded } from "./bounded-each";
 import { CoordinatorLink } from "./coordinator-link";
@@ -89,9 +100,12 @@ export class OmniDaemon implements AsyncDisposable {
   /** Whether the control topic has been read to its end: only then does a missing record mean "active". */
   private controlCaughtUp = false;
   private running: Running | undefined;
-  private startPromise: Promise<void> | undefined;
-  private shutdownPromise: Promise<void> | undefined;
   private client: CoordinatorClient | undefined;
+  private readonly lifecycle = new StartStop(
+    "OmniDaemon",
+    { start: () => this.doStart(), stop: () => this.doShutdown() },
+    { stoppedError: () => new Error("OmniDaemon was shut down; create a new one") },
+  );
 
   constructor(private readonly options: OmniDaemonOptions = {}) {}
 
@@ -116,14 +130,9 @@ export class OmniDaemon implements AsyncDisposable {
     return { topic: agent.topic, name: agent.name };
   }
 
-  /** Connects and starts every registered agent. Idempotent. */
+  /** Connects and starts every registered agent. Idempotent; a failed start may be tried again. */
   start(): Promise<void> {
-    if (this.shutdownPromise) return Promise.reject(new Error("OmniDaemon was shut down; create a new one"));
-    this.startPromise ??= this.doStart().catch((error: unknown) => {
-      this.startPromise = undefined;
-      throw error;
-    });
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   private async doStart(): Promise<void> {
@@ -325,15 +334,12 @@ export class OmniDaemon implements AsyncDisposable {
   // --- fleet control, through the coordinator ------------------------------------------------------------------
 
   /** Pauses an agent fleet-wide (durable: restarts and scaling do not un-pause it). */
-  unsubscribeAgent(input: { topic: string; agentName: string }): Promise<unknown> {
-    return this.coordinator().request(
-      "POST",
-      `/agents/${enc(input.topic)}/${enc(input.agentName)}/unsubscribe`,
-    );
+  unsubscribeAgent(input: { topic: string; agentName: string }): Promise<DesiredStateChange> {
+    return this.coordinator().pauseAgent(input.topic, input.agentName);
   }
 
-  resumeAgent(input: { topic: string; agentName: string }): Promise<unknown> {
-    return this.coordinator().request("POST", `/agents/${enc(input.topic)}/${enc(input.agentName)}/resume`);
+  resumeAgent(input: { topic: string; agentName: string }): Promise<DesiredStateChange> {
+    return this.coordinator().resumeAgent(input.topic, input.agentName);
   }
 
   deleteAgent(input: {
@@ -341,51 +347,56 @@ export class OmniDaemon implements AsyncDisposable {
     agentName: string;
     deleteGroup?: boolean;
     deleteDlq?: boolean;
-  }): Promise<unknown> {
-    const query = `delete_group=${input.deleteGroup === true}&delete_dlq=${input.deleteDlq === true}`;
-    return this.coordinator().request(
-      "DELETE",
-      `/agents/${enc(input.topic)}/${enc(input.agentName)}?${query}`,
-    );
+  }): Promise<AgentDeleted> {
+    return this.coordinator().deleteAgent(input.topic, input.agentName, {
+      deleteGroup: input.deleteGroup === true,
+      deleteDlq: input.deleteDlq === true,
+    });
   }
 
-  deleteTopic(input: { topic: string }): Promise<unknown> {
-    return this.coordinator().request("DELETE", `/topics/${enc(input.topic)}`);
+  deleteTopic(input: { topic: string }): Promise<AgentsDeleted> {
+    return this.coordinator().deleteTopic(input.topic);
   }
 
   /** The task's records (one per agent that handled it), or null when unknown or expired. */
-  async getResult(taskId: string): Promise<unknown[] | null> {
+  async getResult(taskId: string): Promise<TaskRecord[] | null> {
     try {
-      const answer = await this.coordinator().request<{ records: unknown[] }>("GET", `/tasks/${enc(taskId)}`);
-      return answer.records;
+      return (await this.coordinator().getTask(taskId)).records;
     } catch (error) {
-      if (error instanceof CoordinatorRequestError && error.status === 404) return null;
+      if (error instanceof CoordinatorApiError && error.status === 404) return null;
       throw error;
     }
   }
 
-  health(): Promise<unknown> {
-    return this.coordinator().request("GET", "/health");
+  /** The fleet's health report; a down fleet is a report too (status "down"), not an error. */
+  async health(): Promise<HealthReport> {
+    const client = this.coordinator();
+    const answer = await client.health();
+    if (answer.report !== undefined) return answer.report;
+    throw new CoordinatorApiError(
+      answer.problem ?? "no health report",
+      client.url,
+      "GET",
+      "/health",
+      answer.httpStatus,
+    );
   }
 
-  metrics(input: { topic?: string } = {}): Promise<unknown> {
-    return this.coordinator().request(
-      "GET",
-      `/metrics/summary${input.topic ? `?topic=${enc(input.topic)}` : ""}`,
-    );
+  metrics(input: { topic?: string } = {}): Promise<MetricsSummary[]> {
+    return this.coordinator().metricsSummary(input.topic ? { topic: input.topic } : {});
   }
 
   // --- shutdown ---------------------------------------------------------------------------------------------------
 
   /** Graceful: stop fetching, drain in flight, commit, deregister, flush, close. Idempotent. */
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= (async () => {
-      await this.startPromise?.catch(() => undefined);
-      const running = this.running;
-      this.running = undefined;
-      await running?.stack.close();
-    })();
-    return this.shutdownPromise;
+    return this.lifecycle.stop();
+  }
+
+  private async doShutdown(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    await running?.stack.close();
   }
 
   /** Second signal: abort every in-flight delivery now (nothing more is committed for them). */
@@ -399,9 +410,14 @@ export class OmniDaemon implements AsyncDisposable {
 
   private coordinator(): CoordinatorClient {
     if (!this.client) {
-      const url = this.env.OMNIDAEMON_COORDINATOR_URL || "http://127.0.0.1:8765";
+      const url = this.env[COORDINATOR_URL_VARIABLE] || DEFAULT_COORDINATOR_URL;
       const token = this.running?.config.apiToken ?? apiTokenFrom(this.env);
-      this.client = new CoordinatorClient({ url, ...(token ? { token } : {}), actor: "sdk" });
+      this.client = new CoordinatorClient({
+        url,
+        ...(token ? { token } : {}),
+        actor: "sdk",
+        timeoutMs: 10_000,
+      });
     }
     return this.client;
   }
@@ -410,8 +426,4 @@ export class OmniDaemon implements AsyncDisposable {
     if (!this.running) throw new Error(`${what} needs a started OmniDaemon: await sdk.start() first`);
     return this.running;
   }
-}
-
-function enc(value: string): string {
-  return encodeURIComponent(value);
 }

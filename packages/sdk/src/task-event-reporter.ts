@@ -1,11 +1,12 @@
+import { BusError, taskEventRecord, type EngineObserver, type Publisher } from "@omnidaemon/bus-kafka";
 import {
-  BusError,
-  taskEventRecord,
-  type EngineObserver,
+  errorSummary,
+  failureStatusOf,
   type Envelope,
-  type Publisher,
+  type FailureOutcome,
   type TaskEvent,
-} from "@omnidaemon/bus-kafka";
+} from "@omnidaemon/protocol";
+import { sleep } from "@omnidaemon/lifecycle";
 import type { Logger } from "pino";
 
 export interface TaskEventReporterOptions {
@@ -104,14 +105,10 @@ export class TaskEventReporter implements EngineObserver {
     agent: string;
     durationMs: number;
     error: unknown;
-    outcome: "retry" | "dead_letter" | "dropped";
+    outcome: FailureOutcome;
   }): void {
-    const error =
-      event.error instanceof Error
-        ? { class: event.error.name, message: event.error.message.slice(0, 4096) }
-        : { class: typeof event.error, message: String(event.error).slice(0, 4096) };
-    const status =
-      event.outcome === "retry" ? "retrying" : event.outcome === "dead_letter" ? "dead_lettered" : "failed";
+    const error = errorSummary(event.error);
+    const status = failureStatusOf(event.outcome);
     const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
     if (this.policyOf(event.envelope.topic, event.agent).results === "none") return;
     this.report(event.envelope, event.agent, status, event.attempt, {
@@ -172,7 +169,8 @@ export class TaskEventReporter implements EngineObserver {
             retrying = true;
             this.retrying++;
           }
-          await pause(Math.min(this.retryDelayMs * 2 ** (attempt - 1), 5000));
+          // Never keeps the process alive on its own.
+          await sleep(Math.min(this.retryDelayMs * 2 ** (attempt - 1), 5000), { unref: true });
         }
       }
     } finally {
@@ -187,11 +185,6 @@ function deliveryKey(envelope: Envelope, agent: string, attempt: number): string
 
 function isCode(error: unknown, code: BusError["code"]): boolean {
   return error instanceof BusError && error.code === code;
-}
-
-/** A pause that never keeps the process alive on its own. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Fans one engine's reports out to several observers (metrics, task events, webhooks). */

@@ -3,7 +3,8 @@
 // transaction: the end a reader must reach is past the abort marker, and a read_committed reader is handed no record
 // there, so catching up waits for the next record — the way a slow or unreachable topic would hold it up.
 import { randomUUID } from "node:crypto";
-import { desiredStateRecord, KafkaProducer, type AgentState } from "@omnidaemon/bus-kafka";
+import { desiredStateRecord, KafkaProducer } from "@omnidaemon/bus-kafka";
+import { type AgentState } from "@omnidaemon/protocol";
 import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";

@@ -1,4 +1,5 @@
-import { desiredStateRecord, KafkaProducer, type Envelope } from "@omnidaemon/bus-kafka";
+import { desiredStateRecord, KafkaProducer } from "@omnidaemon/bus-kafka";
+import { type Envelope } from "@omnidaemon/protocol";
 import pino from "pino";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";
 import { OmniDaemon } from "../src";

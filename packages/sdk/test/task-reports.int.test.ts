@@ -1,7 +1,8 @@
 // What an agent reports on omnidaemon.task-events, per its config, through the real SDK and broker: `results`
 // (all / failures / none) and `reportProcessingAfterMs` (a fast delivery reports only its end; a slow one still
 // shows processing while it runs).
-import { SYSTEM_TOPICS, parseTaskEvent, type TaskEvent } from "@omnidaemon/bus-kafka";
+import { BusAdmin, SYSTEM_TOPICS } from "@omnidaemon/bus-kafka";
+import { parseTaskEvent, type TaskEvent } from "@omnidaemon/protocol";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import pino from "pino";
 import { kafkaBrokers, uniqueName } from "../../../test/helpers";
@@ -13,6 +14,15 @@ let consumer: Consumer;
 let daemon: OmniDaemon | undefined;
 
 beforeAll(async () => {
+  // On a fresh broker nothing has created the system topics yet when this suite runs first: subscribing to a topic
+  // that does not exist fails ("This server does not host this topic-partition").
+  const admin = new BusAdmin({ connection: { brokers: kafkaBrokers() }, logger });
+  await admin.start();
+  try {
+    await admin.ensureSystemTopics();
+  } finally {
+    await admin.stop();
+  }
   const kafka = new Kafka({
     brokers: kafkaBrokers(),
     clientId: "task-reports-test",

@@ -6,11 +6,9 @@ export { loadDatabaseEnv, safeLoadDatabaseEnv, type DatabaseSettings } from "./d
 export { SSL_MODES, type SslMode } from "./connection";
 export { migrateDatabase, type MigrateDatabaseOptions, type MigrationOutcome } from "./migrate";
 export {
-  AGENT_STATES,
   type AgentCleanup,
   type AgentDefinition,
   type AgentRecord,
-  type AgentState,
   type AgentsRepository,
 } from "./repositories/agents";
 export type {
@@ -28,25 +26,10 @@ export type {
   TasksRepository,
 } from "./repositories/tasks";
 export type { CounterDelta, CounterSummary, CountersRepository } from "./repositories/counters";
-export {
-  AUDIT_ACTIONS,
-  type AuditAction,
-  type AuditEntry,
-  type AuditListOptions,
-  type AuditRepository,
-  type NewAuditEntry,
-} from "./repositories/audit";
-export {
-  TASK_EVENT_STATUSES,
-  TASK_STATUSES,
-  TERMINAL_TASK_STATUSES,
-  isTerminal,
-  recordStatusOf,
-  shouldApply,
-  type TaskEventStatus,
-  type TaskProgress,
-  type TaskStatus,
-} from "./task-status";
+export type { AuditEntry, AuditListOptions, AuditRepository, NewAuditEntry } from "./repositories/audit";
+// The task and agent vocabulary (statuses, states, audit actions) is @omnidaemon/protocol's; what is the store's
+// own is the rule that never moves a task record back.
+export { shouldApply, type TaskProgress } from "./task-status";
 export {
   LATENCY_BUCKET_BOUNDS_MS,
   LATENCY_BUCKET_COUNT,
@@ -56,7 +39,6 @@ export {
   type LatencySummary,
 } from "./latency-buckets";
 export {
-  NUL_PROBLEM,
   REPLACEMENT_CHARACTER,
   findUnstorableJson,
   toStorableJson,

@@ -8,14 +8,9 @@ import {
   validateSchema,
   validateTimeoutMs,
 } from "./connection";
-import { withMigrationClient } from "./migrator";
+import { withMigrationClient, type MigrationOutcome } from "./migrator";
 
-export interface MigrationOutcome {
-  /** Migrations this call applied (0 when the schema was already up to date). */
-  applied: number;
-  /** Migrations recorded in the schema's journal afterwards. */
-  total: number;
-}
+export type { MigrationOutcome };
 
 export interface MigrateDatabaseOptions {
   /** `postgres://user:password@host:port/database`, TLS by its `sslmode`. */

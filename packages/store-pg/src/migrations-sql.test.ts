@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { AGENT_STATES, TASK_STATUSES } from "@omnidaemon/protocol";
 import { MIGRATIONS_FOLDER } from "./migrator";
 
 // The store chooses its Postgres schema per connection (search_path), so committed migrations must not name one.
@@ -23,5 +24,21 @@ describe("committed migrations", () => {
       expect(text).not.toMatch(/"public"\./);
       expect(text).not.toMatch(/\bpublic\./);
     }
+  });
+
+  // The CHECK constraints spell the protocol's vocabulary out in SQL; a status added to the protocol needs a migration.
+  it("constrains task statuses and agent states to exactly the protocol's vocabulary", () => {
+    const sql = journal.entries
+      .map((entry) => fs.readFileSync(path.join(MIGRATIONS_FOLDER, `${entry.tag}.sql`), "utf8"))
+      .join("\n");
+    const allowed = (constraint: string): string[] => {
+      const matches = [
+        ...sql.matchAll(new RegExp(`"${constraint}" CHECK \\([^)]* in \\(([^)]*)\\)\\)`, "g")),
+      ];
+      const last = matches.at(-1)?.[1] ?? "";
+      return [...last.matchAll(/'([^']*)'/g)].map((match) => match[1] as string);
+    };
+    expect(allowed("tasks_status_check")).toEqual([...TASK_STATUSES]);
+    expect(allowed("agents_state_check")).toEqual([...AGENT_STATES]);
   });
 });

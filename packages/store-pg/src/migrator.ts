@@ -3,9 +3,15 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import type { Client } from "pg";
 import type { Logger } from "pino";
-import type { MigrationOutcome } from "./migrate";
 import { connectError, toStoreError } from "./pg-errors";
 import { StoreError } from "./errors";
+
+export interface MigrationOutcome {
+  /** Migrations this call applied (0 when the schema was already up to date). */
+  applied: number;
+  /** Migrations recorded in the schema's journal afterwards. */
+  total: number;
+}
 
 /**
  * The committed SQL migrations. `__dirname` is `src/` under ts-jest and `dist/` once built; both sit next to

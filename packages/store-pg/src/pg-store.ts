@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { Service } from "@omnidaemon/lifecycle";
+import { raceDeadline, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { Client, Pool, type QueryConfig } from "pg";
 import pino, { type Logger } from "pino";
@@ -12,7 +12,6 @@ import {
   validateTimeoutMs,
   type ConnectionSettings,
 } from "./connection";
-import { raceDeadline, TIMED_OUT } from "./deadline";
 import { StoreError } from "./errors";
 import { withMigrationClient } from "./migrator";
 import { LeaderLock, type LeaderLockOptions } from "./leader-lock";
@@ -97,8 +96,7 @@ export class PgStore implements Service {
   private state: State = "new";
   private pool: Pool | undefined;
   private db: Db | undefined;
-  private startPromise: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private readonly lifecycle: StartStop;
 
   constructor(options: PgStoreOptions) {
     const databaseUrl = validateDatabaseUrl(options.databaseUrl);
@@ -122,6 +120,17 @@ export class PgStore implements Service {
       });
     }
     this.stopTimeoutMs = validateTimeoutMs("stopTimeoutMs", options.stopTimeoutMs ?? 5000);
+    // A start in progress sees `stopped`, closes its own pool and rejects; if it is still waiting (for the
+    // migration lock, say) when stopTimeoutMs passes, stop goes on and the start cleans up by itself once it gets
+    // there.
+    this.lifecycle = new StartStop(
+      this.name,
+      { start: () => this.doStart(), stop: () => this.doStop() },
+      {
+        stoppedError: () => new StoreError("STOPPED", "the store is stopped"),
+        startWaitMs: this.stopTimeoutMs,
+      },
+    );
     this.runMigrations = options.migrate ?? true;
     const resultTtlMs = validateTimeoutMs("resultTtlMs", options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS);
     this.logger = (options.logger ?? pino({ level: "silent" })).child({
@@ -164,12 +173,7 @@ export class PgStore implements Service {
    * UNAVAILABLE when Postgres does not answer, INVALID_CONFIG for bad credentials or database, MIGRATION_FAILED.
    */
   start(): Promise<void> {
-    if (this.state === "stopped") return Promise.reject(new StoreError("STOPPED", "the store is stopped"));
-    this.startPromise ??= this.doStart().catch((error: unknown) => {
-      this.startPromise = undefined;
-      throw error;
-    });
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   private async doStart(): Promise<void> {
@@ -204,7 +208,7 @@ export class PgStore implements Service {
           logger: this.logger,
         });
       }
-      if (this.state !== "starting") throw new StoreError("STOPPED", "the store was stopped while starting");
+      if (this.lifecycle.stopped) throw new StoreError("STOPPED", "the store was stopped while starting");
     } catch (error) {
       await this.endPool(pool);
       if (this.state === "starting") this.state = "new";
@@ -257,21 +261,12 @@ export class PgStore implements Service {
 
   /** Closes the pool, waiting at most `stopTimeoutMs` for queries in flight. Idempotent; safe before `start()`. */
   stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
   private async doStop(): Promise<void> {
     const wasStarted = this.state !== "new";
     this.state = "stopped";
-    // A start in progress sees the state, closes its own pool and rejects; if it is still waiting (for the
-    // migration lock, say) when the deadline passes, it cleans up by itself once it gets there.
-    if (this.startPromise !== undefined) {
-      await raceDeadline(
-        this.startPromise.catch(() => undefined),
-        this.stopTimeoutMs,
-      );
-    }
     const pool = this.pool;
     this.pool = undefined;
     this.db = undefined;

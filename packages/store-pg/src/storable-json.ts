@@ -1,3 +1,5 @@
+import { NUL_PROBLEM } from "@omnidaemon/protocol";
+
 /**
  * What Postgres can hold. `text` and `jsonb` refuse U+0000 (SQLSTATE 22021 / 22P05), and `jsonb` refuses a lone
  * UTF-16 surrogate (JSON.stringify escapes it as `\udXXX`, which jsonb rejects). The API refuses such input with
@@ -8,7 +10,8 @@
 /** The character stored in place of one Postgres cannot hold: U+FFFD, Unicode's replacement character. */
 export const REPLACEMENT_CHARACTER = "\uFFFD";
 
-export const NUL_PROBLEM = "must not contain the NUL character (U+0000)";
+// The API refuses NUL with the same words (the protocol's), so re-exported here for the package's users.
+export { NUL_PROBLEM };
 const SURROGATE_PROBLEM = "must not contain a lone UTF-16 surrogate";
 
 // eslint-disable-next-line no-control-regex -- the NUL character is exactly what this matches

@@ -1,19 +1,16 @@
-/** Status of a task record (one per task and agent). */
-export const TASK_STATUSES = ["pending", "processing", "completed", "failed", "dead_lettered"] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+import { isTerminal, type TaskStatus } from "@omnidaemon/protocol";
 
-/** `status` of a task event on `omnidaemon.task-events`. */
-export const TASK_EVENT_STATUSES = [
-  "processing",
-  "completed",
-  "failed",
-  "retrying",
-  "dead_lettered",
-] as const;
-export type TaskEventStatus = (typeof TASK_EVENT_STATUSES)[number];
-
-/** Statuses a record never leaves. */
-export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ["completed", "dead_lettered"];
+// The statuses and their mapping are the protocol's vocabulary, re-exported for this package's own files. What is
+// store-specific is below: the order the upsert ranks statuses by, and the rule that never moves a record back.
+export {
+  isTerminal,
+  recordStatusOf,
+  TASK_EVENT_STATUSES,
+  TASK_STATUSES,
+  TERMINAL_TASK_STATUSES,
+  type TaskEventStatus,
+  type TaskStatus,
+} from "@omnidaemon/protocol";
 
 /**
  * Order of statuses within one attempt. `failed` sits below the terminal statuses because a failed attempt may
@@ -26,18 +23,6 @@ export const TASK_STATUS_RANK: Readonly<Record<TaskStatus, number>> = {
   completed: 3,
   dead_lettered: 3,
 };
-
-/**
- * The record status an event stands for. `retrying` ("attempt N failed, N + 1 is scheduled") is a failed attempt
- * as far as the record goes; the retry shows up when its `processing` event arrives with attempt N + 1.
- */
-export function recordStatusOf(eventStatus: TaskEventStatus): TaskStatus {
-  return eventStatus === "retrying" ? "failed" : eventStatus;
-}
-
-export function isTerminal(status: TaskStatus): boolean {
-  return TERMINAL_TASK_STATUSES.includes(status);
-}
 
 /** The part of a record that decides whether an event moves it. */
 export interface TaskProgress {

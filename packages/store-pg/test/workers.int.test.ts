@@ -21,8 +21,8 @@ const consuming: WorkerAgentStatus = {
   name: "file-processor",
   status: "running",
   member: true,
-  assignedPartitions: 6,
-  inFlight: 2,
+  assigned_partitions: 6,
+  in_flight: 2,
 };
 
 function registration(id = uniqueName("worker")) {
@@ -45,7 +45,7 @@ describe("workers repository", () => {
 
   it("records heartbeats with the latest per-agent status", async () => {
     const { id } = await store.workers.register(registration());
-    const paused = { ...consuming, status: "paused", assignedPartitions: 0, inFlight: 0 };
+    const paused = { ...consuming, status: "paused" as const, assigned_partitions: 0, in_flight: 0 };
     expect(await store.workers.heartbeat(id, [paused])).toBe(true);
     const [live] = (await store.workers.list()).filter((w) => w.id === id);
     expect(live?.agents).toEqual([paused]);
@@ -119,9 +119,9 @@ describe("workers repository", () => {
       code: "INVALID_INPUT",
       field: "pid",
     });
-    await expect(store.workers.heartbeat("w", [{ ...consuming, inFlight: 1.5 }])).rejects.toMatchObject({
+    await expect(store.workers.heartbeat("w", [{ ...consuming, in_flight: 1.5 }])).rejects.toMatchObject({
       code: "INVALID_INPUT",
-      field: "agents[0].inFlight",
+      field: "agents[0].in_flight",
     });
   });
 });

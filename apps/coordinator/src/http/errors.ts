@@ -1,30 +1,5 @@
+import type { ErrorBody, HttpErrorCode } from "@omnidaemon/protocol";
 import { CoordinatorError, type CoordinatorErrorCode } from "../services/types";
-
-/** Every `error.code` the API answers with; a closed set, so clients can switch on it. */
-export const HTTP_ERROR_CODES = [
-  "invalid_input",
-  "unauthorized",
-  "forbidden",
-  "not_found",
-  "method_not_allowed",
-  "conflict",
-  "unavailable",
-  "internal",
-] as const;
-export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
-
-/** The body of every error response: `{ "error": { "code", "message", "field"?, "known"? } }`. */
-export interface ErrorBody {
-  error: {
-    code: HttpErrorCode;
-    /** One sentence; for bad input it starts with the field: `limit: expected an integer, got "abc"`. */
-    message: string;
-    /** Dotted path of the offending input (`topic`, `payload.content`, `limit`). */
-    field?: string;
-    /** With not_found: the names that do exist (e.g. the agents of the topic). */
-    known?: string[];
-  };
-}
 
 /** An error the HTTP layer answers itself (bad input, auth, unknown route), with its status. */
 export class HttpError extends Error {

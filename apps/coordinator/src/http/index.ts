@@ -7,4 +7,3 @@ export {
   type HttpServerConfig,
   type HttpServerOptions,
 } from "./server";
-export { HTTP_ERROR_CODES, type ErrorBody, type HttpErrorCode } from "./errors";

@@ -1,5 +1,5 @@
+import { errorBodySchema } from "@omnidaemon/protocol";
 import { z } from "zod";
-import { HTTP_ERROR_CODES } from "./errors";
 import type { RouteDefinition } from "./route";
 
 /** Version of the API contract in the document (not the package version). */
@@ -15,15 +15,6 @@ export interface OpenApiDocument {
   tags: Array<{ name: string }>;
   security: Array<Record<string, string[]>>;
 }
-
-const errorBodySchema = z.object({
-  error: z.object({
-    code: z.enum(HTTP_ERROR_CODES),
-    message: z.string().meta({ description: "Starts with the field for bad input" }),
-    field: z.string().optional().meta({ description: "Dotted path of the offending input" }),
-    known: z.array(z.string()).optional().meta({ description: "With not_found: the names that exist" }),
-  }),
-});
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: "Invalid input; `error.field` names it",
@@ -172,7 +163,10 @@ function operation(route: RouteDefinition): Record<string, unknown> {
   };
 }
 
-/** The OpenAPI 3.1 document of `routes`, built from the same zod schemas that validate their input. */
+/**
+ * The OpenAPI 3.1 document of `routes`, built from the protocol's zod schemas the routes validate their input with
+ * and type their answers by: the document, the server and the clients cannot disagree.
+ */
 export function buildOpenApiDocument(routes: readonly RouteDefinition[]): OpenApiDocument {
   const paths: OpenApiDocument["paths"] = {};
   for (const route of routes) {

@@ -251,7 +251,7 @@ describe("HTTP app: cross-cutting behaviour", () => {
 
 describe("buildHttpApp", () => {
   const options = () => ({
-    services: new FakeServices(),
+    services: new FakeServices().asServices(),
     registry: new Registry(),
     logger: pino({ level: "silent" }),
     config: { host: "127.0.0.1", port: 0 },
@@ -292,7 +292,7 @@ describe("buildHttpServer: lifecycle", () => {
       { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) },
     );
     const server = buildHttpServer({
-      services: new FakeServices(),
+      services: new FakeServices().asServices(),
       registry: new Registry(),
       logger,
       config: { host: "127.0.0.1", port: 0, ...overrides },
@@ -347,7 +347,7 @@ describe("buildHttpServer: lifecycle", () => {
       return new Promise(() => undefined); // never answers
     };
     const server = buildHttpServer({
-      services,
+      services: services.asServices(),
       registry: new Registry(),
       logger: pino({ level: "silent" }),
       config: { host: "127.0.0.1", port: 0 },

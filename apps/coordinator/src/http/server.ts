@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Service } from "@omnidaemon/lifecycle";
+import { consoleAssetsDir } from "@omnidaemon/console";
+import { raceDeadline, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -9,17 +10,16 @@ import type { CoordinatorServices } from "../services/types";
 import { ACTOR_HEADER, actorFrom } from "./actor";
 import { bearerMatches, UNAUTHORIZED_MESSAGE } from "./auth";
 import { browserRefusal } from "./browser-guard";
+import { CONSOLE_PREFIX, CONSOLE_ROUTES, registerConsoleRoutes } from "./console";
 import { errorBody, toErrorResponse } from "./errors";
 import { createHttpMetrics } from "./http-metrics";
 import { buildOpenApiDocument } from "./openapi";
 import { defineRoute, type RouteDefinition } from "./route";
 import { agentRoutes } from "./routes/agents";
-import { auditRoutes } from "./routes/audit";
 import { busRoutes } from "./routes/bus";
+import { fleetRoutes } from "./routes/fleet";
 import { metricsRoutes } from "./routes/metrics";
-import { probeRoutes } from "./routes/probes";
 import { taskRoutes } from "./routes/tasks";
-import { workerRoutes } from "./routes/workers";
 import { parseInput } from "./validation";
 
 /** Largest request body accepted: a 1 MiB envelope (the bus default) plus room for the JSON around it. */
@@ -46,6 +46,14 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** How long `stop()` lets in-flight requests finish before closing their connections. @default 10000 */
   stopTimeoutMs?: number;
+  /** The built operator console served under /ui. @default consoleAssetsDir() of @omnidaemon/console */
+  consoleAssetsDir?: string;
+  /**
+   * Check every JSON answer against its route's response schema (the protocol's) and fail the request (500) on a
+   * mismatch. For tests: the unit tests' fakes and the integration tests' real services prove the answers are what
+   * clients compile against. @default false
+   */
+  checkResponses?: boolean;
 }
 
 export interface HttpServer extends Service {
@@ -56,19 +64,20 @@ export interface HttpServer extends Service {
   readonly app: FastifyInstance;
 }
 
-/** Every route of the API, in the order of docs/control-plane.md, with /openapi.json built from them. */
+/**
+ * Every route of the API, one routes file per service (registry, tasks, fleet health, bus inspection), plus the
+ * Prometheus text and /openapi.json, which is built from the routes' schemas.
+ */
 export function apiRoutes(
   options: Pick<HttpServerOptions, "services" | "logger" | "registry">,
 ): RouteDefinition[] {
   const { services, logger, registry } = options;
   const routes = [
-    ...agentRoutes(services),
-    ...taskRoutes(services),
-    ...metricsRoutes(services, registry),
-    ...auditRoutes(services),
-    ...busRoutes(services),
-    ...workerRoutes(services),
-    ...probeRoutes(services, logger),
+    ...agentRoutes(services.registry),
+    ...taskRoutes(services.tasks),
+    ...metricsRoutes(registry),
+    ...busRoutes(services.bus),
+    ...fleetRoutes(services.fleet, logger),
   ];
   let document: unknown;
   routes.push(
@@ -95,7 +104,11 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const metrics = createHttpMetrics(registry);
   const routes = apiRoutes({ ...options, logger });
-  const publicUrls = new Set(routes.filter((route) => route.public === true).map((route) => route.url));
+  // The console's files are public like /openapi.json: they hold no data, and the API calls they make carry the token.
+  const publicUrls = new Set([
+    ...routes.filter((route) => route.public === true).map((route) => route.url),
+    ...CONSOLE_ROUTES,
+  ]);
 
   const app = Fastify({
     // Logging is ours (constant messages, fields for data); fastify's request lines would duplicate it.
@@ -129,7 +142,9 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     else parseJson(request, body as string, done);
   });
 
-  const allowedMethods = methodsByPath(routes);
+  const apiMethods = methodsByPath(routes);
+  const allowedMethods = (path: string): string[] =>
+    path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`) ? ["GET", "HEAD"] : apiMethods(path);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     if (options.isClosing?.() === true) {
@@ -203,7 +218,8 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
       .send(errorBody("not_found", `no route ${request.method} ${path}; /openapi.json lists the API`));
   });
 
-  for (const route of routes) register(app, route);
+  for (const route of routes) register(app, route, options.checkResponses === true);
+  registerConsoleRoutes(app, { assetsDir: options.consoleAssetsDir ?? consoleAssetsDir() });
   return app;
 }
 
@@ -230,7 +246,7 @@ export function methodsByPath(routes: readonly RouteDefinition[]): (path: string
   };
 }
 
-function register(app: FastifyInstance, route: RouteDefinition): void {
+function register(app: FastifyInstance, route: RouteDefinition, checkResponses: boolean): void {
   app.route({
     method: route.method,
     url: route.url,
@@ -241,9 +257,23 @@ function register(app: FastifyInstance, route: RouteDefinition): void {
       const body = route.body === undefined ? undefined : parseInput(route.body, request.body, "body");
       const actor = actorFrom(request.headers[ACTOR_HEADER]);
       reply.code(route.response?.status ?? 200);
-      return route.handler({ params, query, body, actor, request, reply });
+      const answer = await route.handler({ params, query, body, actor, request, reply });
+      if (checkResponses) checkResponse(route, answer);
+      return answer;
     },
   });
+}
+
+/** Throws when an answer is not what the route's response schema (the protocol's) says: a contract bug. */
+function checkResponse(route: RouteDefinition, answer: unknown): void {
+  const schema = route.response?.schema;
+  if (schema === undefined) return;
+  const result = schema.safeParse(answer);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  throw new Error(
+    `${route.method} ${route.url} answered outside its response schema: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+  );
 }
 
 /**
@@ -255,10 +285,8 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
   const logger = options.logger.child({ component: "http-server" });
   const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   const { host, port } = options.config;
-  let closing = false;
-  let starting: Promise<void> | undefined;
-  let stopping: Promise<void> | undefined;
-  const app = buildHttpApp({ ...options, isClosing: () => closing });
+  // Requests arriving once stop() was called are answered 503 at once, while the drain runs.
+  const app = buildHttpApp({ ...options, isClosing: () => lifecycle.stopped });
 
   const listen = async (): Promise<void> => {
     if (options.config.apiToken === undefined) {
@@ -279,18 +307,16 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
     logger.info({ url: urlOf(app) }, "http server listening");
   };
 
+  // Runs after a start in progress finished (or failed), so there is one server to close, not a half-open one.
   const close = async (): Promise<void> => {
-    closing = true;
-    // A start in progress finishes (or fails) first, so there is one server to close, not a half-open one.
-    await starting?.catch(() => undefined);
     const closed = app.close();
-    if ((await within(closed, stopTimeoutMs)) === "timed out") {
+    if ((await raceDeadline(closed, stopTimeoutMs)) === TIMED_OUT) {
       logger.warn(
         { stop_timeout_ms: stopTimeoutMs },
         "http requests still in flight at the deadline; closing their connections",
       );
       app.server.closeAllConnections();
-      if ((await within(closed, FORCED_CLOSE_GRACE_MS)) === "timed out") {
+      if ((await raceDeadline(closed, FORCED_CLOSE_GRACE_MS)) === TIMED_OUT) {
         logger.error({}, "http server did not close after its connections were destroyed; giving up");
         return;
       }
@@ -298,19 +324,15 @@ export function buildHttpServer(options: HttpServerOptions): HttpServer {
     logger.info({}, "http server stopped");
   };
 
+  const lifecycle = new StartStop("http-server", { start: listen, stop: close });
+
   return {
     name: "http-server",
     app,
-    start() {
-      if (stopping !== undefined)
-        return Promise.reject(new Error("http-server was stopped; build a new one"));
-      return (starting ??= listen());
-    },
-    stop() {
-      return (stopping ??= close());
-    },
+    start: () => lifecycle.start(),
+    stop: () => lifecycle.stop(),
     address() {
-      if (starting === undefined || stopping !== undefined) return undefined;
+      if (!lifecycle.started || lifecycle.stopped) return undefined;
       const url = urlOf(app);
       const bound = app.server.address() as AddressInfo | null;
       return bound === null || url === undefined ? undefined : { host: bound.address, port: bound.port, url };
@@ -323,16 +345,4 @@ function urlOf(app: FastifyInstance): string | undefined {
   if (bound === null || typeof bound !== "object") return undefined;
   const host = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
   return `http://${host}:${bound.port}`;
-}
-
-async function within(work: Promise<unknown>, ms: number): Promise<"done" | "timed out"> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<"timed out">((resolve) => {
-    timer = setTimeout(resolve, ms, "timed out");
-  });
-  try {
-    return await Promise.race([work.then(() => "done" as const), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,7 +1,7 @@
 import { agentNames, type BusAdmin } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
-import type { ControlPlaneStore } from "./store-port";
+import type { AgentsRepository } from "@omnidaemon/store-pg";
 
 /**
  * Finishes `delete --cleanup/--delete-dlq`: the consumer group and the DLQ are removed only once every worker has
@@ -13,7 +13,7 @@ export class CleanupJob {
   private readonly job: PeriodicJob;
 
   constructor(
-    private readonly store: ControlPlaneStore,
+    private readonly agents: Pick<AgentsRepository, "listPendingCleanups" | "completeCleanup">,
     private readonly admin: BusAdmin,
     private readonly logger: Logger,
     intervalMs = 2000,
@@ -36,7 +36,7 @@ export class CleanupJob {
   }
 
   private async run(): Promise<void> {
-    for (const agent of await this.store.agents.listPendingCleanups()) {
+    for (const agent of await this.agents.listPendingCleanups()) {
       if (agent.state !== "deleted" || !agent.cleanup) continue;
       const names = agentNames(agent.topic, agent.name);
       const group = await this.admin.listGroups({ prefix: names.groupId });
@@ -51,7 +51,7 @@ export class CleanupJob {
       }
       if (agent.cleanup.deleteDlq)
         await this.admin.deleteAgentTopics(agent.topic, agent.name, { retry: false, dlq: true });
-      await this.store.agents.completeCleanup(agent.topic, agent.name);
+      await this.agents.completeCleanup(agent.topic, agent.name);
       this.logger.info({ topic: agent.topic, agent: agent.name, ...agent.cleanup }, "agent cleanup done");
     }
   }

@@ -1,7 +1,8 @@
-import { controlKey, desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
+import { desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
+import { controlKey } from "@omnidaemon/protocol";
+import type { AgentRecord, AgentsRepository } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
-import type { AgentRow, ControlPlaneStore } from "./store-port";
 
 /**
  * Puts desired state on the control topic. Postgres is the source of truth: every change is written there first,
@@ -16,7 +17,7 @@ export class ControlPublisher {
   private readonly job: PeriodicJob;
 
   constructor(
-    private readonly store: ControlPlaneStore,
+    private readonly agents: Pick<AgentsRepository, "get" | "list">,
     private readonly publisher: Publisher,
     private readonly logger: Logger,
     reconcileIntervalMs = 10_000,
@@ -49,7 +50,7 @@ export class ControlPublisher {
    * publishes of one agent run one at a time, and each sends the agent's current row from the store (never older
    * than `row`): whatever the order of the calls, the agent's last record is its newest revision.
    */
-  publish(row: AgentRow, actor?: string): Promise<void> {
+  publish(row: AgentRecord, actor?: string): Promise<void> {
     const key = controlKey(row.topic, row.name);
     const previous = this.inProgress.get(key) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.send(row, actor));
@@ -61,8 +62,8 @@ export class ControlPublisher {
     return next;
   }
 
-  private async send(row: AgentRow, actor: string | undefined): Promise<void> {
-    const current = await this.store.agents.get(row.topic, row.name);
+  private async send(row: AgentRecord, actor: string | undefined): Promise<void> {
+    const current = await this.agents.get(row.topic, row.name);
     const latest = current && current.revision > row.revision ? current : row;
     await this.publisher.send(
       desiredStateRecord(
@@ -82,7 +83,8 @@ export class ControlPublisher {
   }
 
   async reconcile(): Promise<void> {
-    const rows = await this.store.agents.list();
+    // Deleted agents too: a delete that never reached the control topic must be republished.
+    const rows = await this.agents.list({ includeDeleted: true });
     const stale = rows.filter(
       (row) => (this.published.get(controlKey(row.topic, row.name)) ?? -1) < row.revision,
     );

@@ -1,4 +1,4 @@
-import type { AgentState, HealthReport, HealthStatus, IngestionHealth } from "./types";
+import type { AgentState, HealthReport, HealthStatus, IngestionHealth } from "@omnidaemon/protocol";
 
 export interface HealthInputs {
   now: Date;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
-import type { ControlPlaneStore } from "./store-port";
+import type { TasksRepository } from "@omnidaemon/store-pg";
 
 /** Deletes task records past their TTL (`OMNIDAEMON_RESULT_TTL_MS`), every `intervalMs`. */
 export class ResultSweeper {
@@ -8,7 +8,7 @@ export class ResultSweeper {
   private readonly job: PeriodicJob;
 
   constructor(
-    private readonly store: ControlPlaneStore,
+    private readonly tasks: Pick<TasksRepository, "deleteExpired">,
     private readonly logger: Logger,
     intervalMs = 60_000,
     leadership?: Leadership,
@@ -32,7 +32,7 @@ export class ResultSweeper {
   }
 
   async sweep(): Promise<number> {
-    const deleted = await this.store.tasks.deleteExpired(new Date());
+    const deleted = await this.tasks.deleteExpired(new Date());
     if (deleted > 0) this.logger.info({ deleted }, "expired task records deleted");
     return deleted;
   }

@@ -1,7 +1,6 @@
-import type { TaskEvent } from "@omnidaemon/bus-kafka";
+import type { TaskEvent } from "@omnidaemon/protocol";
 import { StoreError } from "@omnidaemon/store-pg";
-import type { ControlPlaneStore } from "./store-port";
-import { RESULT_NOT_STORED, applyBatch, countersOf } from "./task-ingestor";
+import { RESULT_NOT_STORED, applyBatch, countersOf, type IngestionStore } from "./task-ingestor";
 
 function event(status: TaskEvent["status"], attempt = 1, extra: Partial<TaskEvent> = {}): TaskEvent {
   return {
@@ -50,7 +49,7 @@ describe("countersOf", () => {
 });
 
 describe("applyBatch: no task event can stop the ingestion", () => {
-  type Input = Parameters<ControlPlaneStore["tasks"]["applyEvents"]>[0][number];
+  type Input = Parameters<IngestionStore["tasks"]["applyEvents"]>[0][number];
 
   /** A store that refuses, as data (QUERY_FAILED), any batch holding an event `refuses` rejects. */
   function storeRefusing(refuses: (input: Input) => boolean) {
@@ -69,7 +68,7 @@ describe("applyBatch: no task event can stop the ingestion", () => {
           counted.push(`${topic}/${agent}`);
         },
       },
-    } as unknown as Pick<ControlPlaneStore, "tasks" | "counters">;
+    } as unknown as IngestionStore;
     return { store, written, counted };
   }
 
@@ -116,7 +115,7 @@ describe("applyBatch: no task event can stop the ingestion", () => {
         },
       },
       counters: { apply: async () => undefined },
-    } as unknown as Pick<ControlPlaneStore, "tasks" | "counters">;
+    } as unknown as IngestionStore;
     await expect(applyBatch(store, [event("completed")], 1000, () => undefined)).rejects.toMatchObject({
       code: "UNAVAILABLE",
     });

@@ -2,16 +2,26 @@ import {
   COORDINATOR_GROUP,
   RecordConsumer,
   SYSTEM_TOPICS,
-  parseTaskEvent,
   type ConsumedRecord,
   type KafkaConnectionInput,
   type RecordConsumerStatus,
-  type TaskEvent,
 } from "@omnidaemon/bus-kafka";
-import { StoreError } from "@omnidaemon/store-pg";
+import { parseTaskEvent, type TaskEvent } from "@omnidaemon/protocol";
+import {
+  StoreError,
+  type CounterDelta,
+  type CountersRepository,
+  type TaskEvent as StoredTaskEvent,
+  type TasksRepository,
+} from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
-import type { ControlPlaneStore, CounterDelta, TaskEventInput } from "./store-port";
+
+/** The repositories ingestion writes to. */
+export interface IngestionStore {
+  tasks: Pick<TasksRepository, "applyEvents">;
+  counters: Pick<CountersRepository, "apply">;
+}
 
 /** Task-event partitions written to Postgres at the same time by one coordinator (pool connections it uses). */
 export const INGESTION_PARTITIONS_IN_FLIGHT = 4;
@@ -31,7 +41,7 @@ export class TaskIngestor {
 
   constructor(
     connection: KafkaConnectionInput,
-    private readonly store: ControlPlaneStore,
+    private readonly store: IngestionStore,
     private readonly resultTtlMs: number,
     private readonly logger: Logger,
     registry: Registry,
@@ -116,25 +126,25 @@ export const RESULT_NOT_STORED = "ResultNotStored";
  * skipped. Outages are thrown, so nothing is committed and the batch comes back.
  */
 export async function applyBatch(
-  store: Pick<ControlPlaneStore, "tasks" | "counters">,
+  store: IngestionStore,
   events: TaskEvent[],
   ttlMs: number,
   report: (what: "result" | "event" | "counters", error: unknown, event?: TaskEvent) => void,
 ): Promise<void> {
   try {
-    await store.tasks.applyEvents(events.map(toInput), ttlMs);
+    await store.tasks.applyEvents(events.map(toInput), { ttlMs });
   } catch (error) {
     if (!isRefusedData(error)) throw error;
     for (const event of events) {
       try {
-        await store.tasks.applyEvents([toInput(event)], ttlMs);
+        await store.tasks.applyEvents([toInput(event)], { ttlMs });
       } catch (alone) {
         if (!isRefusedData(alone)) throw alone;
         try {
           const message = `the coordinator could not store what the worker reported: ${(alone as Error).message}`;
           await store.tasks.applyEvents(
             [{ ...toInput(event), result: undefined, error: { class: RESULT_NOT_STORED, message } }],
-            ttlMs,
+            { ttlMs },
           );
           report("result", alone, event);
         } catch (fallback) {
@@ -155,7 +165,8 @@ export async function applyBatch(
   }
 }
 
-function toInput(event: TaskEvent): TaskEventInput {
+/** The wire event (snake_case) as the tasks repository takes it: the one conversion on the way in. */
+function toInput(event: TaskEvent): StoredTaskEvent {
   return {
     taskId: event.task_id,
     topic: event.topic,
@@ -173,7 +184,8 @@ function toInput(event: TaskEvent): TaskEventInput {
 
 /** Lifetime counters: received = first deliveries; each completed event also adds its latency. */
 export function countersOf(events: TaskEvent[]): Map<string, CounterDelta> {
-  const deltas = new Map<string, CounterDelta>();
+  // The latencies are collected in place (a batch holds thousands of events).
+  const deltas = new Map<string, CounterDelta & { latenciesMs?: number[] }>();
   for (const event of events) {
     const key = `${event.topic}\u0000${event.agent}`;
     const delta = deltas.get(key) ?? {};

@@ -1,10 +1,31 @@
-/**
- * What the HTTP layer needs from the coordinator's services. Routes validate input (zod), call one of these, and
- * map the result to JSON; services never see HTTP. Field names here are the API's (snake_case), so a route can
- * return a service result as is.
+import type {
+  DlqEntry,
+  DlqFilter,
+  DlqReplayOptions,
+  DlqReplayResult,
+  DlqSummary,
+  GroupInfo,
+  GroupLag,
+} from "@omnidaemon/bus-kafka";
+import type { HealthReport, ParsedRequestOf, WorkerAgentStatus } from "@omnidaemon/protocol";
+import type {
+  AgentRecord,
+  AuditEntry,
+  CounterSummary,
+  TaskListOptions,
+  TaskRecord,
+  WorkerRecord,
+  WorkerRegistration,
+} from "@omnidaemon/store-pg";
+
+/*
+ * The coordinator's services, by concern, as the HTTP layer sees them. Routes validate input with the protocol's
+ * schemas, call one service, and turn its answer into the protocol's response (http/views.ts): services speak the
+ * domain (store-pg's records, bus-kafka's objects, camelCase), the API speaks snake_case, and the one conversion
+ * happens at the HTTP edge. Services never see HTTP.
  *
  * Errors: services throw `CoordinatorError` with a closed code; the HTTP layer maps codes to status codes
- * (invalid_input 400, unauthorized 401, not_found 404, conflict 409, unavailable 503).
+ * (invalid_input 400, not_found 404, conflict 409, unavailable 503).
  */
 
 export const COORDINATOR_ERROR_CODES = ["invalid_input", "not_found", "conflict", "unavailable"] as const;
@@ -22,175 +43,120 @@ export class CoordinatorError extends Error {
   }
 }
 
-export type AgentState = "active" | "paused" | "deleted";
-
-/** An agent as the API shows it. */
-export interface AgentView {
-  topic: string;
-  name: string;
-  description: string;
-  version: string | null;
-  tags: string[];
-  config: Record<string, unknown>;
-  state: AgentState;
-  revision: number;
-  registered_at: string;
-  updated_at: string;
-  /** Live workers whose heartbeat says they consume this agent now. */
-  live_consumers: number;
-  consumer_group: string;
-  dlq_topic: string;
-}
-
-export interface AgentDefinitionInput {
-  topic: string;
-  name: string;
-  description?: string;
-  version?: string | null;
-  tags?: string[];
-  config?: Record<string, unknown>;
-}
-
-export interface WorkerAgentStatus {
-  topic: string;
-  name: string;
-  /** The worker's consumer for the agent: running, paused (desired state), stopped. */
-  status: "running" | "paused" | "stopped";
-  member: boolean;
-  assigned_partitions: number;
-  in_flight: number;
-}
-
-export interface WorkerRegistration {
-  id: string;
-  host: string;
-  pid: number;
-  version: string;
-  agents: WorkerAgentStatus[];
-}
-
-export interface WorkerView extends WorkerRegistration {
-  started_at: string;
-  last_heartbeat: string;
-  live: boolean;
-}
-
-export type HealthStatus = "running" | "stopped" | "ready" | "degraded" | "down";
-
-export interface HealthReport {
-  status: HealthStatus;
-  checked_at: string;
-  kafka: { ok: boolean; latency_ms?: number; error?: string };
-  postgres: { ok: boolean; latency_ms?: number; error?: string };
-  agents: Array<{ topic: string; name: string; state: AgentState; live_consumers: number }>;
-  workers: Array<{ id: string; host: string; pid: number; started_at: string; last_heartbeat: string }>;
-  /** Seconds since the oldest live worker started; null with no live worker. */
-  uptime_seconds: number | null;
-  registered_agents: number;
-  active_consumers: number;
-  /** Result ingestion (the task-events consumer): absent where the services run without one (tests). */
-  ingestion?: IngestionHealth;
-}
-
-export interface IngestionHealth {
-  /** The task-events consumer is consuming; false between a crash and its restart (status is then degraded). */
-  running: boolean;
-  /** Task events not yet folded into Postgres, over every partition; null when Kafka did not answer. */
-  lag: number | null;
-  /** Times the consumer was rebuilt after kafkajs gave up. */
-  restarts: number;
-  last_error?: string;
-}
-
-export interface TaskRecordView {
-  task_id: string;
-  topic: string;
-  /** Empty string while no agent has picked the task up yet. */
-  agent: string;
-  status: "pending" | "processing" | "completed" | "failed" | "dead_lettered";
-  attempts: number;
-  result: unknown;
-  last_error: { class: string; message: string } | null;
-  correlation_id: string | null;
-  tenant_id: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  expires_at: string | null;
-}
-
-export interface PublishTaskInput {
-  topic: string;
-  content: unknown;
-  correlation_id?: string | null;
-  causation_id?: string | null;
-  tenant_id?: string | null;
-  source?: string | null;
-  webhook?: string | null;
-  reply_to?: string | null;
-  key?: string;
-  id?: string;
-}
-
-export interface AgentMetricsSummary {
-  topic: string;
-  agent: string;
-  received: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  dead_lettered: number;
-  latency_ms: {
-    p50: number | null;
-    p95: number | null;
-    p99: number | null;
-    mean: number | null;
-    count: number;
-  };
-}
-
 export interface Actor {
   /** Who asked: from the `X-Omnidaemon-Actor` header (CLI sends user@host), else "api". */
   name: string;
 }
 
-export interface CoordinatorServices {
-  // registry and desired state
-  listAgents(): Promise<AgentView[]>;
-  getAgent(topic: string, name: string): Promise<AgentView>;
-  registerAgent(input: AgentDefinitionInput, actor: Actor): Promise<AgentView>;
-  pauseAgent(topic: string, name: string, actor: Actor): Promise<AgentView>;
-  resumeAgent(topic: string, name: string, actor: Actor): Promise<AgentView>;
+/** A registered agent with what the registry derives for it. */
+export interface RegisteredAgent extends AgentRecord {
+  /** Live workers whose heartbeat says they consume this agent now. */
+  liveConsumers: number;
+  consumerGroup: string;
+  dlqTopic: string;
+}
+
+/** An agent definition as `POST /agents` validated it. */
+export type AgentDefinitionInput = ParsedRequestOf<"registerAgentBody">;
+
+/** Registry and desired state (routes/agents.ts). */
+export interface RegistryService {
+  listAgents(): Promise<RegisteredAgent[]>;
+  getAgent(topic: string, name: string): Promise<RegisteredAgent>;
+  registerAgent(input: AgentDefinitionInput, actor: Actor): Promise<RegisteredAgent>;
+  pauseAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent>;
+  resumeAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent>;
   deleteAgent(
     topic: string,
     name: string,
     options: { deleteGroup: boolean; deleteDlq: boolean },
     actor: Actor,
-  ): Promise<{ deleted: boolean; cleanup_pending: boolean }>;
+  ): Promise<{ deleted: boolean; cleanupPending: boolean }>;
   deleteTopic(topic: string, actor: Actor): Promise<{ deleted: number }>;
   clearAgents(actor: Actor): Promise<{ deleted: number }>;
-  auditLog(options: { limit: number; topic?: string; agent?: string }): Promise<unknown[]>;
+  auditLog(options: { limit: number; topic?: string; agent?: string }): Promise<AuditEntry[]>;
+}
 
-  // tasks
-  publishTask(input: PublishTaskInput, actor: Actor): Promise<{ task_id: string; topic: string }>;
-  getTask(taskId: string): Promise<TaskRecordView[]>;
-  listTasks(options: { topic?: string; status?: string; limit: number }): Promise<TaskRecordView[]>;
+/** What publishing an event takes, after either request shape was read (routes/tasks.ts). */
+export interface PublishTaskInput {
+  topic: string;
+  content: unknown;
+  id?: string;
+  key?: string;
+  correlationId?: string;
+  causationId?: string;
+  tenantId?: string;
+  source?: string;
+  webhook?: string;
+  replyTo?: string;
+}
 
-  // metrics and health
-  metricsSummary(options: { topic?: string }): Promise<AgentMetricsSummary[]>;
+/** What an agent's counters rose by during one sampling interval, ending at `at`. */
+export interface CounterInterval {
+  at: Date;
+  intervalMs: number;
+  received: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+}
+
+/** An agent's recent counter deltas, oldest first, as this coordinator sampled them every `sampleIntervalMs`. */
+export interface CounterHistory {
+  topic: string;
+  agent: string;
+  sampleIntervalMs: number;
+  points: CounterInterval[];
+}
+
+/** Tasks: publishing, records and the counters they feed (routes/tasks.ts). */
+export interface TaskService {
+  publishTask(input: PublishTaskInput, actor: Actor): Promise<{ taskId: string; topic: string }>;
+  getTask(taskId: string): Promise<TaskRecord[]>;
+  /** Newest first; the route always states a limit. */
+  listTasks(options: TaskListOptions & { limit: number }): Promise<TaskRecord[]>;
+  metricsSummary(options: { topic?: string }): Promise<CounterSummary[]>;
+  /** The agent's recent throughput and failures (404 for an agent that is not registered). */
+  metricsHistory(topic: string, agent: string): Promise<CounterHistory>;
+}
+
+/** A worker row and whether its heartbeat is live. */
+export interface WorkerState extends WorkerRecord {
+  live: boolean;
+}
+
+/** Fleet health: the workers' protocol and the health computed from it (routes/fleet.ts). */
+export interface FleetService {
+  /** The fleet's health report: a computed view with no stored record behind it, so in the API's shape. */
   health(): Promise<HealthReport>;
-
-  // workers
-  registerWorker(input: WorkerRegistration): Promise<{ heartbeat_interval_ms: number }>;
+  registerWorker(input: WorkerRegistration): Promise<{ heartbeatIntervalMs: number }>;
   heartbeat(id: string, agents: WorkerAgentStatus[]): Promise<{ known: boolean }>;
   deregisterWorker(id: string): Promise<void>;
-  listWorkers(): Promise<WorkerView[]>;
+  listWorkers(): Promise<WorkerState[]>;
+}
 
-  // bus inspection (through bus-kafka; plain objects out)
-  busGroups(options: { stream?: string }): Promise<unknown[]>;
-  busLag(topic: string, agent: string): Promise<unknown>;
-  dlqList(topic: string, agent: string, options: { limit?: number; filter?: unknown }): Promise<unknown[]>;
-  dlqReplay(topic: string, agent: string, options: unknown, actor: Actor): Promise<unknown>;
+/** What an agent's DLQ holds (bus-kafka's count), and which agent and DLQ topic it is. */
+export interface AgentDlqSummary extends DlqSummary {
+  topic: string;
+  agent: string;
+  dlqTopic: string;
+}
+
+/** Bus inspection through bus-kafka: groups, lag, the dead-letter queues (routes/bus.ts). */
+export interface BusService {
+  busGroups(options: { stream?: string }): Promise<GroupInfo[]>;
+  busLag(topic: string, agent: string): Promise<GroupLag>;
+  dlqList(topic: string, agent: string, options: { limit: number; filter?: DlqFilter }): Promise<DlqEntry[]>;
+  dlqSummary(topic: string, agent: string): Promise<AgentDlqSummary>;
+  dlqReplay(topic: string, agent: string, options: DlqReplayOptions, actor: Actor): Promise<DlqReplayResult>;
   dlqPurge(topic: string, agent: string, actor: Actor): Promise<{ deleted: number }>;
+}
+
+/** Every service the HTTP layer serves, by concern. */
+export interface CoordinatorServices {
+  registry: RegistryService;
+  tasks: TaskService;
+  fleet: FleetService;
+  bus: BusService;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
-import type { ControlPlaneStore } from "./store-port";
+import type { WorkersRepository } from "@omnidaemon/store-pg";
 
 /** Longest pause between purges: a short retention is honoured within a minute, a long one checked every minute. */
 const MAX_INTERVAL_MS = 60_000;
@@ -15,7 +15,7 @@ export class WorkerPurger {
   private readonly job: PeriodicJob;
 
   constructor(
-    private readonly store: ControlPlaneStore,
+    private readonly workers: Pick<WorkersRepository, "purgeStopped">,
     private readonly retentionMs: number,
     private readonly logger: Logger,
     intervalMs = Math.min(retentionMs, MAX_INTERVAL_MS),
@@ -41,7 +41,7 @@ export class WorkerPurger {
 
   /** One purge now (also used by tests to avoid waiting for the timer); how many workers were deleted. */
   async purge(): Promise<number> {
-    const purged = await this.store.workers.purgeStopped(this.retentionMs);
+    const purged = await this.workers.purgeStopped(this.retentionMs);
     if (purged > 0) this.logger.info({ purged, retentionMs: this.retentionMs }, "stopped workers purged");
     return purged;
   }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Service } from "@omnidaemon/lifecycle";
+import { raceDeadline, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { liveness, readiness, type ProbeVerdict } from "./consumer-health";
@@ -39,16 +39,23 @@ export class ProbeServer implements Service {
   private readonly tracker = new ConsumerProgressTracker();
   private readonly now: () => number;
   private server: Server | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private readonly lifecycle = new StartStop(
+    "probe-server",
+    { start: () => this.listen(), stop: () => this.close() },
+    { stoppedError: () => new Error("probe server is stopped") },
+  );
 
   constructor(private readonly options: ProbeServerOptions) {
     this.logger = options.logger.child({ component: "probe-server" });
     this.now = options.now ?? Date.now;
   }
 
-  async start(): Promise<void> {
-    if (this.stopPromise) throw new Error("probe server is stopped");
-    if (this.server) return;
+  /** Listens; idempotent. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  private async listen(): Promise<void> {
     const server = createServer((req, res) => void this.handle(req, res));
     // Probes and scrapes are short; do not let idle keep-alive sockets hold stop() up.
     server.keepAliveTimeout = 5_000;
@@ -72,8 +79,7 @@ export class ProbeServer implements Service {
 
   /** Closes the listener; open requests get `stopTimeoutMs`, then their connections are cut. Idempotent. */
   stop(): Promise<void> {
-    this.stopPromise ??= this.close();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
   /** The liveness verdict now (also what `GET /livez` answers). */
@@ -128,13 +134,7 @@ export class ProbeServer implements Service {
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), this.options.stopTimeoutMs ?? 2000);
-    });
-    const first = await Promise.race([closed, deadline]);
-    clearTimeout(timer);
-    if (first === "deadline") {
+    if ((await raceDeadline(closed, this.options.stopTimeoutMs ?? 2000)) === TIMED_OUT) {
       this.logger.warn("probe requests still open at the stop deadline; closing their connections");
       server.closeAllConnections();
       await closed;

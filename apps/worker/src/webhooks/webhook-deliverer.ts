@@ -1,7 +1,7 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";
-import type { Service } from "@omnidaemon/lifecycle";
+import { abortable, raceDeadline, sleep, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import type { Logger } from "pino";
 import { defaultLookup, displayUrl, resolveDestination, type WebhookLookup } from "./destination";
 import { backoffDelayMs, isRetriableStatus, isSuccessStatus, retryAfterMs } from "./retry-policy";
@@ -124,7 +124,6 @@ export class WebhookDeliverer implements Service {
   private onWire = 0;
   /** Attempts waiting for a POST slot, oldest first; told `false` when the deliverer stops. */
   private readonly waiting: Array<(granted: boolean) => void> = [];
-  private stopPromise: Promise<void> | undefined;
 
   constructor(private readonly options: WebhookDelivererOptions) {
     this.logger = options.logger.child({ component: "webhook-deliverer" });
@@ -140,16 +139,24 @@ export class WebhookDeliverer implements Service {
     this.lookup = options.lookup ?? defaultLookup;
   }
 
+  private readonly lifecycle = new StartStop(
+    "webhook-deliverer",
+    {
+      start: async () => {
+        this.state = "running";
+      },
+      stop: () => this.close(),
+    },
+    { stoppedError: () => new Error("webhook deliverer is stopped") },
+  );
+
   start(): Promise<void> {
-    if (this.state === "stopped") return Promise.reject(new Error("webhook deliverer is stopped"));
-    this.state = "running";
-    return Promise.resolve();
+    return this.lifecycle.start();
   }
 
   /** Ends pending retries at once and waits up to `stopTimeoutMs` for POSTs on the wire. Idempotent. */
   stop(): Promise<void> {
-    this.stopPromise ??= this.close();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
   /** Deliveries accepted and not finished, and the bytes of their bodies (what the deliverer holds in memory). */
@@ -259,7 +266,7 @@ export class WebhookDeliverer implements Service {
         willRetry ? "webhook attempt failed; will retry" : "webhook delivery failed",
       );
       if (!willRetry) return failure;
-      await sleep(retryInMs ?? 0, this.stopping.signal);
+      await sleep(retryInMs ?? 0, { signal: this.stopping.signal });
     }
   }
 
@@ -347,13 +354,7 @@ export class WebhookDeliverer implements Service {
     // Attempts still waiting for a slot end now, as "stopped", like pending retries.
     for (const waiter of this.waiting.splice(0)) waiter(false);
     const drained = Promise.allSettled([...this.active]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), this.stopTimeoutMs);
-    });
-    const first = await Promise.race([drained, deadline]);
-    clearTimeout(timer);
-    if (first === "deadline") {
+    if ((await raceDeadline(drained, this.stopTimeoutMs)) === TIMED_OUT) {
       this.logger.warn(
         { inFlight: this.active.size },
         "webhook requests still running at the stop deadline; aborting",
@@ -395,28 +396,6 @@ function post(
     // An error after the status line arrived (body cut short, timeout while reading) does not change the answer.
     req.on("error", (error) => (answer ? resolve(answer) : reject(error)));
     req.end(payload);
-  });
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
-import { createGroupConsumer, type GroupBatch } from "../driver/consumer";
+import { type GroupBatch } from "../driver/consumer";
+import { createGroupConsumer } from "../driver/factories";
 import { BusError } from "../errors";
 import type { DlqRecord } from "./entry";
 

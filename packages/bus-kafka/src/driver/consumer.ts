@@ -1,14 +1,10 @@
-import type { Logger } from "pino";
-import { parseKafkaConnection, type KafkaConnectionInput } from "../config";
 import type { RecordHeaders } from "../headers";
-import { KafkajsGroupConsumer } from "./kafkajs/consumer";
-import { PlatformaticGroupConsumer } from "./platformatic/consumer";
 
 /**
  * The group consumer every reader of bus-kafka is built on (the agent engine, the record consumer, the control
  * follower, the DLQ reader): join a consumer group, be told what is assigned, take batches per partition, pause and
  * resume per partition, commit explicitly. Each Kafka client implements it in `driver/<client>/consumer.ts`;
- * {@link createGroupConsumer} picks one from `connection.client`. What the clients do differently (offset and header
+ * `createGroupConsumer` (driver/factories.ts) picks one from `connection.client`. What the clients do differently (offset and header
  * types, how an assignment change is observed, how fetching is paused) is settled here, at the driver edge.
  */
 export interface GroupConsumer {
@@ -121,19 +117,4 @@ export interface GroupConsumerOptions extends GroupConsumerCallbacks {
   previousAssignment?: Record<string, number[]>;
   /** Bound of stop(). @default 10000 */
   stopTimeoutMs?: number;
-}
-
-/** The one place that chooses the Kafka client: `connection.client` (`OMNIDAEMON_KAFKA_CLIENT`). */
-export function createGroupConsumer(
-  connection: KafkaConnectionInput,
-  logger: Logger,
-  options: GroupConsumerOptions,
-): GroupConsumer {
-  const parsed = parseKafkaConnection(connection);
-  switch (parsed.client) {
-    case "kafkajs":
-      return new KafkajsGroupConsumer(parsed, logger, options);
-    case "platformatic":
-      return new PlatformaticGroupConsumer(parsed, logger, options);
-  }
 }

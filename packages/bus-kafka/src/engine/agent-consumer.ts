@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "../config";
-import { createGroupConsumer, type GroupBatch, type GroupConsumer } from "../driver/consumer";
+import { type GroupBatch, type GroupConsumer } from "../driver/consumer";
+import { createGroupConsumer } from "../driver/factories";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
 import { BusError } from "../errors";
 import {

@@ -1,26 +1,7 @@
 import { OperationError } from "../errors";
-import { segment } from "../http";
 import { compactJson, formatTime, NONE, plural, truncate } from "../output/format";
-import { agentPath, agentsOfTopic, nameFlag, topicFlag, type AgentsByTopic, type AgentView } from "./common";
+import { agentsOfTopic, nameFlag, topicFlag } from "./common";
 import type { ApiCommand } from "./types";
-
-interface StateChange {
-  status: string;
-  topic: string;
-  agent: string;
-  message: string;
-  state: string;
-  revision: number;
-}
-
-interface AgentDeleted {
-  status: "deleted";
-  topic: string;
-  agent: string;
-  deleted: boolean;
-  cleanup_pending: boolean;
-  cleanup: { delete_group: boolean; delete_dlq: boolean };
-}
 
 const list: ApiCommand = {
   kind: "api",
@@ -31,7 +12,7 @@ const list: ApiCommand = {
     "live workers consuming it. --json prints the API's { topic: [agent, ...] }.",
   examples: ["omnidaemon agent list", "omnidaemon agent list --json | jq 'keys'"],
   async run(context) {
-    const byTopic = await context.client.get<AgentsByTopic>("/agents");
+    const byTopic = await context.client.listAgents();
     if (context.json) return context.printJson(byTopic);
     const rows = Object.values(byTopic)
       .flat()
@@ -61,7 +42,7 @@ const get: ApiCommand = {
   examples: ["omnidaemon agent get --topic file.uploaded --name file-processor"],
   async run(context) {
     const { args, client } = context;
-    const agent = await client.get<AgentView>(agentPath(args.required("topic"), args.required("name")));
+    const agent = await client.getAgent(args.required("topic"), args.required("name"));
     if (context.json) return context.printJson(agent);
     context.printFields([
       ["topic", agent.topic],
@@ -100,7 +81,7 @@ function stateChange(verb: "unsubscribe" | "resume"): ApiCommand {
       const { args, client } = context;
       const topic = args.required("topic");
       const name = args.required("name");
-      const answer = await client.send<StateChange>("POST", `${agentPath(topic, name)}/${verb}`);
+      const answer = await (pause ? client.pauseAgent(topic, name) : client.resumeAgent(topic, name));
       if (context.json) return context.printJson(answer);
       context.print(
         `${answer.topic}/${answer.agent} is now ${context.paint(answer.state)}: ${answer.message}\n`,
@@ -136,14 +117,12 @@ const remove: ApiCommand = {
     const name = args.required("name");
     const cleanup = args.flag("cleanup");
     const deleteDlq = args.flag("delete-dlq");
-    if (context.asking) await client.get<AgentView>(agentPath(topic, name)); // unknown agent: say so before asking
+    if (context.asking) await client.getAgent(topic, name); // unknown agent: say so before asking
     const extras = [cleanup && "its consumer group", deleteDlq && "its dead-letter topic"].filter(Boolean);
     await context.confirm(
       `Delete agent ${topic}/${name}${extras.length > 0 ? ` with ${extras.join(" and ")}` : ""}?`,
     );
-    const answer = await client.send<AgentDeleted>("DELETE", agentPath(topic, name), {
-      query: { delete_group: cleanup, delete_dlq: deleteDlq },
-    });
+    const answer = await client.deleteAgent(topic, name, { deleteGroup: cleanup, deleteDlq });
     if (context.json) return context.printJson(answer);
     context.print(`deleted ${answer.topic}/${answer.agent}\n`);
     if (answer.cleanup_pending) {
@@ -181,7 +160,7 @@ const deleteTopic: ApiCommand = {
       const names = agents.map((agent) => agent.name).join(", ");
       await context.confirm(`Delete ${plural(agents.length, "agent")} of topic ${topic} (${names})?`);
     }
-    const answer = await client.send<{ agents_deleted: number }>("DELETE", `/topics/${segment(topic)}`);
+    const answer = await client.deleteTopic(topic);
     if (context.json) return context.printJson(answer);
     context.print(`deleted ${plural(answer.agents_deleted, "agent")} of topic ${topic}\n`);
   },

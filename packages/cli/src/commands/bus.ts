@@ -4,54 +4,8 @@ import { formatTime, NONE, plural, truncate } from "../output/format";
 import type { Style } from "../output/colour";
 import type { Cell } from "../output/table";
 import { agentsOfTopic, nameFlag, topicFlag } from "./common";
+import type { DlqEntry, DlqReplayRequest } from "@omnidaemon/protocol";
 import type { ApiCommand, Context } from "./types";
-
-interface GroupInfo {
-  group_id: string;
-  state: string;
-  members: Array<{
-    member_id: string;
-    client_id: string;
-    host: string;
-    assignments: Record<string, number[]>;
-  }>;
-}
-
-interface GroupLag {
-  group_id: string;
-  partitions: Array<{
-    topic: string;
-    partition: number;
-    committed: string | null;
-    high: string;
-    lag: number;
-  }>;
-  total: number;
-}
-
-/** A DLQ entry as the API shows it (snake_case of bus-kafka's DlqEntry); the CLI reads a few fields. */
-interface DlqEntry {
-  partition: number;
-  offset: string;
-  task_id?: string;
-  reason?: string;
-  error_class?: string;
-  error_message?: string;
-  attempts?: number;
-  dead_lettered_at: number;
-  replayed: boolean;
-}
-
-interface ReplayResult {
-  dry_run: boolean;
-  replayed: DlqEntry[];
-  skipped: Array<{ entry: DlqEntry; reason: string }>;
-  not_found: string[];
-  /** Every entry replayed / skipped; the lists above show at most the first thousand. Absent from older servers. */
-  replayed_count?: number;
-  skipped_count?: number;
-  truncated?: boolean;
-}
 
 /** Replays and purges read the whole DLQ; give them longer than a plain request. */
 const LONG_TIMEOUT_MS = 120_000;
@@ -81,7 +35,7 @@ const groups: ApiCommand = {
   examples: ["omnidaemon bus groups", "omnidaemon bus groups --stream file.uploaded"],
   async run(context) {
     const stream = context.args.string("stream");
-    const list = await context.client.get<GroupInfo[]>("/bus/groups", { stream });
+    const list = await context.client.busGroups(stream === undefined ? {} : { stream });
     if (context.json) return context.printJson(list);
     const rows: Cell[][] = [];
     for (const group of list) {
@@ -111,7 +65,7 @@ const lag: ApiCommand = {
   examples: ["omnidaemon bus lag --topic file.uploaded --name file-processor"],
   async run(context) {
     const { args } = context;
-    const answer = await context.client.get<GroupLag>("/bus/lag", {
+    const answer = await context.client.busLag({
       topic: args.required("topic"),
       agent: args.required("name"),
     });
@@ -181,7 +135,7 @@ const dlq: ApiCommand = {
     }
     const byAgent: Record<string, DlqEntry[]> = {};
     for (const agent of names) {
-      byAgent[agent] = await client.get<DlqEntry[]>("/bus/dlq", { topic, agent, limit });
+      byAgent[agent] = await client.dlqList({ topic, agent, limit });
     }
     if (context.json) return context.printJson(name !== undefined ? byAgent[name] : byAgent);
     if (name !== undefined) {
@@ -201,7 +155,10 @@ const dlq: ApiCommand = {
   },
 };
 
-function replaySelector(context: Pick<Context, "args">): { body: Record<string, unknown>; describe: string } {
+/** The replay request's selector: all, ids or filter (exactly one). */
+type ReplaySelector = Pick<DlqReplayRequest, "all" | "ids" | "filter">;
+
+function replaySelector(context: Pick<Context, "args">): { body: ReplaySelector; describe: string } {
   const { args } = context;
   const ids = args.strings("id");
   const errorClass = args.string("error-class");
@@ -265,12 +222,12 @@ const replay: ApiCommand = {
     const agent = args.required("name");
     const dryRun = args.flag("dry-run");
     const selector = replaySelector(context);
-    if (context.asking) await client.get<unknown>("/bus/dlq", { topic, agent, limit: 1 }); // unknown agent first
+    if (context.asking) await client.dlqList({ topic, agent, limit: 1 }); // unknown agent first
     await context.confirm(`Replay ${selector.describe} of the DLQ of ${topic}/${agent} to the agent?`);
-    const result = await client.send<ReplayResult>("POST", "/bus/dlq/replay", {
-      body: { topic, agent, ...selector.body, dry_run: dryRun, force: args.flag("force") },
-      timeoutMs: LONG_TIMEOUT_MS,
-    });
+    const result = await client.dlqReplay(
+      { topic, agent, ...selector.body, dry_run: dryRun, force: args.flag("force") },
+      { timeoutMs: LONG_TIMEOUT_MS },
+    );
     const code = result.not_found.length > 0 ? EXIT.failed : EXIT.ok;
     if (context.json) {
       context.printJson(result);
@@ -320,12 +277,9 @@ const purge: ApiCommand = {
     const { args, client } = context;
     const topic = args.required("topic");
     const agent = args.required("name");
-    if (context.asking) await client.get<unknown>("/bus/dlq", { topic, agent, limit: 1 });
+    if (context.asking) await client.dlqList({ topic, agent, limit: 1 });
     await context.confirm(`Delete every dead-lettered event of ${topic}/${agent}? This cannot be undone.`);
-    const answer = await client.send<{ deleted: number }>("POST", "/bus/dlq/purge", {
-      body: { topic, agent },
-      timeoutMs: LONG_TIMEOUT_MS,
-    });
+    const answer = await client.dlqPurge({ topic, agent }, { timeoutMs: LONG_TIMEOUT_MS });
     if (context.json) return context.printJson(answer);
     context.print(`deleted ${plural(answer.deleted, "dead-lettered event")} of ${topic}/${agent}\n`);
   },

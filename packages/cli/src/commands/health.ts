@@ -1,42 +1,8 @@
 import { formatMs, formatTime, formatUptime } from "../output/format";
 import type { Cell } from "../output/table";
 import { EXIT, OperationError } from "../errors";
+import type { Probe } from "@omnidaemon/protocol";
 import type { ApiCommand } from "./types";
-
-interface Probe {
-  ok: boolean;
-  latency_ms?: number;
-  error?: string;
-}
-
-interface HealthReport {
-  status: string;
-  checked_at: string;
-  kafka: Probe;
-  postgres: Probe;
-  agents: Array<{ topic: string; name: string; state: string; live_consumers: number }>;
-  workers: Array<{ id: string; host: string; pid: number; started_at: string; last_heartbeat: string }>;
-  uptime_seconds: number | null;
-  registered_agents: number;
-  active_consumers: number;
-}
-
-interface MetricsSummary {
-  topic: string;
-  agent: string;
-  received: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  dead_lettered: number;
-  latency_ms: {
-    p50: number | null;
-    p95: number | null;
-    p99: number | null;
-    mean: number | null;
-    count: number;
-  };
-}
 
 function probe(result: Probe): Cell {
   if (result.ok)
@@ -57,18 +23,10 @@ const health: ApiCommand = {
     "(since the oldest live worker started), then the agents and the live workers. Exits 1 when the status is down.",
   examples: ["omnidaemon health", "omnidaemon health --json | jq -r .status"],
   async run(context) {
-    const { status: httpStatus, body: report } = await context.client.request<HealthReport>(
-      "GET",
-      "/health",
-      {
-        accept: [503],
-      },
-    );
-    if (typeof report?.status !== "string" || !Array.isArray(report.agents)) {
+    const { httpStatus, report, problem } = await context.client.health();
+    if (report === undefined) {
       // A 503 that is not a health report: the coordinator is shutting down.
-      const message =
-        (report as { error?: { message?: string } } | null)?.error?.message ?? "no health report";
-      throw new OperationError(`the coordinator answered ${httpStatus} without a health report: ${message}`);
+      throw new OperationError(`the coordinator answered ${httpStatus} without a health report: ${problem}`);
     }
     const code = report.status === "down" || httpStatus === 503 ? EXIT.failed : EXIT.ok;
     if (context.json) {
@@ -128,7 +86,7 @@ const metrics: ApiCommand = {
   examples: ["omnidaemon metrics", "omnidaemon metrics --topic file.uploaded --json"],
   async run(context) {
     const topic = context.args.string("topic");
-    const summary = await context.client.get<MetricsSummary[]>("/metrics/summary", { topic });
+    const summary = await context.client.metricsSummary(topic === undefined ? {} : { topic });
     if (context.json) return context.printJson(summary);
     context.printTable(
       [

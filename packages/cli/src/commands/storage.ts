@@ -1,5 +1,4 @@
 import { plural } from "../output/format";
-import type { AgentsByTopic } from "./common";
 import type { ApiCommand } from "./types";
 
 const clearAgents: ApiCommand = {
@@ -14,16 +13,14 @@ const clearAgents: ApiCommand = {
   async run(context) {
     const { client } = context;
     if (context.asking) {
-      const byTopic = await client.get<AgentsByTopic>("/agents");
+      const byTopic = await client.listAgents();
       const topics = Object.keys(byTopic).length;
       const agents = Object.values(byTopic).flat().length;
       await context.confirm(
         `Delete every agent (${plural(agents, "agent")} on ${plural(topics, "topic")}), fleet-wide?`,
       );
     }
-    const answer = await client.send<{ status: string; agents_deleted: number }>("DELETE", "/agents", {
-      query: { confirm: true },
-    });
+    const answer = await client.clearAgents();
     if (context.json) return context.printJson(answer);
     context.print(`cleared: deleted ${plural(answer.agents_deleted, "agent")}\n`);
   },

@@ -1,6 +1,7 @@
-import { taskSettled, type TaskRecord } from "./task";
+import type { TaskRecord } from "@omnidaemon/protocol";
+import { taskSettled } from "./task";
 
-function record(agent: string, status: string): TaskRecord {
+function record(agent: string, status: TaskRecord["status"]): TaskRecord {
   return {
     task_id: "t",
     topic: "orders",

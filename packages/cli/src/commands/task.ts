@@ -1,36 +1,18 @@
+import { sleep } from "@omnidaemon/lifecycle";
+import {
+  CoordinatorApiError,
+  isTerminal,
+  TASK_STATUSES,
+  type TaskRecord,
+  type TaskView,
+} from "@omnidaemon/protocol";
 import { oneOf, positiveInt, type ParsedArgs } from "../args";
 import { EXIT, OperationError, UsageError } from "../errors";
-import { ApiError, segment } from "../http";
 import { formatMs, formatTime, NONE, truncate } from "../output/format";
 import { agentsOfTopic, topicFlag } from "./common";
 import type { ApiCommand, Context } from "./types";
 
-export const TASK_STATUSES = ["pending", "processing", "completed", "failed", "dead_lettered"] as const;
-/** Statuses a task record never leaves. `failed` is one failed attempt: a retry may follow. */
-export const TERMINAL_STATUSES: readonly string[] = ["completed", "dead_lettered"];
 const DEFAULT_WAIT_MS = 60_000;
-
-export interface TaskRecord {
-  task_id: string;
-  topic: string;
-  agent: string;
-  status: string;
-  attempts: number;
-  result: unknown;
-  last_error: { class: string; message: string } | null;
-  correlation_id: string | null;
-  tenant_id: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  expires_at: string | null;
-}
-
-export interface TaskView {
-  task_id: string;
-  records: TaskRecord[];
-}
 
 /**
  * Whether a published task is done: some agent reported, every record is terminal (completed or dead_lettered),
@@ -39,7 +21,7 @@ export interface TaskView {
 export function taskSettled(records: readonly TaskRecord[], expectedAgents: readonly string[]): boolean {
   const reported = records.filter((record) => record.agent !== "");
   if (reported.length === 0 || reported.length !== records.length) return false;
-  if (!reported.every((record) => TERMINAL_STATUSES.includes(record.status))) return false;
+  if (!reported.every((record) => isTerminal(record.status))) return false;
   const agents = new Set(reported.map((record) => record.agent));
   return expectedAgents.every((agent) => agents.has(agent));
 }
@@ -125,11 +107,7 @@ const publish: ApiCommand = {
       reply_to: args.string("reply-to"),
       webhook: args.string("webhook"),
     };
-    const published = await client.send<{ task_id: string; topic: string; status: string }>(
-      "POST",
-      "/tasks",
-      { body },
-    );
+    const published = await client.publishTask(body);
     if (!args.flag("wait")) {
       if (context.json) return context.printJson(published);
       context.print(`published task ${published.task_id} to ${published.topic}\n`);
@@ -169,14 +147,14 @@ async function waitForTask(
   let task: TaskView = { task_id: taskId, records: [] };
   for (;;) {
     try {
-      task = await context.client.get<TaskView>(`/tasks/${segment(taskId)}`);
+      task = await context.client.getTask(taskId);
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      if (!(error instanceof CoordinatorApiError && error.status === 404)) throw error;
     }
     if (taskSettled(task.records, expected)) return { task, settled: true };
     const left = deadline - Date.now();
     if (left <= 0) return { task, settled: false };
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, left)));
+    await sleep(Math.min(interval, left));
     interval = Math.min(1_000, interval * 1.5);
   }
 }
@@ -208,7 +186,7 @@ const result: ApiCommand = {
   },
   async run(context) {
     const id = (context.args.positionals[0] ?? context.args.string("task-id")) as string;
-    const task = await context.client.get<TaskView>(`/tasks/${segment(id)}`);
+    const task = await context.client.getTask(id);
     if (context.json) return context.printJson(task);
     printTask(context, task);
   },
@@ -235,9 +213,9 @@ const list: ApiCommand = {
   },
   async run(context) {
     const { args } = context;
-    const records = await context.client.get<TaskRecord[]>("/tasks", {
+    const records = await context.client.listTasks({
       topic: args.string("topic"),
-      status: args.string("status"),
+      status: oneOf(args.string("status"), "status", TASK_STATUSES),
       limit: args.string("limit"),
     });
     if (context.json) return context.printJson(records);

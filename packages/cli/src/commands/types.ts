@@ -1,5 +1,5 @@
 import type { FlagSpec, ParsedArgs, PositionalSpec } from "../args";
-import type { ApiClient } from "../http";
+import type { CoordinatorClient } from "@omnidaemon/protocol";
 import type { Io } from "../io";
 import type { Cell } from "../output/table";
 
@@ -10,7 +10,8 @@ export interface Context {
   /** `--json`: print the API's JSON, nothing else, on stdout. */
   json: boolean;
   colour: boolean;
-  client: ApiClient;
+  /** The protocol's coordinator client: one typed method per API route. */
+  client: CoordinatorClient;
   /** Writes to stdout as is. */
   print(text: string): void;
   /** The API's JSON, pretty-printed, on stdout. */

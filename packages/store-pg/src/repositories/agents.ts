@@ -1,6 +1,7 @@
-export const AGENT_STATES = ["active", "paused", "deleted"] as const;
-/** Desired state of an agent, fleet-wide. */
-export type AgentState = (typeof AGENT_STATES)[number];
+import { AGENT_STATES, type AgentState } from "@omnidaemon/protocol";
+
+// Desired state of an agent, fleet-wide: the protocol's vocabulary, re-exported for this package's own files.
+export { AGENT_STATES, type AgentState };
 
 /** Kafka cleanup still to do for a deleted agent. */
 export interface AgentCleanup {

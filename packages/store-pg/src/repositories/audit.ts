@@ -1,15 +1,7 @@
-/** Operator actions the audit log records. */
-export const AUDIT_ACTIONS = [
-  "register",
-  "pause",
-  "resume",
-  "delete",
-  "delete_topic",
-  "clear_agents",
-  "dlq_replay",
-  "dlq_purge",
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+import { AUDIT_ACTIONS, type AuditAction } from "@omnidaemon/protocol";
+
+// Operator actions the audit log records: the protocol's vocabulary, re-exported for this package's own files.
+export { AUDIT_ACTIONS, type AuditAction };
 
 export interface NewAuditEntry {
   /** Who did it, e.g. `cli:alice`, `api:token`, `worker:<id>`. */

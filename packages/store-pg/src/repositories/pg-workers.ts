@@ -6,31 +6,13 @@ import type { WorkerAgentStatus, WorkerRecord, WorkerRegistration, WorkersReposi
 
 type WorkerRow = typeof workers.$inferSelect;
 
-function toJson(agent: WorkerAgentStatus): WorkerAgentJson {
-  return {
-    topic: agent.topic,
-    name: agent.name,
-    status: agent.status,
-    member: agent.member,
-    assigned_partitions: agent.assignedPartitions,
-    in_flight: agent.inFlight,
-  };
-}
-
 function toRecord(row: WorkerRow): WorkerRecord {
   return {
     id: row.id,
     host: row.host,
     pid: row.pid,
     version: row.version,
-    agents: row.agents.map((agent) => ({
-      topic: agent.topic,
-      name: agent.name,
-      status: agent.status,
-      member: agent.member,
-      assignedPartitions: agent.assigned_partitions,
-      inFlight: agent.in_flight,
-    })),
+    agents: row.agents,
     startedAt: row.startedAt,
     lastHeartbeat: row.lastHeartbeat,
     stoppedAt: row.stoppedAt,
@@ -44,9 +26,16 @@ function validateAgents(agents: readonly WorkerAgentStatus[]): WorkerAgentJson[]
   return agents.map((agent, i) => {
     requireText(`agents[${i}].topic`, agent.topic);
     requireText(`agents[${i}].name`, agent.name);
-    requireCount(`agents[${i}].assignedPartitions`, agent.assignedPartitions);
-    requireCount(`agents[${i}].inFlight`, agent.inFlight);
-    return toJson(agent);
+    requireCount(`agents[${i}].assigned_partitions`, agent.assigned_partitions);
+    requireCount(`agents[${i}].in_flight`, agent.in_flight);
+    return {
+      topic: agent.topic,
+      name: agent.name,
+      status: agent.status,
+      member: agent.member,
+      assigned_partitions: agent.assigned_partitions,
+      in_flight: agent.in_flight,
+    };
   });
 }
 

@@ -1,3 +1,4 @@
+import type { ErrorSummary } from "@omnidaemon/protocol";
 import type { TaskEventStatus, TaskStatus } from "../task-status";
 
 /** What a task event on `omnidaemon.task-events` carries (camelCase; the wire format is snake_case). */
@@ -22,10 +23,8 @@ export interface TaskEvent {
   error?: TaskError | null;
 }
 
-export interface TaskError {
-  class: string;
-  message: string;
-}
+/** An error as the task event reports it: the protocol's summary. */
+export type TaskError = ErrorSummary;
 
 export interface TaskRecord {
   taskId: string;
@@ -67,6 +66,8 @@ export interface NewPendingTask {
 export interface TaskListOptions {
   topic?: string;
   status?: TaskStatus;
+  /** Only the records of tasks with this correlation id. */
+  correlationId?: string;
   /** 1…1000. @default 100 */
   limit?: number;
 }

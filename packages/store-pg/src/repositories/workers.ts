@@ -1,14 +1,10 @@
-/** One agent as a worker reports it in its heartbeat. */
-export interface WorkerAgentStatus {
-  topic: string;
-  name: string;
-  /** Consumer phase as the worker names it (e.g. `running`, `paused`). */
-  status: string;
-  /** Joined the agent's consumer group. */
-  member: boolean;
-  assignedPartitions: number;
-  inFlight: number;
-}
+import type { WorkerAgentStatus } from "@omnidaemon/protocol";
+
+/**
+ * One agent as a worker reports it in its heartbeat: the protocol's record (snake_case, as the worker sends it and
+ * as the `agents` jsonb column holds it), stored and returned as is.
+ */
+export type { WorkerAgentStatus };
 
 export interface WorkerRegistration {
   /** Chosen by the worker: `<host>-<pid>-<random>`. */

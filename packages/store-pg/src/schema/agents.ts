@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { AgentState } from "@omnidaemon/protocol";
 import { bigint, check, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /** Stored as in docs/control-plane.md: snake_case keys inside the jsonb too. */
@@ -22,7 +23,7 @@ export const agents = pgTable(
       .$type<Record<string, unknown>>()
       .notNull()
       .default(sql`'{}'::jsonb`),
-    state: text("state").$type<"active" | "paused" | "deleted">().notNull().default("active"),
+    state: text("state").$type<AgentState>().notNull().default("active"),
     // The default is resolved to the sequence's oid when the table is created, so it follows the schema the
     // migration ran in, not the search_path of a later session.
     revision: bigint("revision", { mode: "number" })
@@ -35,6 +36,7 @@ export const agents = pgTable(
   },
   (t) => [
     primaryKey({ name: "agents_pkey", columns: [t.topic, t.name] }),
+    // The values of AGENT_STATES (protocol); a unit test checks the committed migration lists exactly those.
     check("agents_state_check", sql`${t.state} in ('active', 'paused', 'deleted')`),
   ],
 );

@@ -1,15 +1,9 @@
+import type { WorkerAgentStatus } from "@omnidaemon/protocol";
 import { index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
 
-/** One entry of `workers.agents`, snake_case as in docs/control-plane.md. */
-export interface WorkerAgentJson {
-  topic: string;
-  name: string;
-  status: string;
-  member: boolean;
-  assigned_partitions: number;
-  in_flight: number;
-}
+/** One entry of `workers.agents`: the protocol's WorkerAgentStatus, snake_case as in docs/control-plane.md. */
+export type WorkerAgentJson = WorkerAgentStatus;
 
 export const workers = pgTable(
   "workers",

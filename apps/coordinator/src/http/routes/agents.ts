@@ -1,38 +1,17 @@
-import { z } from "zod";
-import type { AgentView, CoordinatorServices } from "../../services/types";
-import { defineRoute, type RouteDefinition } from "../route";
 import {
   agentDeletedSchema,
   agentsByTopicSchema,
   agentsDeletedSchema,
   agentViewSchema,
+  auditEntrySchema,
   desiredStateChangeSchema,
-} from "../responses";
-import {
-  REGISTER_NAME_MAX,
-  REGISTER_TOPIC_MAX,
-  agentConfigSchema,
-  agentNameSchema,
-  agentNameSchemaOf,
-  booleanQuery,
-  shortText,
-  text,
-  topicSchema,
-  topicSchemaOf,
-} from "../validation";
-
-const CONFIRM_MESSAGE = "must be true: this deletes every agent of every topic";
-
-const agentParams = z.object({ topic: topicSchema, name: agentNameSchema });
-
-const registerBody = z.object({
-  topic: topicSchemaOf(REGISTER_TOPIC_MAX),
-  name: agentNameSchemaOf(REGISTER_NAME_MAX),
-  description: text({ max: 4096 }).optional(),
-  version: shortText(64).nullish(),
-  tags: z.array(shortText(64)).max(64).optional(),
-  config: agentConfigSchema.optional(),
-});
+  type AgentView,
+} from "@omnidaemon/protocol";
+import { z } from "zod";
+import type { RegistryService } from "../../services/types";
+import { defineRoute, type RouteDefinition } from "../route";
+import { api } from "../validation";
+import { agentView, auditEntryView } from "../views";
 
 /** `{ topic: [agent, …] }` as the reference system's `GET /agents`; topics and names sorted for stable output. */
 export function groupByTopic(agents: readonly AgentView[]): Record<string, AgentView[]> {
@@ -42,7 +21,8 @@ export function groupByTopic(agents: readonly AgentView[]): Record<string, Agent
   return grouped;
 }
 
-export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
+/** The registry: agents, their fleet-wide desired state, and the audit log of who changed what. */
+export function agentRoutes(registry: RegistryService): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -50,40 +30,40 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       tag: "agents",
       summary: "Registered agents by topic, with desired state and live consumers",
       response: { schema: agentsByTopicSchema },
-      handler: async () => groupByTopic(await services.listAgents()),
+      handler: async () => groupByTopic((await registry.listAgents()).map(agentView)),
     }),
     defineRoute({
       method: "GET",
       url: "/agents/:topic/:name",
       tag: "agents",
       summary: "One agent",
-      params: agentParams,
+      params: api.agentParams,
       response: { schema: agentViewSchema },
       errors: [404],
-      handler: ({ params }) => services.getAgent(params.topic, params.name),
+      handler: async ({ params }) => agentView(await registry.getAgent(params.topic, params.name)),
     }),
     defineRoute({
       method: "POST",
       url: "/agents",
       tag: "agents",
       summary: "Register (upsert) an agent definition; creates its topics",
-      body: registerBody,
+      body: api.registerAgentBody,
       response: { schema: agentViewSchema },
       errors: [409, 503],
-      handler: ({ body, actor }) => services.registerAgent(body, actor),
+      handler: async ({ body, actor }) => agentView(await registry.registerAgent(body, actor)),
     }),
     defineRoute({
       method: "POST",
       url: "/agents/:topic/:name/unsubscribe",
       tag: "agents",
       summary: "Pause the agent fleet-wide; group, offsets and DLQ are kept",
-      params: agentParams,
+      params: api.agentParams,
       response: { schema: desiredStateChangeSchema },
       errors: [404, 503],
       handler: async ({ params, actor }) => {
-        const agent = await services.pauseAgent(params.topic, params.name, actor);
+        const agent = await registry.pauseAgent(params.topic, params.name, actor);
         return {
-          status: "unsubscribed",
+          status: "unsubscribed" as const,
           topic: agent.topic,
           agent: agent.name,
           message:
@@ -98,13 +78,13 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       url: "/agents/:topic/:name/resume",
       tag: "agents",
       summary: "Resume the agent fleet-wide from its committed offsets",
-      params: agentParams,
+      params: api.agentParams,
       response: { schema: desiredStateChangeSchema },
       errors: [404, 503],
       handler: async ({ params, actor }) => {
-        const agent = await services.resumeAgent(params.topic, params.name, actor);
+        const agent = await registry.resumeAgent(params.topic, params.name, actor);
         return {
-          status: "resumed",
+          status: "resumed" as const,
           topic: agent.topic,
           agent: agent.name,
           message: "resumed fleet-wide: workers consume it again from its committed offsets",
@@ -118,23 +98,23 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       url: "/agents/:topic/:name",
       tag: "agents",
       summary: "Delete the agent; group and DLQ are removed only when asked, once the group has no members",
-      params: agentParams,
-      query: z.object({ delete_group: booleanQuery(false), delete_dlq: booleanQuery(false) }),
+      params: api.agentParams,
+      query: api.deleteAgentQuery,
       response: { schema: agentDeletedSchema },
       errors: [404, 503],
       handler: async ({ params, query, actor }) => {
-        const result = await services.deleteAgent(
+        const result = await registry.deleteAgent(
           params.topic,
           params.name,
           { deleteGroup: query.delete_group, deleteDlq: query.delete_dlq },
           actor,
         );
         return {
-          status: "deleted",
+          status: "deleted" as const,
           topic: params.topic,
           agent: params.name,
           deleted: result.deleted,
-          cleanup_pending: result.cleanup_pending,
+          cleanup_pending: result.cleanupPending,
           // The reference system's shape. Kafka cleanup waits for the group to empty, so it is never done yet.
           cleanup: {
             storage_deleted: result.deleted,
@@ -151,12 +131,12 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       url: "/topics/:topic",
       tag: "agents",
       summary: "Delete every agent of the topic",
-      params: z.object({ topic: topicSchema }),
+      params: api.topicParams,
       response: { schema: agentsDeletedSchema },
       errors: [503],
       handler: async ({ params, actor }) => {
-        const { deleted } = await services.deleteTopic(params.topic, actor);
-        return { status: "deleted", topic: params.topic, agents_deleted: deleted };
+        const { deleted } = await registry.deleteTopic(params.topic, actor);
+        return { status: "deleted" as const, topic: params.topic, agents_deleted: deleted };
       },
     }),
     defineRoute({
@@ -164,15 +144,31 @@ export function agentRoutes(services: CoordinatorServices): RouteDefinition[] {
       url: "/agents",
       tag: "agents",
       summary: "Delete every agent of every topic (storage clear-agents); requires ?confirm=true",
-      query: z.object({
-        confirm: z.literal("true", { error: CONFIRM_MESSAGE }).meta({ description: "Must be true" }),
-      }),
+      query: api.clearAgentsQuery,
       response: { schema: agentsDeletedSchema },
       errors: [503],
       handler: async ({ actor }) => {
-        const { deleted } = await services.clearAgents(actor);
-        return { status: "cleared", agents_deleted: deleted };
+        const { deleted } = await registry.clearAgents(actor);
+        return { status: "cleared" as const, agents_deleted: deleted };
       },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/audit",
+      tag: "audit",
+      summary:
+        "Recent operator actions (register, pause, resume, delete, DLQ replay and purge), newest first",
+      query: api.auditQuery,
+      response: { schema: z.array(auditEntrySchema) },
+      errors: [503],
+      handler: async ({ query }) =>
+        (
+          await registry.auditLog({
+            limit: query.limit,
+            ...(query.topic !== undefined && { topic: query.topic }),
+            ...(query.agent !== undefined && { agent: query.agent }),
+          })
+        ).map(auditEntryView),
     }),
   ];
 }

@@ -12,14 +12,14 @@ describe("bus routes", () => {
   it("GET /bus/groups, with and without stream", async () => {
     expect((await t.request("GET", "/bus/groups")).status).toBe(200);
     const response = await t.request("GET", "/bus/groups?stream=t");
-    expect(response.body).toEqual([{ group_id: "omnidaemon.t.a", members: [] }]);
+    expect(response.body).toEqual([{ group_id: "omnidaemon.t.a", state: "Empty", members: [] }]);
     expect(t.services.callsOf("busGroups")).toEqual([[{}], [{ stream: "t" }]]);
   });
 
   it("GET /bus/lag needs topic and agent", async () => {
     const ok = await t.request("GET", "/bus/lag?topic=t&agent=a");
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ topic: "t", agent: "a", total: 0, partitions: [] });
+    expect(ok.body).toEqual({ group_id: "omnidaemon.t.a", total: 0, partitions: [] });
     const missing = await t.request("GET", "/bus/lag?topic=t");
     expect(missing.status).toBe(400);
     expect(missing.body.error).toEqual({
@@ -40,6 +40,17 @@ describe("bus routes", () => {
       ["t", "a", { limit: 100 }],
       ["t", "a", { limit: 5, filter: { errorClass: "TypeError", reason: "retries_exhausted" } }],
     ]);
+  });
+
+  it("GET /bus/dlq/summary answers the agent's DLQ counts; an unknown agent is 404, a missing agent 400", async () => {
+    const ok = await t.request("GET", "/bus/dlq/summary?topic=t&agent=a");
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ topic: "t", agent: "a", entries: 3, replayed: 1 });
+    expect(t.services.callsOf("dlqSummary")).toEqual([["t", "a"]]);
+    expect((await t.request("GET", "/bus/dlq/summary?topic=t&agent=nope")).status).toBe(404);
+    const missing = await t.request("GET", "/bus/dlq/summary?topic=t");
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toBe("agent");
   });
 
   it("GET /bus/dlq?limit=abc: 400 naming limit", async () => {

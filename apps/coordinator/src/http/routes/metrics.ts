@@ -1,11 +1,8 @@
 import type { Registry } from "prom-client";
-import { z } from "zod";
-import type { CoordinatorServices } from "../../services/types";
 import { defineRoute, type RouteDefinition } from "../route";
-import { metricsSummarySchema } from "../responses";
-import { topicSchema } from "../validation";
 
-export function metricsRoutes(services: CoordinatorServices, registry: Registry): RouteDefinition[] {
+/** The coordinator's own Prometheus metrics (not a service: the registry every component registers into). */
+export function metricsRoutes(registry: Registry): RouteDefinition[] {
   return [
     defineRoute({
       method: "GET",
@@ -19,17 +16,6 @@ export function metricsRoutes(services: CoordinatorServices, registry: Registry)
         reply.type(registry.contentType);
         return text;
       },
-    }),
-    defineRoute({
-      method: "GET",
-      url: "/metrics/summary",
-      tag: "metrics",
-      summary: "Lifetime counters and latency percentiles per topic and agent",
-      query: z.object({ topic: topicSchema.optional() }),
-      response: { schema: z.array(metricsSummarySchema) },
-      errors: [503],
-      handler: ({ query }) =>
-        services.metricsSummary(query.topic === undefined ? {} : { topic: query.topic }),
     }),
   ];
 }

@@ -16,7 +16,7 @@ describe("task routes", () => {
     expect(response.body).toEqual({ task_id: "task-1", topic: "file.uploaded", status: "published" });
     expect(t.services.callsOf("publishTask")).toEqual([
       [
-        { topic: "file.uploaded", content: { path: "/a" }, correlation_id: "c-1", tenant_id: "acme" },
+        { topic: "file.uploaded", content: { path: "/a" }, correlationId: "c-1", tenantId: "acme" },
         { name: "sdk" },
       ],
     ]);
@@ -47,9 +47,9 @@ describe("task routes", () => {
       topic: "file.uploaded",
       content: "summarize this",
       webhook: "https://example.com/hook",
-      reply_to: "file.summarized",
-      correlation_id: "corr-9",
-      causation_id: "cause-1",
+      replyTo: "file.summarized",
+      correlationId: "corr-9",
+      causationId: "cause-1",
       source: "uploader",
     });
   });
@@ -128,6 +128,22 @@ describe("task routes", () => {
       [{ limit: 100 }],
       [{ topic: "a", status: "pending", limit: 5 }],
     ]);
+  });
+
+  it("GET /tasks?correlation_id= lists only the tasks of that correlation id", async () => {
+    await t.request("POST", "/tasks", { json: { topic: "a", content: 1, correlation_id: "conv-1" } });
+    await t.request("POST", "/tasks", { json: { topic: "a", content: 2, correlation_id: "conv-2" } });
+    await t.request("POST", "/tasks", { json: { topic: "b", content: 3 } });
+    const response = await t.request("GET", "/tasks?correlation_id=conv-1");
+    expect(response.status).toBe(200);
+    expect(response.body.map((r: { correlation_id: string }) => r.correlation_id)).toEqual(["conv-1"]);
+    expect(t.services.callsOf("listTasks")).toEqual([[{ correlationId: "conv-1", limit: 100 }]]);
+  });
+
+  it("GET /tasks?correlation_id= longer than 1024 characters: 400 naming correlation_id", async () => {
+    const response = await t.request("GET", `/tasks?correlation_id=${"x".repeat(1025)}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe("correlation_id");
   });
 
   it.each([

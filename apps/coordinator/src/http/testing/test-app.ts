@@ -32,21 +32,24 @@ export interface TestApp {
 }
 
 /**
- * The HTTP app over {@link FakeServices}, a fresh registry and a silent logger, listening on a free loopback
+ * The HTTP app over {@link FakeServices} (answers checked against the protocol's response schemas), a fresh registry and a silent logger, listening on a free loopback
  * port. Tests speak real HTTP (fetch) rather than `inject()`: fastify's inject loads `cookie` 2, an ES module
  * jest cannot require on Node 20.
  */
 export async function startTestApp(
-  options: { token?: string; bodyLimitBytes?: number } = {},
+  options: { token?: string; bodyLimitBytes?: number; consoleAssetsDir?: string } = {},
 ): Promise<TestApp> {
   const services = new FakeServices();
   const registry = new Registry();
   const app = buildHttpApp({
-    services,
+    services: services.asServices(),
+    // The fakes' answers, through the HTTP edge, must be what the protocol says clients get.
+    checkResponses: true,
     registry,
     logger: pino({ level: "silent" }),
     config: { host: "127.0.0.1", port: 0, ...(options.token !== undefined && { apiToken: options.token }) },
     ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.consoleAssetsDir !== undefined && { consoleAssetsDir: options.consoleAssetsDir }),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
