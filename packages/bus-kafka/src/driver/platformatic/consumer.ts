@@ -271,8 +271,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private observe(member: Member): void {
     const { consumer, anchor } = member;
     const current = (): boolean => this.member === member && this.phase === "running";
-    // The stream only holds the subscription: it must never flow (the library resumes its streams after a
-    // revocation). Its fetch loop would otherwise read, and drop, everything this driver reads.
+    // The stream only holds the subscription: it must never flow, whoever resumes it. Its fetch loop would
+    // otherwise read, and drop, everything this driver reads.
     anchor.pause();
     anchor.on("resume", () => anchor.pause());
     anchor.on("error", (error: unknown) => {
