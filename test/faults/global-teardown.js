@@ -6,7 +6,15 @@ const path = require("node:path");
 const integrationTeardown = require("../global-teardown.js");
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const OUT = path.join(ROOT, "bench", "results", "faults-latest.md");
+// One table per Kafka client (the CI runs the suite on both, docs/kafka-clients.md): faults-latest.md for the
+// default client, faults-latest-<client>.md for the other.
+const CLIENT = (process.env.OMNIDAEMON_KAFKA_CLIENT || "kafkajs").toLowerCase();
+const OUT = path.join(
+  ROOT,
+  "bench",
+  "results",
+  CLIENT === "kafkajs" ? "faults-latest.md" : `faults-latest-${CLIENT}.md`,
+);
 // The order of docs/faults.md; scenarios not listed follow in the order they ran.
 const ORDER = [
   "broker restart (controlled)",
@@ -67,7 +75,7 @@ module.exports = async function globalTeardown() {
           "counts; recovery is the time from the fault's end until /health read `running` and every event",
           "published before the fault's end was processed (reported, never asserted).",
           "",
-          `Run: ${new Date().toISOString()}; Node ${process.version}; ` +
+          `Run: ${new Date().toISOString()}; Kafka client ${CLIENT}; Node ${process.version}; ` +
             `Kafka ${process.env.OMNIDAEMON_STACK_KAFKA_VERSION ?? "?"}; ` +
             `PostgreSQL ${process.env.OMNIDAEMON_STACK_POSTGRES_VERSION ?? "?"}.`,
           "",
