@@ -40,7 +40,9 @@ export const rateLimitSchema = z
       .min(1)
       .max(MAX_BURST)
       .optional()
-      .meta({ description: "Events the fleet may start at once after being idle; default one second's worth" }),
+      .meta({
+        description: "Events the fleet may start at once after being idle; default one second's worth",
+      }),
     scope: z
       .enum(RATE_LIMIT_SCOPES)
       .optional()

@@ -48,7 +48,7 @@ describe("GET /openapi.json", () => {
       const [method, url] = route.split(" ");
       return `${method} ${openApiPath(url ?? "")}`;
     });
-    expect(served).toHaveLength(28); // the table of docs/control-plane.md, plus GET /audit and GET /v1/workers
+    expect(served).toHaveLength(31); // the table of docs/control-plane.md, plus GET /audit and GET /v1/workers
     expect(documented).toEqual(served);
   });
 

@@ -60,7 +60,11 @@ describe("parseAgentRuntimeConfig", () => {
   });
 
   it.each([
-    [{ rateLimit: { perSecond: 1, perMinute: 60 } }, "config.rateLimit", /exactly one of perSecond and perMinute/],
+    [
+      { rateLimit: { perSecond: 1, perMinute: 60 } },
+      "config.rateLimit",
+      /exactly one of perSecond and perMinute/,
+    ],
     [{ rateLimit: { perSecond: 0 } }, "config.rateLimit.perSecond", />0/],
     [{ rateLimit: { perSecond: 5, burst: 0 } }, "config.rateLimit.burst", />=1/],
     [{ rateLimit: { perSecond: 5, scope: "pod" } }, "config.rateLimit.scope", /agent|tenant/],

@@ -60,8 +60,7 @@ export type RateHint = z.output<typeof rateHintSchema>;
 
 /** A control record as a reader sees it, by kind. */
 export type ControlRecord =
-  | { kind: "desired_state"; state: DesiredState }
-  | { kind: "rate_hint"; hint: RateHint };
+  { kind: "desired_state"; state: DesiredState } | { kind: "rate_hint"; hint: RateHint };
 
 /**
  * Parses a control record's JSON value by its `kind` (a record without one is a desired state, as every record

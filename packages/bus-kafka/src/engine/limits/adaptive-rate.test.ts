@@ -88,7 +88,9 @@ describe("AdaptiveRate", () => {
       expect(rate.factor(T0)).toBeCloseTo(0.7);
       expect(rate.factor(T0 + 3000)).toBe(1);
       // One long over changes nothing.
-      expect(rate.merge({ factor: 0.5, holdUntil: T0 - 60_000, retryAfterMs: 1000 }, T0 + 10_000)).toBe(false);
+      expect(rate.merge({ factor: 0.5, holdUntil: T0 - 60_000, retryAfterMs: 1000 }, T0 + 10_000)).toBe(
+        false,
+      );
       expect(rate.factor(T0 + 10_000)).toBe(1);
     });
 

@@ -62,7 +62,8 @@ export class AdaptiveRate {
     if (!(recoveryPerSecond > 0 && Number.isFinite(recoveryPerSecond))) {
       throw new RangeError(`recoveryPerSecond must be a finite number > 0, got ${recoveryPerSecond}`);
     }
-    if (!(minFactor > 0 && minFactor <= 1)) throw new RangeError(`minFactor must be in (0, 1], got ${minFactor}`);
+    if (!(minFactor > 0 && minFactor <= 1))
+      throw new RangeError(`minFactor must be in (0, 1], got ${minFactor}`);
     if (!(minDecreaseIntervalMs >= 0)) {
       throw new RangeError(`minDecreaseIntervalMs must be >= 0, got ${minDecreaseIntervalMs}`);
     }

@@ -278,7 +278,12 @@ describe("FairScheduler", () => {
 
   describe("with a gate", () => {
     /** A gate that admits the tenants in `open` (or everyone with "*"), refusing the others for `waitMs`. */
-    function gate(options: { perTenant: boolean; open: Set<string>; waitMs?: number; inFlightLimit?: number }) {
+    function gate(options: {
+      perTenant: boolean;
+      open: Set<string>;
+      waitMs?: number;
+      inFlightLimit?: number;
+    }) {
       const asked: string[] = [];
       const g: AdmissionGate & { asked: string[]; inFlightLimit: number } = {
         asked,

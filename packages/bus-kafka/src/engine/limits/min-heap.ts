@@ -36,7 +36,8 @@ export class MinHeap<T> {
         const right = left + 1;
         let smallest = index;
         if (left < items.length && this.compare(items[left] as T, items[smallest] as T) < 0) smallest = left;
-        if (right < items.length && this.compare(items[right] as T, items[smallest] as T) < 0) smallest = right;
+        if (right < items.length && this.compare(items[right] as T, items[smallest] as T) < 0)
+          smallest = right;
         if (smallest === index) break;
         this.swap(index, smallest);
         index = smallest;

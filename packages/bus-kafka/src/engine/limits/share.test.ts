@@ -20,7 +20,10 @@ describe("partitionShare", () => {
   it("adds up to exactly 1 over a settled assignment, for any number of workers", () => {
     for (const total of [1, 2, 12, 24, 48]) {
       for (let workers = 1; workers <= total; workers++) {
-        const sum = ranges(total, workers).reduce((acc, owned) => acc + partitionShare(owned.length, total), 0);
+        const sum = ranges(total, workers).reduce(
+          (acc, owned) => acc + partitionShare(owned.length, total),
+          0,
+        );
         expect(sum).toBeCloseTo(1, 12);
       }
     }

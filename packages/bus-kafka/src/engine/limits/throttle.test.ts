@@ -27,7 +27,10 @@ function maxInWindow(times: number[], windowMs: number): number {
   return best;
 }
 
-const limit = (perSecond: number, extra: Partial<NonNullable<AgentLimits["rateLimit"]>> = {}): AgentLimits => ({
+const limit = (
+  perSecond: number,
+  extra: Partial<NonNullable<AgentLimits["rateLimit"]>> = {},
+): AgentLimits => ({
   rateLimit: { perSecond, ...extra },
 });
 
@@ -39,7 +42,10 @@ describe("Throttle", () => {
     expect(throttle.inFlightLimit).toBe(Number.POSITIVE_INFINITY);
     expect(throttle.perTenant).toBe(false);
     expect(throttle.onRetryAfter(1000, T0)).toBeUndefined();
-    expect(throttle.readings(T0)).toMatchObject({ effectiveRatePerSecond: undefined, inFlightLimit: undefined });
+    expect(throttle.readings(T0)).toMatchObject({
+      effectiveRatePerSecond: undefined,
+      inFlightLimit: undefined,
+    });
   });
 
   it("admits nothing before it owns a partition, and says to ask again later rather than never", () => {
@@ -106,7 +112,10 @@ describe("Throttle", () => {
   });
 
   it("forgets full tenant buckets beyond its bound, and nothing changes for those tenants", () => {
-    const throttle = new Throttle({ limits: limit(1000, { burst: 1, scope: "tenant" }), maxTenantBuckets: 10 });
+    const throttle = new Throttle({
+      limits: limit(1000, { burst: 1, scope: "tenant" }),
+      maxTenantBuckets: 10,
+    });
     throttle.onAssignment(PARTITIONS, PARTITIONS, T0 - 60_000);
     for (let i = 0; i < 100; i++) expect(throttle.admit(`t${i}`, T0 + i * 10)).toBe(ADMITTED);
     // Every bucket refilled within 1 ms, so the sweeps forgot them; each tenant still gets its burst at once.
@@ -158,11 +167,14 @@ describe("Throttle", () => {
   });
 
   it("spreads a push-back to the fleet: workers that read the hint lower their share too", () => {
-    const workers = [0, 1, 2].map(() => new Throttle({ limits: limit(60), adaptive: { decreaseFactor: 0.5 } }));
+    const workers = [0, 1, 2].map(
+      () => new Throttle({ limits: limit(60), adaptive: { decreaseFactor: 0.5 } }),
+    );
     for (const w of workers) w.onAssignment(8, PARTITIONS, T0 - 60_000);
     const hold = workers[0]?.onRetryAfter(5000, T0);
     expect(hold).toBeDefined();
-    for (const w of workers.slice(1)) expect(w.onRateHint(hold as NonNullable<typeof hold>, T0 + 50)).toBe(true);
+    for (const w of workers.slice(1))
+      expect(w.onRateHint(hold as NonNullable<typeof hold>, T0 + 50)).toBe(true);
     for (const w of workers) expect(w.readings(T0 + 100).workerRatePerSecond).toBe(10);
     // The writer reads its own hint back from the topic: nothing changes.
     expect(workers[0]?.onRateHint(hold as NonNullable<typeof hold>, T0 + 60)).toBe(false);

@@ -89,7 +89,8 @@ export class TokenBucket {
 }
 
 function checkedRate(rate: number): number {
-  if (!Number.isFinite(rate) || rate < 0) throw new RangeError(`rate must be a finite number >= 0, got ${rate}`);
+  if (!Number.isFinite(rate) || rate < 0)
+    throw new RangeError(`rate must be a finite number >= 0, got ${rate}`);
   return rate;
 }
 
