@@ -34,15 +34,9 @@ export const rateLimitSchema = z
     perMinute: positiveRate(MAX_RATE_PER_SECOND * 60)
       .optional()
       .meta({ description: "Events per minute, fleet-wide (fractions allowed)" }),
-    burst: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_BURST)
-      .optional()
-      .meta({
-        description: "Events the fleet may start at once after being idle; default one second's worth",
-      }),
+    burst: z.number().int().min(1).max(MAX_BURST).optional().meta({
+      description: "Events the fleet may start at once after being idle; default one second's worth",
+    }),
     scope: z
       .enum(RATE_LIMIT_SCOPES)
       .optional()
