@@ -199,9 +199,10 @@ export class FairScheduler<T> {
   drop(predicate: (item: T) => boolean): number {
     let dropped = 0;
     for (const [key, queue] of this.keys) {
-      const kept = queue.items.filter((item) => !predicate(item));
-      if (kept.length === queue.items.length) continue;
-      const gone = queue.items.filter(predicate);
+      const kept: T[] = [];
+      const gone: T[] = [];
+      for (const item of queue.items) (predicate(item) ? gone : kept).push(item);
+      if (gone.length === 0) continue;
       dropped += gone.length;
       queue.items = kept;
       const head = kept[0];
