@@ -66,6 +66,15 @@ describe("agentLimitsSchema and limitsOverrideSchema", () => {
     );
   });
 
+  it("refuses tenant ids Postgres cannot hold as jsonb keys (NUL, a lone surrogate), but not emoji", () => {
+    for (const tenant of ["a\u0000b", "\ud800", "x\udc00y"]) {
+      expect(problem(agentLimitsSchema, { tenantWeights: { [tenant]: 1 } })).toMatch(/^tenantWeights/);
+    }
+    expect(agentLimitsSchema.parse({ tenantWeights: { "café 🚀": 2 } })).toEqual({
+      tenantWeights: { "café 🚀": 2 },
+    });
+  });
+
   it("bounds the number of tenant weights", () => {
     const many = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`t${i}`, 1]));
     expect(problem(agentLimitsSchema, { tenantWeights: many })).toBe("tenantWeights: at most 1000 tenants");

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { shortText } from "./api/fields";
 
 /*
  * Fleet-wide limits of one agent (docs/rate-limits.md): a rate limit, a cap on deliveries in flight, and weights for
@@ -57,9 +56,27 @@ export const maxInFlightSchema = z
   .max(MAX_IN_FLIGHT)
   .meta({ description: "Deliveries running at once, fleet-wide" });
 
+/**
+ * A tenant id as a key of `tenantWeights`: what Postgres can hold in `jsonb` — no U+0000 and no lone UTF-16
+ * surrogate (JSON.stringify writes one as `\udXXX`, which jsonb refuses). One pattern, so /openapi.json states it.
+ */
+const TENANT_KEY = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+export const TENANT_KEY_PROBLEM = "must not contain the NUL character (U+0000) or a lone UTF-16 surrogate";
+
 /** Relative weights of tenants in the fair ready-queue; a tenant not listed weighs 1. */
 export const tenantWeightsSchema = z
-  .record(shortText(256), z.number().positive().max(MAX_TENANT_WEIGHT))
+  .record(
+    z.string().min(1).max(256).regex(TENANT_KEY, TENANT_KEY_PROBLEM),
+    z.number().positive().max(MAX_TENANT_WEIGHT),
+    {
+      // zod says "Invalid key in record"; say what is wrong with the key (the path names the key).
+      error: (issue) => {
+        if (issue.code !== "invalid_key") return undefined;
+        const inner = (issue as { issues?: Array<{ message?: string }> }).issues?.[0]?.message;
+        return `tenant id ${inner ?? "is not valid"}`;
+      },
+    },
+  )
   .refine((weights) => Object.keys(weights).length <= MAX_TENANT_WEIGHTS, {
     message: `at most ${MAX_TENANT_WEIGHTS} tenants`,
   })
