@@ -17,6 +17,7 @@ COPY packages/bus-kafka/package.json packages/bus-kafka/
 COPY packages/store-pg/package.json packages/store-pg/
 COPY packages/sdk/package.json packages/sdk/
 COPY packages/cli/package.json packages/cli/
+COPY packages/console/package.json packages/console/
 COPY apps/coordinator/package.json apps/coordinator/
 COPY apps/worker/package.json apps/worker/
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -52,6 +53,9 @@ COPY --from=build /src/packages/sdk/dist packages/sdk/dist
 COPY --from=build /src/packages/cli/package.json packages/cli/
 COPY --from=build /src/packages/cli/bin packages/cli/bin
 COPY --from=build /src/packages/cli/dist packages/cli/dist
+# The operator console: dist/index.js (where its files are) and dist/ui (the files the coordinator serves at /ui).
+COPY --from=build /src/packages/console/package.json packages/console/
+COPY --from=build /src/packages/console/dist packages/console/dist
 COPY --from=build /src/apps/coordinator/package.json apps/coordinator/
 COPY --from=build /src/apps/coordinator/dist apps/coordinator/dist
 COPY --from=build /src/apps/worker/package.json apps/worker/

@@ -29,11 +29,17 @@ const PACKAGES_BELOW = {
   "store-pg": ["protocol", "lifecycle"],
   sdk: ["protocol", "lifecycle", "bus-kafka"],
   cli: ["protocol", "lifecycle"],
+  // The operator console: a browser app on the protocol's schemas and client. Only the coordinator imports it (for
+  // the path of its built files).
+  console: ["protocol"],
 };
-const WORKSPACE_PACKAGES = ["protocol", "lifecycle", "bus-kafka", "store-pg", "sdk", "cli"];
+const WORKSPACE_PACKAGES = ["protocol", "lifecycle", "bus-kafka", "store-pg", "sdk", "cli", "console"];
 
-/** The complete `no-restricted-imports` options for one package or app (flat config replaces, never merges). */
-function restrictions(where) {
+/**
+ * The complete `no-restricted-imports` options for one package or app (flat config replaces, never merges);
+ * `browser`: code that runs in a browser, which may not import Node APIs.
+ */
+function restrictions(where, { browser = false } = {}) {
   const paths = [];
   const patterns = [];
   const clientRule = (clients) => {
@@ -60,15 +66,29 @@ function restrictions(where) {
       group: ["node:*"],
       message: "packages/protocol is zod only, so a browser (the console) can use it: no Node APIs",
     });
+  } else if (browser) {
+    patterns.push({
+      group: ["node:*"],
+      message: `packages/${where} runs in a browser: no Node APIs (only src/index.ts, the Node side, may use them)`,
+    });
   }
   return ["error", { paths, patterns }];
 }
 
+/** The console's Node side: the path of its built files, for the coordinator. Everything else is the browser app. */
+const CONSOLE_NODE_ENTRY = "packages/console/src/index.ts";
+
 const boundaries = [
-  ...WORKSPACE_PACKAGES.map((name) => ({
+  ...WORKSPACE_PACKAGES.filter((name) => name !== "console").map((name) => ({
     files: [`packages/${name}/src/**/*.ts`],
     rules: { "no-restricted-imports": restrictions(name) },
   })),
+  {
+    files: ["packages/console/src/**/*.{ts,tsx}"],
+    ignores: [CONSOLE_NODE_ENTRY],
+    rules: { "no-restricted-imports": restrictions("console", { browser: true }) },
+  },
+  { files: [CONSOLE_NODE_ENTRY], rules: { "no-restricted-imports": restrictions("console") } },
   ...["coordinator", "worker"].map((name) => ({
     files: [`apps/${name}/src/**/*.ts`],
     rules: { "no-restricted-imports": restrictions(name) },
@@ -90,6 +110,12 @@ export default tseslint.config(
     // The CLI prints for people, and scripts/bench/examples are programs, not runtime packages.
     files: ["packages/cli/**", "scripts/**", "bench/**", "examples/**", "**/*.test.ts", "**/test/**"],
     rules: { "no-console": "off" },
+  },
+  {
+    // The console runs in a browser: its globals are the DOM's (its imports are checked with the boundaries below).
+    files: ["packages/console/src/**"],
+    ignores: [CONSOLE_NODE_ENTRY],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ["**/*.js", "**/*.cjs"],

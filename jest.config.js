@@ -1,10 +1,12 @@
-// Five projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
+// Six projects: `unit` (pure logic, next to the code), `integration` (real Kafka and Postgres, see
 // test/global-setup.js), `secure` (the apps against a SASL_SSL broker and TLS Postgres: npm run test:secure, see
-// test/secure/global-setup.js), `faults` (the multi-process fault suite, test/faults) and `deploy` (what ships: the
-// chart, docker-compose.yml, the packed packages; run by scripts/check-deploy.sh, which provides helm). Workspace
+// test/secure/global-setup.js), `faults` (the multi-process fault suite, test/faults), `console` (the web console in a
+// real browser: npm run test:console) and `deploy` (what ships: the chart, docker-compose.yml, the packed packages; run
+// by scripts/check-deploy.sh, which provides helm). Workspace
 // packages resolve to their TypeScript sources, so tests never need a build.
 const moduleNameMapper = {
-  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli)$": "<rootDir>/packages/$1/src/index.ts",
+  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli|console)$":
+    "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
   // Type checking is `npm run typecheck`'s job; with `isolatedModules` in tsconfig, ts-jest only strips types.
@@ -59,6 +61,16 @@ module.exports = {
       testMatch: ["<rootDir>/test/faults/**/*.faults.test.ts"],
       globalSetup: "<rootDir>/test/faults/global-setup.js",
       globalTeardown: "<rootDir>/test/faults/global-teardown.js",
+      setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
+    },
+    {
+      // npm run test:console: the operator console in Debian's Chromium (playwright-core) against a real coordinator,
+      // real workers and the real broker and Postgres (test/console/support.ts). Needs `npm run build` first.
+      ...common,
+      displayName: "console",
+      testMatch: ["<rootDir>/test/console/**/*.console.test.ts"],
+      globalSetup: "<rootDir>/test/global-setup.js",
+      globalTeardown: "<rootDir>/test/global-teardown.js",
       setupFilesAfterEnv: ["<rootDir>/test/integration-timeout.js"],
     },
     {

@@ -4,12 +4,26 @@
 # load balancing), then drives it with the operator's commands (`omnidaemon health`, `agent list`, `task publish`,
 # `task result`, `bus dlq`, `agent unsubscribe` / `resume`, `metrics`) and shuts everything down gracefully. Leaves
 # the stack as it found it. Exits 0 when every step worked; a step that fails names itself and its log.
+# It prints the operator console's URL (the coordinator serves it at /ui/) as soon as the coordinator is up;
+# `npm run demo -- --keep` leaves the fleet running at the end, for the console, until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+KEEP=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) KEEP=1 ;;
+    *)
+      echo "usage: npm run demo [-- --keep]   (--keep: leave the fleet running for the console until Ctrl-C)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 API_PORT="${OMNIDAEMON_DEMO_API_PORT:-8765}"
 METRICS_PORT="${OMNIDAEMON_DEMO_METRICS_PORT:-9464}" # the workers use this port and the next three
 export OMNIDAEMON_COORDINATOR_URL="http://127.0.0.1:${API_PORT}"
+CONSOLE_URL="${OMNIDAEMON_COORDINATOR_URL}/ui/"
 LOGS=".stack/logs/demo"
 pids=()
 worker_pids=()
@@ -56,6 +70,7 @@ OMNIDAEMON_API_PORT="$API_PORT" OMNIDAEMON_LOG_LEVEL=warn \
 pids+=($!)
 for _ in $(seq 1 120); do quiet health --json >/dev/null && break; sleep 0.5; done
 quiet health --json >/dev/null || { echo "coordinator did not start; see $LOGS/coordinator.log"; exit 1; }
+echo "the operator console: ${CONSOLE_URL} (no token on loopback; docs/console.md)"
 
 say "starting workers: 2 × pipeline, 1 × file-processor, 1 × llm (metrics on :${METRICS_PORT}-$((METRICS_PORT + 3)))"
 start_worker() { # name, metrics port, agents module
@@ -127,3 +142,20 @@ for port in $(seq "$METRICS_PORT" $((METRICS_PORT + 3))); do
   node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => process.stdout.write(t), () => {})' \
     "http://127.0.0.1:${port}/metrics" | awk -v port="$port" '/^omnidaemon_events_succeeded_total/ { print ":" port "  " $0 }'
 done
+
+say "the operator console"
+echo "${CONSOLE_URL} shows these agents, tasks and dead letters (fleet, agents, DLQ, tasks, audit log)"
+if [ "$KEEP" = 1 ]; then
+  echo "the fleet keeps running for the console; press Ctrl-C to stop it"
+  # Ctrl-C (or SIGTERM) is how this mode ends: a success, so the clean-up stops everything and the demo exits 0.
+  # The sleep runs in the background under `wait`, so the signal is handled at once.
+  sleeper=""
+  trap '[ -n "$sleeper" ] && kill "$sleeper" 2>/dev/null; exit 0' INT TERM
+  while :; do
+    sleep 3600 &
+    sleeper=$!
+    wait "$sleeper" || true
+  done
+else
+  echo "(it stops with the demo; run \`npm run demo -- --keep\` to keep the fleet up and browse it)"
+fi

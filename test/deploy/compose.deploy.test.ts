@@ -126,6 +126,7 @@ describe("Dockerfile", () => {
     for (const path of [
       "apps/worker/dist",
       "apps/coordinator/dist",
+      "packages/console/dist",
       "packages/store-pg/drizzle",
       "examples",
       "deploy/docker/healthcheck.js",

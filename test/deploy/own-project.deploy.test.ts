@@ -27,6 +27,8 @@ const WORKSPACES = [
   "packages/store-pg",
   "packages/sdk",
   "packages/cli",
+  // The coordinator serves the console's built files (a dependency of it, with no runtime dependency of its own).
+  "packages/console",
   "apps/coordinator",
   "apps/worker",
 ];

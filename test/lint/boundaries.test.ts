@@ -102,6 +102,24 @@ describe("eslint boundaries (no-restricted-imports)", () => {
       `import { readFileSync } from "node:fs";`,
       /zod only/,
     ],
+    [
+      "the console importing a package other than the protocol",
+      "packages/console/src/fixture.tsx",
+      `import { KafkaProducer } from "@omnidaemon/bus-kafka";`,
+      /packages\/console may import only @omnidaemon\/protocol/,
+    ],
+    [
+      "the console's browser code importing a Node API",
+      "packages/console/src/pages/fixture.tsx",
+      `import { readFileSync } from "node:fs";`,
+      /runs in a browser: no Node APIs/,
+    ],
+    [
+      "a package importing the console",
+      "packages/sdk/src/fixture.ts",
+      `import { consoleAssetsDir } from "@omnidaemon/console";`,
+      /packages\/sdk may import only/,
+    ],
   ])("refuses %s", async (_what, filePath, importLine, expected) => {
     const messages = restricted(
       await lint(filePath, `${importLine}\nexport const used = [${importLine.match(/\{ (\w+) \}/)?.[1]}];\n`),
@@ -116,6 +134,21 @@ describe("eslint boundaries (no-restricted-imports)", () => {
       "the CLI on the protocol",
       "packages/cli/src/fixture.ts",
       `import { CoordinatorClient } from "@omnidaemon/protocol";`,
+    ],
+    [
+      "the console on the protocol",
+      "packages/console/src/fixture.tsx",
+      `import { CoordinatorClient } from "@omnidaemon/protocol";`,
+    ],
+    [
+      "the console's Node entry on a Node API",
+      "packages/console/src/index.ts",
+      `import { join } from "node:path";`,
+    ],
+    [
+      "the coordinator on the console (the path of its built files)",
+      "apps/coordinator/src/fixture.ts",
+      `import { consoleAssetsDir } from "@omnidaemon/console";`,
     ],
     [
       "an app on store-pg",

@@ -9,6 +9,7 @@ import { BusInspection } from "./services/bus-inspection";
 import { CleanupJob } from "./services/cleanup-job";
 import { ControlPublisher } from "./services/control-publisher";
 import { FleetHealth } from "./services/fleet-health";
+import { MetricsHistory } from "./services/metrics-history";
 import { AgentRegistry } from "./services/registry";
 import { ResultSweeper } from "./services/result-sweeper";
 import { TaskDesk } from "./services/tasks";
@@ -64,6 +65,8 @@ export async function buildCoordinator(
     reconcileIntervalMs?: number;
     workerPurgeIntervalMs?: number;
     leaderCheckIntervalMs?: number;
+    /** How often the counters are sampled for `GET /metrics/history`. @default 10000 */
+    historyIntervalMs?: number;
     /** Check every answer against the protocol's response schemas (tests; see HttpServerOptions). */
     checkResponses?: boolean;
   } = {},
@@ -108,6 +111,14 @@ export async function buildCoordinator(
   const purger = await stack.enter(
     new WorkerPurger(pg.workers, config.workerRetentionMs, logger, options.workerPurgeIntervalMs, leadership),
   );
+  // Every replica samples for itself: the console's charts come from whichever replica answers.
+  const history = await stack.enter(
+    new MetricsHistory(
+      pg.counters,
+      logger,
+      options.historyIntervalMs === undefined ? {} : { intervalMs: options.historyIntervalMs },
+    ),
+  );
 
   // The services by concern; each has its own routes file (http/routes). They use store-pg's repositories directly.
   const registryService = new AgentRegistry({
@@ -118,7 +129,14 @@ export async function buildCoordinator(
   });
   const services: CoordinatorServices = {
     registry: registryService,
-    tasks: new TaskDesk({ store: pg, admin, producer, resultTtlMs: config.resultTtlMs }),
+    tasks: new TaskDesk({
+      store: pg,
+      admin,
+      producer,
+      resultTtlMs: config.resultTtlMs,
+      history,
+      requireAgent: (topic, name) => registryService.requireAgent(topic, name),
+    }),
     fleet: new FleetHealth({
       store: pg,
       admin,

@@ -23,8 +23,10 @@ import {
   newTopic,
   rawKafka,
   readUntil,
+  reportTaskEvents,
   startCoordinator,
   startedProducer,
+  taskEvent,
   waitFor,
   type ApiResponse,
   type RunningCoordinator,
@@ -38,7 +40,8 @@ let producer: KafkaProducer;
 
 beforeAll(async () => {
   // The cleanup job's timer is pushed out of the way: the cleanup test drives it with runOnce().
-  coordinator = await startCoordinator({ schema }, { cleanupIntervalMs: 3_600_000 });
+  // Counters sampled every half second, so GET /metrics/history has points within the test.
+  coordinator = await startCoordinator({ schema }, { cleanupIntervalMs: 3_600_000, historyIntervalMs: 500 });
   admin = new BusAdmin({ connection: connection(), logger });
   await admin.start();
   producer = await startedProducer();
@@ -587,6 +590,27 @@ describe("tasks", () => {
     expectInvalid(await api("GET", "/tasks?limit=5000"), "limit");
     expectInvalid(await api("GET", "/tasks?topic=bad%20topic"), "topic");
   });
+
+  test("GET /tasks?correlation_id= lists the tasks of one conversation, across topics", async () => {
+    const conversation = newTopic("conversation");
+    const [first, second] = [newTopic("corr_a"), newTopic("corr_b")];
+    await register(first, newAgent("corr"));
+    await register(second, newAgent("corr"));
+    const ids = [
+      (await api("POST", "/tasks", { topic: first, content: 1, correlation_id: conversation })).body.task_id,
+      (await api("POST", "/tasks", { topic: second, content: 2, correlation_id: conversation })).body.task_id,
+    ];
+    await api("POST", "/tasks", { topic: first, content: 3, correlation_id: `${conversation}-other` });
+
+    const listed = await api("GET", `/tasks?correlation_id=${conversation}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((t: { task_id: string }) => t.task_id).sort()).toEqual([...ids].sort());
+    expect(listed.body.every((t: { correlation_id: string }) => t.correlation_id === conversation)).toBe(
+      true,
+    );
+    expect((await api("GET", `/tasks?correlation_id=${conversation}&topic=${second}`)).body).toHaveLength(1);
+    expectInvalid(await api("GET", `/tasks?correlation_id=${"x".repeat(1025)}`), "correlation_id");
+  });
 });
 
 describe("metrics and bus inspection", () => {
@@ -625,7 +649,7 @@ describe("metrics and bus inspection", () => {
     const names = agentNames(topic, name);
     await register(topic, name, { config: {} });
     const deadLetter = async (taskId: string, errorClass: string) => {
-      const envelope = createEnvelope({ topic, content: { task: taskId }, id: taskId });
+      const envelope = createEnvelope({ topic, content: { task: taskId, camelCaseKey: true }, id: taskId });
       const now = Date.now();
       // Written with the provenance headers the engine's dead-letter path adds.
       await producer.send({
@@ -669,6 +693,24 @@ describe("metrics and bus inspection", () => {
     expect(field(first, "error_class")).toBe("TypeError");
     expect(first.reason).toBe("retries_exhausted");
     expect(first.replayed).toBe(false);
+    // The envelope is the user's event as published: its content keys are not renamed to snake_case.
+    expect(first.envelope.content).toEqual({ task: "dead-1", camelCaseKey: true });
+
+    const summary = await api("GET", `/bus/dlq/summary?topic=${topic}&agent=${name}`);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({
+      topic,
+      agent: name,
+      dlq_topic: names.dlqTopic,
+      entries: 2,
+      replayed: 0,
+      reasons: [{ reason: "retries_exhausted", count: 2 }],
+    });
+    expect(summary.body.error_classes).toEqual([
+      { error_class: "PaymentDeclined", count: 1 },
+      { error_class: "TypeError", count: 1 },
+    ]);
+    expect((await api("GET", `/bus/dlq/summary?topic=${topic}&agent=nobody`)).status).toBe(404);
 
     const filtered = await api("GET", `/bus/dlq?topic=${topic}&agent=${name}&error_class=PaymentDeclined`);
     expect(filtered.body.map((e: unknown) => field(e, "task_id"))).toEqual(["dead-2"]);
@@ -723,6 +765,47 @@ describe("metrics and bus inspection", () => {
       expect.objectContaining({ actor: "api", details: { deleted: 0 } }),
       expect.objectContaining({ actor: "ops", details: { deleted: 2 } }),
     ]);
+  });
+
+  test("GET /metrics/history answers the agent's counter increases per sampling interval", async () => {
+    const topic = newTopic("history");
+    const name = newAgent("charted");
+    await register(topic, name);
+    const empty = await api("GET", `/metrics/history?topic=${topic}&agent=${name}`);
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ topic, agent: name, sample_interval_ms: 500, points: [] });
+
+    const ids = Array.from({ length: 3 }, (_, i) => `${topic}-h${i}`);
+    await reportTaskEvents(
+      producer,
+      ids.map((id, i) =>
+        taskEvent({
+          task_id: id,
+          topic,
+          agent: name,
+          status: i === 0 ? "dead_lettered" : "completed",
+          duration_ms: 5,
+        }),
+      ),
+    );
+    // Once ingestion counted them, a later interval shows the increase: 2 completed, 1 dead-lettered.
+    const history = await waitFor(
+      "an interval with the reported events",
+      async () => {
+        const answer = await api("GET", `/metrics/history?topic=${topic}&agent=${name}`);
+        const points = answer.body.points as Array<{ succeeded: number; dead_lettered: number }>;
+        const sum = (key: "succeeded" | "dead_lettered") => points.reduce((total, p) => total + p[key], 0);
+        return sum("succeeded") === 2 && sum("dead_lettered") === 1 ? answer.body : undefined;
+      },
+      30_000,
+      250,
+    );
+    for (const point of history.points) {
+      expect(point.at).toMatch(ISO);
+      expect(point.interval_ms).toBeGreaterThan(0);
+    }
+    expect((await api("GET", `/metrics/history?topic=${topic}&agent=nobody`)).status).toBe(404);
+    expectInvalid(await api("GET", `/metrics/history?topic=${topic}`), "agent");
   });
 
   test("GET /bus/groups lists the fleet's consumer groups", async () => {

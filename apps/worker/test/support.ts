@@ -260,12 +260,14 @@ export interface HttpAnswer {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
 }
 
-export async function http(url: string, method = "GET", json?: unknown): Promise<HttpAnswer> {
+export async function http(url: string, method = "GET", json?: unknown, token?: string): Promise<HttpAnswer> {
+  const headers: Record<string, string> = {};
+  if (json !== undefined) headers["content-type"] = "application/json";
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const response = await fetch(url, {
     method,
-    ...(json === undefined
-      ? {}
-      : { headers: { "content-type": "application/json" }, body: JSON.stringify(json) }),
+    headers,
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
@@ -295,6 +297,8 @@ export async function startCoordinator(
     /** Reuse a schema and a port, to restart a coordinator that died (the fault suite). @default new ones */
     schema?: string;
     port?: number;
+    /** `OMNIDAEMON_API_TOKEN`; `api()` then sends it. @default none (loopback, unauthenticated) */
+    token?: string;
   } = {},
 ): Promise<Coordinator> {
   const schema = options.schema ?? uniqueName("wk_coord");
@@ -309,12 +313,13 @@ export async function startCoordinator(
     OMNIDAEMON_HEARTBEAT_TIMEOUT_MS: String(options.heartbeatTimeoutMs ?? 15_000),
     OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: "10000",
     OMNIDAEMON_LOG_LEVEL: process.env.TEST_CHILD_LOG_LEVEL ?? "warn",
+    ...(options.token === undefined ? {} : { OMNIDAEMON_API_TOKEN: options.token }),
   });
   const coordinator: Coordinator = {
     proc,
     url,
     schema,
-    api: (method, path, json) => http(`${url}${path}`, method, json),
+    api: (method, path, json) => http(`${url}${path}`, method, json, options.token),
     close: async () => {
       await proc.stop(15_000);
       await dropSchema(schema);

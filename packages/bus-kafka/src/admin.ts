@@ -1,12 +1,12 @@
-import { AssignerProtocol, type Admin, type Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
-import { parseKafkaConnection, type KafkaConnectionInput } from "./config";
+import { parseKafkaConnection, type KafkaConnection, type KafkaConnectionInput } from "./config";
 import { BusError } from "./errors";
 import { explainConnectError } from "./connect-errors";
-import { createKafka } from "./kafka-client";
+import type { AdminDriver } from "./driver/admin";
+import { createAdminDriver } from "./driver/factories";
+import { hasBrokerError } from "./driver/errors";
 import { agentNames, RESERVED_PREFIX, SYSTEM_TOPICS, validateTopic } from "./naming";
 import { sleep, withDeadline } from "./util/deadline";
-import { hasType } from "./kafka-errors";
 
 /** Default partition count of topics the bus creates. */
 export const DEFAULT_TOPIC_PARTITIONS = 12;
@@ -58,7 +58,10 @@ export interface GroupMember {
 
 export interface GroupInfo {
   groupId: string;
-  /** Broker-reported state: Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, … */
+  /**
+   * Broker-reported state: Empty, Stable, PreparingRebalance, CompletingRebalance (classic protocol), Assigning,
+   * Reconciling (consumer protocol, KIP-848), Dead (no such group).
+   */
   state: string;
   members: GroupMember[];
 }
@@ -100,12 +103,13 @@ function positiveInt(value: number | undefined, field: string, fallback: number)
 
 /**
  * Topic, group and offset administration, for the coordinator (registry, bus inspection) and the worker (creating
- * an agent's topics before it consumes). Returns plain objects; kafkajs stays inside.
+ * an agent's topics before it consumes). Returns plain objects; the Kafka client stays inside (driver/admin.ts).
+ * Consumer groups of both protocols (classic and KIP-848's consumer protocol) are listed, described and deleted.
  *
  * kafkajs remembers every topic an admin call touched and includes it in each later metadata refresh; once such a
  * topic is deleted (by this process or any other), every call fails with UNKNOWN_TOPIC_OR_PARTITION
- * (tulios/kafkajs#1622). Two defences: topic-scoped reads first check that the topic exists, and a call that still
- * fails that way replaces the kafkajs admin (new metadata cache) and runs once more.
+ * (tulios/kafkajs#1622). Two defences, whichever driver runs: topic-scoped reads first check that the topic exists,
+ * and a call that still fails that way replaces the admin client (new metadata cache) and runs once more.
  */
 export class BusAdmin {
   readonly name = "bus-admin";
@@ -115,20 +119,21 @@ export class BusAdmin {
   private readonly maxMessageBytes: number;
   private readonly leaderWaitTimeoutMs: number;
   private readonly stopTimeoutMs: number;
-  private kafka: Kafka | undefined;
-  private admin: Admin | undefined;
+  private readonly connection: KafkaConnection;
+  private admin: AdminDriver | undefined;
   private state: "new" | "running" | "stopped" = "new";
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   /** Calls in progress per client (see `using`). */
-  private readonly inUse = new Map<Admin, number>();
+  private readonly inUse = new Map<AdminDriver, number>();
   /** Replaced clients still serving calls; closed when their last call ends. */
-  private readonly retired = new Set<Admin>();
+  private readonly retired = new Set<AdminDriver>();
   private readonly closing = new Set<Promise<void>>();
   private replacing: Promise<void> | undefined;
 
   constructor(private readonly options: BusAdminOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "bus-admin" });
+    this.connection = parseKafkaConnection(options.connection);
     this.defaultPartitions = positiveInt(
       options.defaultPartitions,
       "defaultPartitions",
@@ -151,13 +156,12 @@ export class BusAdmin {
   }
 
   private async doStart(): Promise<void> {
-    this.kafka ??= createKafka(this.options.connection, this.logger);
-    const admin = this.kafka.admin();
+    const admin = createAdminDriver(this.connection, this.logger);
     try {
       await admin.connect();
     } catch (error) {
       await admin.disconnect().catch(() => undefined);
-      const explained = explainConnectError(error, parseKafkaConnection(this.options.connection));
+      const explained = explainConnectError(error, this.connection);
       throw new BusError(
         "ADMIN_FAILED",
         explained ?? `could not connect the Kafka admin: ${(error as Error).message}`,
@@ -211,7 +215,7 @@ export class BusAdmin {
       );
       return {
         ok: true,
-        brokers: cluster.brokers.length,
+        brokers: cluster.brokers,
         clusterId: cluster.clusterId,
         latencyMs: Date.now() - started,
       };
@@ -240,9 +244,7 @@ export class BusAdmin {
     return this.call("topicOffsets", async (admin) => {
       if (!(await this.exists(admin, topic))) return undefined;
       const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets
-        .map(({ partition, low, high }) => ({ partition, low, high }))
-        .sort((a, b) => a.partition - b.partition);
+      return offsets.sort((a, b) => a.partition - b.partition);
     });
   }
 
@@ -333,11 +335,7 @@ export class BusAdmin {
     offsets: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
     if (offsets.length === 0) return;
-    await this.call("deleteRecordsBefore", async (admin) => {
-      // deleteTopicRecords needs the topic's leaders in the client's metadata; fetchTopicOffsets loads them.
-      await admin.fetchTopicOffsets(topic);
-      await admin.deleteTopicRecords({ topic, partitions: offsets });
-    });
+    await this.call("deleteRecordsBefore", (admin) => admin.deleteTopicRecords(topic, offsets));
   }
 
   // --- consumer groups -----------------------------------------------------------------------------------------
@@ -346,24 +344,11 @@ export class BusAdmin {
   async listGroups(options: { prefix?: string } = {}): Promise<GroupInfo[]> {
     const prefix = options.prefix ?? RESERVED_PREFIX;
     return this.call("listGroups", async (admin) => {
-      const { groups } = await admin.listGroups();
-      const ids = groups
-        .map((group) => group.groupId)
-        .filter((id) => id.startsWith(prefix))
-        .sort();
+      const ids = (await admin.listGroups()).filter((id) => id.startsWith(prefix)).sort();
       if (ids.length === 0) return [];
       const described = await admin.describeGroups(ids);
-      return described.groups
-        .map((group) => ({
-          groupId: group.groupId,
-          state: group.state,
-          members: group.members.map((member) => ({
-            memberId: member.memberId,
-            clientId: member.clientId,
-            host: member.clientHost,
-            assignments: group.protocolType === "consumer" ? decodeAssignment(member.memberAssignment) : {},
-          })),
-        }))
+      return described
+        .map(({ groupId, state, members }) => ({ groupId, state, members }))
         .sort((a, b) => a.groupId.localeCompare(b.groupId));
     });
   }
@@ -371,18 +356,9 @@ export class BusAdmin {
   /** The group's state and members; `state` is "Dead" with no members when the group does not exist. */
   async describeGroup(groupId: string): Promise<GroupInfo> {
     return this.call("describeGroup", async (admin) => {
-      const { groups } = await admin.describeGroups([groupId]);
+      const groups = await admin.describeGroups([groupId]);
       const group = groups.find((candidate) => candidate.groupId === groupId);
-      return {
-        groupId,
-        state: group?.state ?? "Dead",
-        members: (group?.members ?? []).map((member) => ({
-          memberId: member.memberId,
-          clientId: member.clientId,
-          host: member.clientHost,
-          assignments: group?.protocolType === "consumer" ? decodeAssignment(member.memberAssignment) : {},
-        })),
-      };
+      return { groupId, state: group?.state ?? "Dead", members: group?.members ?? [] };
     });
   }
 
@@ -396,7 +372,7 @@ export class BusAdmin {
       const existing = await this.existing(admin, topics);
       const partitions: PartitionLag[] = [];
       if (existing.length > 0) {
-        const committed = await admin.fetchOffsets({ groupId, topics: existing });
+        const committed = await admin.fetchOffsets(groupId, existing);
         for (const topic of existing) {
           const watermarks = await admin.fetchTopicOffsets(topic);
           const byPartition = new Map(
@@ -431,7 +407,7 @@ export class BusAdmin {
    */
   async deleteGroup(groupId: string): Promise<boolean> {
     return this.call("deleteGroup", async (admin) => {
-      const { groups } = await admin.describeGroups([groupId]);
+      const groups = await admin.describeGroups([groupId]);
       const group = groups.find((candidate) => candidate.groupId === groupId);
       if (group === undefined || group.state === "Dead") return false;
       if (group.members.length > 0) throw notEmpty(groupId, group.members.length);
@@ -440,9 +416,9 @@ export class BusAdmin {
         this.logger.info({ groupId }, "consumer group deleted");
         return true;
       } catch (error) {
-        if (hasType(error, "GROUP_ID_NOT_FOUND")) return false;
+        if (hasBrokerError(error, "GROUP_ID_NOT_FOUND")) return false;
         // A member joined between the describe and the delete.
-        if (hasType(error, "NON_EMPTY_GROUP")) throw notEmpty(groupId, undefined);
+        if (hasBrokerError(error, "NON_EMPTY_GROUP")) throw notEmpty(groupId, undefined);
         throw error;
       }
     });
@@ -450,7 +426,7 @@ export class BusAdmin {
 
   // --- internals -----------------------------------------------------------------------------------------------
 
-  private running(): Admin {
+  private running(): AdminDriver {
     if (this.state === "stopped") throw new BusError("STOPPED", "bus admin is stopped");
     if (this.admin === undefined)
       throw new BusError("NOT_STARTED", "bus admin is not started; call start() first");
@@ -458,16 +434,16 @@ export class BusAdmin {
   }
 
   /**
-   * Runs one admin operation. kafkajs errors become ADMIN_FAILED; a stale-topic failure (see the class comment)
+   * Runs one admin operation. Client errors become ADMIN_FAILED; a stale-topic failure (see the class comment)
    * replaces the client and runs the operation once more.
    */
-  private async call<T>(operation: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  private async call<T>(operation: string, fn: (admin: AdminDriver) => Promise<T>): Promise<T> {
     const admin = this.running();
     try {
       return await this.using(admin, fn);
     } catch (error) {
       if (error instanceof BusError) throw error;
-      if (!hasType(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw this.wrap(operation, error);
+      if (!hasBrokerError(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw this.wrap(operation, error);
       this.logger.info({ operation, err: error }, "admin metadata names a deleted topic; reconnecting");
       try {
         await this.replaceClient(admin);
@@ -486,7 +462,7 @@ export class BusAdmin {
   }
 
   /** Runs `fn` on `admin`, counted, so a replaced client is closed only once its last call has finished. */
-  private async using<T>(admin: Admin, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  private async using<T>(admin: AdminDriver, fn: (admin: AdminDriver) => Promise<T>): Promise<T> {
     this.inUse.set(admin, (this.inUse.get(admin) ?? 0) + 1);
     try {
       return await fn(admin);
@@ -501,7 +477,7 @@ export class BusAdmin {
     }
   }
 
-  private close(admin: Admin): void {
+  private close(admin: AdminDriver): void {
     const closing: Promise<void> = admin
       .disconnect()
       .catch((error: unknown) => this.logger.warn({ err: error }, "admin disconnect failed"))
@@ -510,10 +486,10 @@ export class BusAdmin {
   }
 
   /** Swaps in a fresh client (empty metadata cache), unless a concurrent call already replaced `failed`. */
-  private replaceClient(failed: Admin): Promise<void> {
+  private replaceClient(failed: AdminDriver): Promise<void> {
     if (this.admin !== failed) return this.replacing ?? Promise.resolve();
     this.replacing ??= (async () => {
-      const fresh = (this.kafka as Kafka).admin();
+      const fresh = createAdminDriver(this.connection, this.logger);
       try {
         await fresh.connect();
       } catch (error) {
@@ -534,11 +510,11 @@ export class BusAdmin {
   }
 
   /** listTopics asks for all topics and never adds to kafkajs' remembered set, so it is safe for existence checks. */
-  private async exists(admin: Admin, topic: string): Promise<boolean> {
+  private async exists(admin: AdminDriver, topic: string): Promise<boolean> {
     return (await admin.listTopics()).includes(topic);
   }
 
-  private async existing(admin: Admin, topics: string[]): Promise<string[]> {
+  private async existing(admin: AdminDriver, topics: string[]): Promise<string[]> {
     const all = new Set(await admin.listTopics());
     return [...new Set(topics)].filter((topic) => all.has(topic));
   }
@@ -548,8 +524,8 @@ export class BusAdmin {
       const present = await this.existing(admin, topics);
       const counts = new Map<string, number>();
       if (present.length === 0) return counts;
-      const metadata = await admin.fetchTopicMetadata({ topics: present });
-      for (const { name, partitions } of metadata.topics) counts.set(name, partitions.length);
+      const metadata = await admin.fetchTopicMetadata(present);
+      for (const { topic, partitions } of metadata) counts.set(topic, partitions.length);
       return counts;
     });
   }
@@ -565,28 +541,15 @@ export class BusAdmin {
       // One request per topic, so each result says exactly whether this call created that topic.
       const results = await Promise.all(
         toCreate.map(async ({ topic, partitions, configs }) => {
-          try {
-            // false: the broker answered TOPIC_ALREADY_EXISTS — another worker won the race, which is fine.
-            const created = await admin.createTopics({
-              // Leaders are awaited below for every topic, including ones another worker created.
-              waitForLeaders: false,
-              topics: [
-                {
-                  topic,
-                  numPartitions: partitions,
-                  replicationFactor: this.replicationFactor,
-                  configEntries: Object.entries({
-                    "max.message.bytes": String(this.maxMessageBytes),
-                    ...configs,
-                  }).map(([name, value]) => ({ name, value })),
-                },
-              ],
-            });
-            return created ? topic : undefined;
-          } catch (error) {
-            if (hasType(error, "TOPIC_ALREADY_EXISTS")) return undefined;
-            throw error;
-          }
+          // false: the broker answered TOPIC_ALREADY_EXISTS — another worker won the race, which is fine.
+          // Leaders are awaited below for every topic, including ones another worker created.
+          const created = await admin.createTopic({
+            topic,
+            partitions,
+            replicationFactor: this.replicationFactor,
+            configs: { "max.message.bytes": String(this.maxMessageBytes), ...configs },
+          });
+          return created ? topic : undefined;
         }),
       );
       return results.filter((topic): topic is string => topic !== undefined);
@@ -602,9 +565,7 @@ export class BusAdmin {
       try {
         // Not through call(): "unknown topic" is expected here for a moment and must not replace the client.
         // fetchTopicMetadata does not add to kafkajs' remembered topics, so it cannot poison it either.
-        const { topics: metadata } = await this.using(this.running(), (admin) =>
-          admin.fetchTopicMetadata({ topics }),
-        );
+        const metadata = await this.using(this.running(), (admin) => admin.fetchTopicMetadata(topics));
         const ready =
           metadata.length === topics.length &&
           metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
@@ -632,12 +593,10 @@ export class BusAdmin {
     if (smaller.length === 0) return;
     await this.call("createPartitions", async (admin) => {
       try {
-        await admin.createPartitions({
-          topicPartitions: smaller.map((topic) => ({ topic, count: partitions })),
-        });
+        await admin.createPartitions(smaller.map((topic) => ({ topic, count: partitions })));
       } catch (error) {
         // Another worker grew them first.
-        if (!hasType(error, "INVALID_PARTITIONS")) throw error;
+        if (!hasBrokerError(error, "INVALID_PARTITIONS")) throw error;
       }
     });
     this.logger.info({ topics: smaller, partitions }, "topics grown to the main topic's partition count");
@@ -650,10 +609,20 @@ export class BusAdmin {
       const present = await this.existing(admin, topics);
       if (present.length === 0) return [];
       try {
-        await admin.deleteTopics({ topics: present });
+        await admin.deleteTopics(present);
       } catch (error) {
         // Deleted by someone else between the listing and the request: the outcome we wanted.
-        if (!hasType(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
+        if (!hasBrokerError(error, "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
+      }
+      // A broker may list a deleted topic a moment longer (its metadata catches up with the controller's): return
+      // once it does not, so whoever asks next — another delete, a re-create, a publish — sees the deletion.
+      const deadline = Date.now() + this.leaderWaitTimeoutMs;
+      while ((await this.existing(admin, present)).length > 0) {
+        if (Date.now() >= deadline) {
+          this.logger.warn({ topics: present }, "deleted topics are still listed");
+          break;
+        }
+        await sleep(100);
       }
       this.logger.info({ topics: present }, "topics deleted");
       return present;
@@ -668,20 +637,4 @@ function notEmpty(groupId: string, members: number | undefined): BusError {
     `consumer group "${groupId}" still has ${count}; stop its consumers (pause or delete the agent) first`,
     { field: "groupId" },
   );
-}
-
-function decodeAssignment(buffer: Buffer): Record<string, number[]> {
-  if (buffer.length === 0) return {};
-  try {
-    const decoded = AssignerProtocol.MemberAssignment.decode(buffer);
-    if (decoded === null) return {};
-    const out: Record<string, number[]> = {};
-    for (const [topic, partitions] of Object.entries(decoded.assignment)) {
-      out[topic] = [...partitions].sort((a, b) => a - b);
-    }
-    return out;
-  } catch {
-    // Not the consumer protocol's layout (another client's custom assignor): report the member without it.
-    return {};
-  }
 }

@@ -1,5 +1,6 @@
 import type { KafkaConnection } from "./config";
 import { explainConnectError } from "./connect-errors";
+import { KafkaDriverError, type ConnectProblem } from "./driver/errors";
 
 const plaintext: KafkaConnection = {
   client: "kafkajs",
@@ -15,51 +16,63 @@ const secure: KafkaConnection = {
   sasl: { mechanism: "scram-sha-512", username: "fleet", password: "pw" },
 };
 
-/** kafkajs's shape: a retry error whose cause is the connection error. */
-function wrapped(name: string, message: string, code?: string): Error {
-  const cause = Object.assign(new Error(message), { name, code });
-  return Object.assign(new Error(message), { name: "KafkaJSNumberOfRetriesExceeded", cause });
+/** A driver's classification of a failed connect (driver/*\/errors.ts map each library's errors into it). */
+function failed(connectProblems: ConnectProblem[], tlsCode?: string): KafkaDriverError {
+  return new KafkaDriverError("platformatic", "metadata failed 3 times.", {
+    cause: new Error("boom"),
+    connectProblems,
+    ...(tlsCode === undefined ? {} : { tlsCode }),
+  });
 }
 
 describe("explainConnectError names the setting to fix", () => {
   it("a refused SASL login: the password variables", () => {
-    const error = Object.assign(new Error("SASL SCRAM SHA512 authentication failed"), {
-      name: "KafkaJSSASLAuthenticationError",
-    });
-    const sentence = explainConnectError(error, secure);
+    const sentence = explainConnectError(failed(["SASL_REFUSED"]), secure);
     expect(sentence).toContain('refused the SASL scram-sha-512 login of user "fleet"');
     expect(sentence).toContain("OMNIDAEMON_KAFKA_SASL_PASSWORD");
     expect(sentence).not.toContain("pw");
   });
 
   it("an untrusted certificate: the CA file", () => {
-    const error = wrapped(
-      "KafkaJSConnectionError",
-      "unable to verify the first certificate",
-      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    );
-    expect(explainConnectError(error, secure)).toMatch(
+    expect(
+      explainConnectError(failed(["CERT_UNTRUSTED"], "UNABLE_TO_VERIFY_LEAF_SIGNATURE"), secure),
+    ).toMatch(
       /^the TLS certificate of Kafka at k:9093 is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): set OMNIDAEMON_KAFKA_SSL_CA_FILE/,
     );
   });
 
+  it("a certificate for another name: the server name", () => {
+    expect(explainConnectError(failed(["CERT_NAME_MISMATCH"]), secure)).toContain(
+      "set OMNIDAEMON_KAFKA_SSL_SERVERNAME",
+    );
+  });
+
   it("a plaintext client closed by a TLS listener: OMNIDAEMON_KAFKA_SSL", () => {
-    const error = wrapped("KafkaJSConnectionClosedError", "Closed connection");
-    expect(explainConnectError(error, plaintext)).toContain("set OMNIDAEMON_KAFKA_SSL=true");
+    expect(explainConnectError(failed(["CLOSED_BEFORE_ANSWER"]), plaintext)).toContain(
+      "set OMNIDAEMON_KAFKA_SSL=true",
+    );
+  });
+
+  it("a TLS client against a plaintext port: OMNIDAEMON_KAFKA_SSL=false", () => {
+    expect(explainConnectError(failed(["NOT_TLS"]), secure)).toMatch(
+      /^Kafka at k:9093 does not speak TLS on this port: set OMNIDAEMON_KAFKA_SSL=false/,
+    );
+    // Without TLS configured, a failed handshake is not the explanation.
+    expect(explainConnectError(failed(["NOT_TLS"]), plaintext)).toBeUndefined();
   });
 
   it("nothing listening: the brokers", () => {
-    const error = wrapped(
-      "KafkaJSConnectionError",
-      "Connection error: connect ECONNREFUSED 127.0.0.1:9093",
-      "ECONNREFUSED",
-    );
-    expect(explainConnectError(error, plaintext)).toBe(
+    expect(explainConnectError(failed(["REFUSED"]), plaintext)).toBe(
       "nothing accepts connections at k:9093: check OMNIDAEMON_KAFKA_BROKERS.",
     );
   });
 
-  it("anything else is left to the caller's generic message", () => {
+  it("the login before the socket: a refused login is the explanation even when a retry was refused too", () => {
+    expect(explainConnectError(failed(["REFUSED", "SASL_REFUSED"]), secure)).toContain("refused the SASL");
+  });
+
+  it("anything else, or an error no driver classified, is left to the caller's generic message", () => {
+    expect(explainConnectError(failed([]), plaintext)).toBeUndefined();
     expect(explainConnectError(new Error("boom"), plaintext)).toBeUndefined();
   });
 });

@@ -1,58 +1,20 @@
 import type { KafkaConnection } from "./config";
+import { driverErrorOf } from "./driver/errors";
 import { BusError } from "./errors";
 
 /**
  * Why a first connection to Kafka failed, as one sentence naming the setting to fix. Used by the services that
  * connect first (producer, admin), so an app with a wrong password, an untrusted CA or TLS switched off against a
- * TLS listener fails at start with that sentence instead of a client library's retry message.
+ * TLS listener fails at start with that sentence instead of a client library's retry message. The same sentence on
+ * either client: it reads the drivers' classification (driver/errors.ts), never a library's error.
  */
-
-// Node's certificate verification failures (tls.TLSSocket#authorizationError codes).
-const UNTRUSTED_CERT_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_UNTRUSTED",
-  "CERT_SIGNATURE_FAILURE",
-]);
-
-interface Link {
-  name: string;
-  message: string;
-  code: string | undefined;
-}
-
-/** The error and what it wraps (kafkajs nests the socket error under its retry error). */
-function chain(error: unknown): Link[] {
-  const links: Link[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current !== null && typeof current === "object"; depth++) {
-    const e = current as {
-      name?: unknown;
-      message?: unknown;
-      code?: unknown;
-      cause?: unknown;
-      originalError?: unknown;
-    };
-    links.push({
-      name: typeof e.name === "string" ? e.name : "",
-      message: typeof e.message === "string" ? e.message : "",
-      code: typeof e.code === "string" ? e.code : undefined,
-    });
-    current = e.cause ?? e.originalError;
-  }
-  return links;
-}
-
-/** The sentence for a failed connect, or undefined when the failure is not a configuration problem we know. */
 export function explainConnectError(error: unknown, connection: KafkaConnection): string | undefined {
-  const links = chain(error);
+  const failure = driverErrorOf(error);
+  if (failure === undefined) return undefined;
+  const seen = new Set(failure.connectProblems);
   const brokers = connection.brokers.join(",");
-  const has = (test: (link: Link) => boolean) => links.find(test);
 
-  if (has((l) => l.name === "KafkaJSSASLAuthenticationError")) {
+  if (seen.has("SASL_REFUSED")) {
     const mechanism = connection.sasl?.mechanism ?? "none";
     return (
       `Kafka at ${brokers} refused the SASL ${mechanism} login of user "${connection.sasl?.username ?? ""}": ` +
@@ -60,36 +22,31 @@ export function explainConnectError(error: unknown, connection: KafkaConnection)
       `OMNIDAEMON_KAFKA_SASL_USERNAME and OMNIDAEMON_KAFKA_SASL_MECHANISM.`
     );
   }
-  const untrusted = has((l) => l.code !== undefined && UNTRUSTED_CERT_CODES.has(l.code));
-  if (untrusted) {
+  if (seen.has("CERT_UNTRUSTED")) {
     return (
-      `the TLS certificate of Kafka at ${brokers} is not trusted (${untrusted.code}): set ` +
+      `the TLS certificate of Kafka at ${brokers} is not trusted (${failure.tlsCode ?? "unverified"}): set ` +
       `OMNIDAEMON_KAFKA_SSL_CA_FILE to the CA that signed the brokers' certificates.`
     );
   }
-  const altname = has((l) => l.code === "ERR_TLS_CERT_ALTNAME_INVALID");
-  if (altname) {
+  if (seen.has("CERT_NAME_MISMATCH")) {
     return (
       `the TLS certificate of Kafka at ${brokers} does not match the broker's host name: set ` +
       `OMNIDAEMON_KAFKA_SSL_SERVERNAME to a name the certificate holds, or use that name in OMNIDAEMON_KAFKA_BROKERS.`
     );
   }
-  if (connection.ssl === false && has((l) => l.name === "KafkaJSConnectionClosedError")) {
+  if (connection.ssl === false && seen.has("CLOSED_BEFORE_ANSWER")) {
     return (
       `Kafka at ${brokers} closed the connection before answering, as a TLS listener does with a plaintext ` +
       `client: set OMNIDAEMON_KAFKA_SSL=true (with OMNIDAEMON_KAFKA_SSL_CA_FILE for a private CA).`
     );
   }
-  if (
-    connection.ssl !== false &&
-    has((l) => l.code === "EPROTO" || /wrong version number|before secure TLS connection/i.test(l.message))
-  ) {
+  if (connection.ssl !== false && seen.has("NOT_TLS")) {
     return (
       `Kafka at ${brokers} does not speak TLS on this port: set OMNIDAEMON_KAFKA_SSL=false, or point ` +
       `OMNIDAEMON_KAFKA_BROKERS at the TLS listener.`
     );
   }
-  if (has((l) => l.code === "ECONNREFUSED" || /ECONNREFUSED/.test(l.message))) {
+  if (seen.has("REFUSED")) {
     return `nothing accepts connections at ${brokers}: check OMNIDAEMON_KAFKA_BROKERS.`;
   }
   return undefined;

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Kafka } from "kafkajs";
 import pino, { type Logger } from "pino";
 import { BusAdmin } from "./admin";
 import type { KafkaConnectionInput } from "./config";
@@ -21,6 +20,7 @@ import { matchesDlqFilter, parseDlqFilter, type DlqFilter } from "./dlq/filter";
 import { OffsetRuns } from "./dlq/offset-runs";
 import { OldestEntries } from "./dlq/oldest-entries";
 import { readRanges, type ReadRange } from "./dlq/reader";
+import { DlqSummaryTally, type DlqSummary } from "./dlq/summary";
 import {
   markerHeaders,
   parseReplaySelector,
@@ -34,6 +34,7 @@ import { withDeadline } from "./util/deadline";
 export type { DlqEntry } from "./dlq/entry";
 export type { DlqFilter } from "./dlq/filter";
 export type { DlqReplayOptions } from "./dlq/replay-plan";
+export type { DlqSummary } from "./dlq/summary";
 
 /** Prefix of the throwaway groups DLQ reads join; outside "omnidaemon." so `listGroups()` never shows them. */
 export const DLQ_READER_GROUP_PREFIX = "omnidaemon-dlq-reader-";
@@ -113,7 +114,8 @@ export class DlqManager {
   private readonly replayChunkSize: number;
   private readonly maxReportedEntries: number;
   private readonly stopTimeoutMs: number;
-  private kafka: Kafka | undefined;
+  /** The DLQ reader's client (dlq/reader.ts, on the consumer side of the drivers). */
+  private kafka: ReturnType<typeof createKafka> | undefined;
   private state: "new" | "running" | "stopped" = "new";
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -196,6 +198,17 @@ export class DlqManager {
         }
       });
       return kept.sorted();
+    });
+  }
+
+  /** How many entries the agent's DLQ holds, how many were replayed, and by error class and reason (one read). */
+  summary(topic: string, agent: string): Promise<DlqSummary> {
+    return this.track(async () => {
+      const tally = new DlqSummaryTally();
+      await this.read(agentNames(topic, agent), undefined, (record) => {
+        tally.add(parseDlqRecord(record, this.maxValueChars));
+      });
+      return tally.summary();
     });
   }
 
@@ -418,7 +431,7 @@ export class DlqManager {
     if (!wanted.some((range) => BigInt(range.from) < BigInt(range.to))) return;
     const groupId = `${DLQ_READER_GROUP_PREFIX}${randomUUID()}`;
     try {
-      await readRanges(this.kafka as Kafka, {
+      await readRanges(this.kafka as ReturnType<typeof createKafka>, {
         topic: names.dlqTopic,
         ranges: wanted,
         allPartitions: offsets.map((p) => p.partition),

@@ -86,6 +86,7 @@ export {
   type DlqManagerOptions,
   type DlqReplayOptions,
   type DlqReplayResult,
+  type DlqSummary,
 } from "./dlq-manager";
 export { dlqFilterSchema } from "./dlq/filter";
 export { COORDINATOR_GROUP, SYSTEM_TOPICS } from "./naming";

@@ -1,23 +1,16 @@
-import type { Admin, Kafka, Producer as KafkajsProducer, Message } from "kafkajs";
 import pino, { type Logger } from "pino";
-import { parseKafkaConnection, type KafkaConnectionInput } from "./config";
+import { parseKafkaConnection, type KafkaConnection, type KafkaConnectionInput } from "./config";
 import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from "./envelope";
 import { BusError } from "./errors";
 import type { RecordHeaders } from "./headers";
 import { connectFailure } from "./connect-errors";
-import { createKafka } from "./kafka-client";
-import { hasType, rejectionOf } from "./kafka-errors";
+import type { AdminDriver } from "./driver/admin";
+import { createAdminDriver, createProducerDriver } from "./driver/factories";
+import { hasBrokerError, rejectionOf } from "./driver/errors";
+import type { OutgoingRecord, ProducerDriver } from "./driver/producer";
 import { sleep, withDeadline } from "./util/deadline";
 
-/** One record as the bus writes it; the value is already encoded. */
-export interface OutgoingRecord {
-  topic: string;
-  key: string | null;
-  value: Buffer | null;
-  headers?: RecordHeaders;
-  /** Explicit partition (used by the DLQ replay ledger); otherwise the key decides. */
-  partition?: number;
-}
+export type { OutgoingRecord } from "./driver/producer";
 
 /** The port everything that publishes depends on; `KafkaProducer` is its Kafka implementation. */
 export interface Publisher {
@@ -61,7 +54,7 @@ interface Pending {
  *
  * One caller's bad record never fails or holds up the others' (docs/delivery.md, "Publish failures"):
  * - a record for a topic not seen before waits aside (bounded by `unknownTopicWaitMs`) until the topic is known to
- *   exist, and is rejected if it never appears. It never reaches the kafkajs client while unverified: kafkajs
+ *   exist, and is rejected if it never appears. It never reaches the Kafka client while unverified: kafkajs
  *   retries a missing topic for the whole publish timeout and then fails every later request (kafkajs#1622);
  * - a batch the broker refuses for one record's sake (too large, not authorized, topic gone) is re-sent per topic
  *   and then per record, so only the guilty record is rejected.
@@ -77,10 +70,10 @@ export class KafkaProducer implements Publisher {
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
   private readonly unknownTopicWaitMs: number;
-  private kafka: Kafka | undefined;
-  private producer: KafkajsProducer | undefined;
+  private readonly connection: KafkaConnection;
+  private producer: ProducerDriver | undefined;
   /**
-   * Set after a failed request of several records: the broker may have appended some of them while kafkajs rolled
+   * Set after a failed request of several records: the broker may have appended some of them while the client rolled
    * back its sequence numbers, and a different record later sent under a reused sequence number would be dropped
    * by the broker as a duplicate. The next request goes through a fresh client (new producer id) instead.
    */
@@ -93,7 +86,7 @@ export class KafkaProducer implements Publisher {
   private checking: Promise<void> | undefined;
   private wakeChecker: AbortController | undefined;
   /** A separate client for existence checks: its metadata requests never name a missing topic to the producer. */
-  private admin: Promise<Admin> | undefined;
+  private admin: Promise<AdminDriver> | undefined;
   private queue: Pending[] = [];
   private sending: Promise<void> | undefined;
   private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
@@ -102,6 +95,7 @@ export class KafkaProducer implements Publisher {
 
   constructor(private readonly options: KafkaProducerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "kafka-producer" });
+    this.connection = parseKafkaConnection(options.connection);
     this.maxEnvelopeBytes = options.maxEnvelopeBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
@@ -117,13 +111,12 @@ export class KafkaProducer implements Publisher {
 
   private async doStart(): Promise<void> {
     this.state = "starting";
-    this.kafka = createKafka(this.options.connection, this.logger);
-    this.producer = this.newProducer(this.kafka);
+    this.producer = createProducerDriver(this.connection, this.logger);
     try {
       await this.producer.connect();
     } catch (error) {
       // The first connection of most apps: a wrong password or CA shows here, named by its setting.
-      throw connectFailure("producer", error, parseKafkaConnection(this.options.connection));
+      throw connectFailure("producer", error, this.connection);
     }
     this.state = "running";
     this.logger.info({}, "producer connected");
@@ -225,8 +218,13 @@ export class KafkaProducer implements Publisher {
   private async existingTopics(topics: string[]): Promise<Set<string>> {
     if (this.state === "stopped") throw new BusError("STOPPED", "producer is stopped");
     this.admin ??= (async () => {
-      const admin = createKafka(this.options.connection, this.logger).admin();
-      await admin.connect();
+      const admin = createAdminDriver(this.connection, this.logger);
+      try {
+        await admin.connect();
+      } catch (error) {
+        await admin.disconnect().catch(() => undefined);
+        throw error;
+      }
       return admin;
     })().catch((error: unknown) => {
       this.admin = undefined;
@@ -271,7 +269,7 @@ export class KafkaProducer implements Publisher {
     }
     const rejection = rejectionOf(error);
     // A single record refused for its own sake is rejected as is; an unknown topic is checked first (a stale
-    // kafkajs cache says the same thing about a topic that exists).
+    // metadata cache says the same thing about a topic that exists).
     if (rejection === undefined || (batch.length === 1 && rejection !== "UNKNOWN_TOPIC_OR_PARTITION")) {
       this.fail(batch, error);
       return;
@@ -334,12 +332,12 @@ export class KafkaProducer implements Publisher {
           () => new BusError("PUBLISH_FAILED", `producer not reconnected within ${this.publishTimeoutMs} ms`),
         );
       }
-      await this.sendWithDeadline(topicMessagesOf(batch));
+      await this.sendWithDeadline(batch.map((pending) => pending.record));
       return undefined;
     } catch (error) {
       // kafkajs#1622: once any topic this client wrote to is deleted, every metadata refresh fails with
       // UNKNOWN_TOPIC_OR_PARTITION, for all topics; a fresh client forgets the deleted topic.
-      if (batch.length > 1 || hasType(error, "UNKNOWN_TOPIC_OR_PARTITION")) this.renewClient = true;
+      if (batch.length > 1 || hasBrokerError(error, "UNKNOWN_TOPIC_OR_PARTITION")) this.renewClient = true;
       return error;
     }
   }
@@ -362,10 +360,10 @@ export class KafkaProducer implements Publisher {
     for (const pending of batch) pending.reject(failure);
   }
 
-  private sendWithDeadline(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<unknown> {
-    const producer = this.producer as KafkajsProducer;
+  private sendWithDeadline(records: OutgoingRecord[]): Promise<void> {
+    const producer = this.producer as ProducerDriver;
     return withDeadline(
-      producer.sendBatch({ acks: -1, topicMessages }),
+      producer.send(records),
       this.publishTimeoutMs,
       () => new BusError("PUBLISH_FAILED", `publish not acknowledged within ${this.publishTimeoutMs} ms`),
     );
@@ -373,18 +371,17 @@ export class KafkaProducer implements Publisher {
 
   private async replaceProducer(): Promise<void> {
     const stale = this.producer;
-    this.kafka = createKafka(this.options.connection, this.logger);
-    const fresh = this.newProducer(this.kafka);
-    await fresh.connect();
+    const fresh = createProducerDriver(this.connection, this.logger);
+    try {
+      await fresh.connect();
+    } catch (error) {
+      await fresh.disconnect().catch(() => undefined);
+      throw error;
+    }
     this.producer = fresh;
     this.renewClient = false;
     this.logger.info({}, "producer client replaced");
     await stale?.disconnect().catch(() => undefined);
-  }
-
-  private newProducer(kafka: Kafka): KafkajsProducer {
-    // One request in flight keeps the idempotent producer's sequence numbers in order; batching recovers throughput.
-    return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   /** Stops accepting records, waits (bounded) for queued ones, disconnects. Idempotent; safe before start(). */
@@ -432,21 +429,6 @@ export class KafkaProducer implements Publisher {
       await Promise.race(busy);
     }
   }
-}
-
-function topicMessagesOf(batch: Pending[]): Array<{ topic: string; messages: Message[] }> {
-  const byTopic = new Map<string, Message[]>();
-  for (const { record } of batch) {
-    const messages = byTopic.get(record.topic) ?? [];
-    messages.push({
-      key: record.key,
-      value: record.value,
-      headers: record.headers,
-      ...(record.partition === undefined ? {} : { partition: record.partition }),
-    });
-    byTopic.set(record.topic, messages);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 function missingTopic(topic: string, waitedMs?: number): BusError {

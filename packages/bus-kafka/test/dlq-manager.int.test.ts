@@ -344,6 +344,39 @@ describe("replay", () => {
   });
 });
 
+describe("summary", () => {
+  it("counts entries by error class and reason, and each replayed entry once, whatever the markers", async () => {
+    const names = await agent();
+    const at = Date.now() - 60_000;
+    await deadLetter(names, { taskId: "s-1", error: new PaymentDeclined("no"), now: at });
+    await deadLetter(names, { taskId: "s-2", error: new RangeError("out"), reason: "non_retriable" });
+    await deadLetter(names, { taskId: "s-3", error: new PaymentDeclined("no again"), partition: 1 });
+    await manager.replay(names.topic, names.agent, { ids: ["s-1"] });
+    await manager.replay(names.topic, names.agent, { ids: ["s-1"], force: true });
+
+    const summary = await manager.summary(names.topic, names.agent);
+    expect(summary.entries).toBe(3);
+    expect(summary.replayed).toBe(1);
+    expect(summary.errorClasses).toEqual([
+      { errorClass: "PaymentDeclined", count: 2 },
+      { errorClass: "RangeError", count: 1 },
+    ]);
+    expect(summary.reasons).toEqual([
+      { reason: "retries_exhausted", count: 2 },
+      { reason: "non_retriable", count: 1 },
+    ]);
+    expect(summary.oldestAt).not.toBeNull();
+    expect(summary.newestAt as number).toBeGreaterThanOrEqual(summary.oldestAt as number);
+  });
+
+  it("is empty for an agent whose DLQ is empty or does not exist", async () => {
+    const names = await agent();
+    const empty = { entries: 0, replayed: 0, errorClasses: [], reasons: [], oldestAt: null, newestAt: null };
+    expect(await manager.summary(names.topic, names.agent)).toEqual(empty);
+    expect(await manager.summary(uniqueName("none"), "nobody")).toEqual(empty);
+  });
+});
+
 describe("a DLQ larger than one page", () => {
   const PAGE = 10;
   const TOTAL = 60;

@@ -13,6 +13,7 @@ import {
   committedTotal,
   connection,
   createAgentTopics,
+  createTopics,
   delay,
   deleteAgentTopics,
   logger,
@@ -62,16 +63,13 @@ async function agentTopics(partitions = 3): Promise<AgentNames> {
 /** A topic whose records may be at most `maxMessageBytes` (the broker's own limit, not ours). */
 async function smallTopic(maxMessageBytes: number): Promise<string> {
   const topic = uniqueName("small");
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic,
-        numPartitions: 1,
-        configEntries: [{ name: "max.message.bytes", value: String(maxMessageBytes) }],
-      },
-    ],
-  });
+  await createTopics(admin, [
+    {
+      topic,
+      numPartitions: 1,
+      configEntries: [{ name: "max.message.bytes", value: String(maxMessageBytes) }],
+    },
+  ]);
   extraTopics.push(topic);
   return topic;
 }
@@ -130,7 +128,7 @@ describe("KafkaProducer: a record the broker cannot accept fails alone", () => {
     const topic = uniqueName("late");
     const sent = producer.send({ topic, key: "k", value: Buffer.from("late") });
     await delay(500);
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }] });
+    await createTopics(admin, [{ topic, numPartitions: 1 }]);
     extraTopics.push(topic);
     await expect(sent).resolves.toBeUndefined();
     expect((await readAll(kafka, admin, topic)).map((r) => r.value)).toEqual(["late"]);

@@ -1,7 +1,7 @@
 // Shared helpers for bus-kafka integration tests. Using kafkajs directly here is fine: this is inside the package.
-import { Kafka, logLevel, type Admin } from "kafkajs";
+import { Kafka, logLevel, type Admin, type ITopicConfig } from "kafkajs";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, kafkaConnection, uniqueName } from "../../../test/helpers";
 import { createEnvelope, type Envelope } from "../src/envelope";
 import { decodeHeaders, type RecordHeaders } from "../src/headers";
 import { agentNames, type AgentNames } from "../src/naming";
@@ -9,12 +9,42 @@ import { KafkaProducer } from "../src/producer";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-export function connection(): { brokers: string[]; clientId: string } {
-  return { brokers: kafkaBrokers(), clientId: "omnidaemon-test" };
+/** The test broker, on the suite's Kafka client (OMNIDAEMON_KAFKA_CLIENT). */
+export function connection(): ReturnType<typeof kafkaConnection> {
+  return kafkaConnection("omnidaemon-test");
 }
 
 export function rawKafka(): Kafka {
   return new Kafka({ brokers: kafkaBrokers(), clientId: "omnidaemon-test-raw", logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Creates topics and waits until every partition is served: it has a leader, and the leader answers for its offsets.
+ * Not kafkajs' `waitForLeaders`: it gives up at once when the broker answers a just-created topic with
+ * UNKNOWN_TOPIC_OR_PARTITION, and a leader named in the metadata may still answer NOT_LEADER_OR_FOLLOWER for a
+ * moment, which kafkajs' `fetchTopicOffsets` (readAll) does not retry.
+ */
+export async function createTopics(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  const names = topics.map((t) => t.topic);
+  await waitFor(`leaders for ${names.join(", ")}`, async () => {
+    const metadata = await admin.fetchTopicMetadata({ topics: names }).catch(() => undefined);
+    if (
+      metadata?.topics.length !== names.length ||
+      !metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+    ) {
+      return false;
+    }
+    const served = await Promise.all(
+      names.map((name) =>
+        admin.fetchTopicOffsets(name).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    return served.every(Boolean);
+  });
 }
 
 /** Creates the agent's topic, retry topic and DLQ with `partitions` partitions each; returns the names. */
@@ -24,13 +54,10 @@ export async function createAgentTopics(
   prefix = "engine",
 ): Promise<AgentNames> {
   const names = agentNames(uniqueName(prefix), uniqueName("agent").replace(/_/g, "-"));
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [names.topic, names.retryTopic, names.dlqTopic].map((topic) => ({
-      topic,
-      numPartitions: partitions,
-    })),
-  });
+  await createTopics(
+    admin,
+    [names.topic, names.retryTopic, names.dlqTopic].map((topic) => ({ topic, numPartitions: partitions })),
+  );
   return names;
 }
 

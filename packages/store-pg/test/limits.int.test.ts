@@ -1,4 +1,4 @@
-// The operator's limits override in the agents table (migration 0001_agent_limits) against the real Postgres: a new
+// The operator's limits override in the agents table (migration 0002_agent_limits) against the real Postgres: a new
 // revision per change (so its control record is newer than every earlier one), durable across re-registration,
 // gone with a delete and re-registration.
 import type { PgStore } from "../src";

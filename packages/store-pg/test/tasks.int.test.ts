@@ -341,6 +341,38 @@ describe("tasks repository", () => {
     });
   });
 
+  it("lists the records of one correlation id, every agent's and the placeholder of a task no agent claimed", async () => {
+    const topic = uniqueName("corr.topic");
+    const correlationId = uniqueName("conversation");
+    const [t1, t2, other] = [uniqueName("a"), uniqueName("b"), uniqueName("c")];
+    await store.tasks.createPending({ taskId: t1, topic, correlationId });
+    await store.tasks.applyEvent(event(t1, { topic, correlationId, agent: "x", status: "completed" }));
+    await store.tasks.applyEvent(event(t1, { topic, correlationId, agent: "y", status: "processing" }));
+    await store.tasks.createPending({ taskId: t2, topic, correlationId });
+    await store.tasks.createPending({ taskId: other, topic, correlationId: uniqueName("another") });
+
+    const records = await store.tasks.list({ correlationId });
+    expect(records.map((r) => [r.taskId, r.agent]).sort()).toEqual(
+      [
+        [t1, "x"],
+        [t1, "y"],
+        [t2, null],
+      ].sort(),
+    );
+    expect(records.every((r) => r.correlationId === correlationId)).toBe(true);
+    expect(await store.tasks.list({ correlationId: uniqueName("nobody") })).toEqual([]);
+  });
+
+  it("finds a correlation id through its index, not by reading the whole table", async () => {
+    const plan = await withAdmin(async (client) => {
+      await client.query(`set search_path to "${schema}"`);
+      await client.query("set enable_seqscan = off");
+      const { rows } = await client.query("explain select * from tasks where correlation_id = 'c'");
+      return rows.map((row: { "QUERY PLAN": string }) => row["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toContain("tasks_correlation_id_idx");
+  });
+
   it("deletes expired records and only those", async () => {
     const topic = uniqueName("ttl.topic");
     const now = new Date();

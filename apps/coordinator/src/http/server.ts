@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { consoleAssetsDir } from "@omnidaemon/console";
 import { raceDeadline, StartStop, TIMED_OUT, type Service } from "@omnidaemon/lifecycle";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
@@ -9,6 +10,7 @@ import type { CoordinatorServices } from "../services/types";
 import { ACTOR_HEADER, actorFrom } from "./actor";
 import { bearerMatches, UNAUTHORIZED_MESSAGE } from "./auth";
 import { browserRefusal } from "./browser-guard";
+import { CONSOLE_PREFIX, CONSOLE_ROUTES, registerConsoleRoutes } from "./console";
 import { errorBody, toErrorResponse } from "./errors";
 import { createHttpMetrics } from "./http-metrics";
 import { buildOpenApiDocument } from "./openapi";
@@ -44,6 +46,8 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** How long `stop()` lets in-flight requests finish before closing their connections. @default 10000 */
   stopTimeoutMs?: number;
+  /** The built operator console served under /ui. @default consoleAssetsDir() of @omnidaemon/console */
+  consoleAssetsDir?: string;
   /**
    * Check every JSON answer against its route's response schema (the protocol's) and fail the request (500) on a
    * mismatch. For tests: the unit tests' fakes and the integration tests' real services prove the answers are what
@@ -100,7 +104,11 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
   const bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const metrics = createHttpMetrics(registry);
   const routes = apiRoutes({ ...options, logger });
-  const publicUrls = new Set(routes.filter((route) => route.public === true).map((route) => route.url));
+  // The console's files are public like /openapi.json: they hold no data, and the API calls they make carry the token.
+  const publicUrls = new Set([
+    ...routes.filter((route) => route.public === true).map((route) => route.url),
+    ...CONSOLE_ROUTES,
+  ]);
 
   const app = Fastify({
     // Logging is ours (constant messages, fields for data); fastify's request lines would duplicate it.
@@ -134,7 +142,9 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
     else parseJson(request, body as string, done);
   });
 
-  const allowedMethods = methodsByPath(routes);
+  const apiMethods = methodsByPath(routes);
+  const allowedMethods = (path: string): string[] =>
+    path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`) ? ["GET", "HEAD"] : apiMethods(path);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
     if (options.isClosing?.() === true) {
@@ -209,6 +219,7 @@ export function buildHttpApp(options: HttpServerOptions & { isClosing?: () => bo
   });
 
   for (const route of routes) register(app, route, options.checkResponses === true);
+  registerConsoleRoutes(app, { assetsDir: options.consoleAssetsDir ?? consoleAssetsDir() });
   return app;
 }
 

@@ -12,9 +12,11 @@ import {
   type AuditEntry,
   type DlqEntry,
   type DlqReplayResult,
+  type DlqSummary,
   type GroupInfo,
   type GroupLag,
   type LimitsView,
+  type MetricsHistory,
   type MetricsSummary,
   type TaskRecord,
   type WorkerView,
@@ -24,7 +26,7 @@ import type {
   CounterSummary,
   TaskRecord as StoredTaskRecord,
 } from "@omnidaemon/store-pg";
-import type { RegisteredAgent, WorkerState } from "../services/types";
+import type { AgentDlqSummary, CounterHistory, RegisteredAgent, WorkerState } from "../services/types";
 
 /*
  * The HTTP edge: the services' records (camelCase, Dates) as the protocol's responses (snake_case, ISO times). The
@@ -117,6 +119,23 @@ export function metricsSummaryView(summary: CounterSummary): MetricsSummary {
   };
 }
 
+export function metricsHistoryView(history: CounterHistory): MetricsHistory {
+  return {
+    topic: history.topic,
+    agent: history.agent,
+    sample_interval_ms: history.sampleIntervalMs,
+    points: history.points.map((point) => ({
+      at: point.at.toISOString(),
+      interval_ms: point.intervalMs,
+      received: point.received,
+      succeeded: point.succeeded,
+      failed: point.failed,
+      retried: point.retried,
+      dead_lettered: point.deadLettered,
+    })),
+  };
+}
+
 export function workerView(worker: WorkerState): WorkerView {
   return {
     id: worker.id,
@@ -173,6 +192,20 @@ export function dlqEntryView(entry: BusDlqEntry): DlqEntry {
     ...(entry.replayOf !== undefined && { replay_of: entry.replayOf }),
     replayed: entry.replayed,
     headers: entry.headers,
+  };
+}
+
+export function dlqSummaryView(summary: AgentDlqSummary): DlqSummary {
+  return {
+    topic: summary.topic,
+    agent: summary.agent,
+    dlq_topic: summary.dlqTopic,
+    entries: summary.entries,
+    replayed: summary.replayed,
+    error_classes: summary.errorClasses.map(({ errorClass, count }) => ({ error_class: errorClass, count })),
+    reasons: summary.reasons,
+    oldest_at: summary.oldestAt,
+    newest_at: summary.newestAt,
   };
 }
 

@@ -11,11 +11,11 @@ import {
 } from "@omnidaemon/bus-kafka";
 import type { AuditRepository } from "@omnidaemon/store-pg";
 import { asInputError } from "./input-errors";
-import type { Actor, BusService } from "./types";
+import type { Actor, AgentDlqSummary, BusService } from "./types";
 
 export interface BusInspectionOptions {
   admin: Pick<BusAdmin, "listGroups" | "groupLag">;
-  dlq: Pick<DlqManager, "list" | "replay" | "purge">;
+  dlq: Pick<DlqManager, "list" | "summary" | "replay" | "purge">;
   audit: AuditRepository;
   /** Refuses an agent that is not registered (404 naming the known ones). */
   requireAgent(topic: string, name: string): Promise<unknown>;
@@ -52,6 +52,12 @@ export class BusInspection implements BusService {
     } catch (error) {
       return asInputError(error);
     }
+  }
+
+  async dlqSummary(topic: string, agent: string): Promise<AgentDlqSummary> {
+    await this.options.requireAgent(topic, agent);
+    const summary = await this.options.dlq.summary(topic, agent);
+    return { topic, agent, dlqTopic: agentNames(topic, agent).dlqTopic, ...summary };
   }
 
   async dlqReplay(

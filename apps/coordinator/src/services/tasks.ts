@@ -1,7 +1,20 @@
 import { createEnvelope, validateTopic, type BusAdmin, type KafkaProducer } from "@omnidaemon/bus-kafka";
-import type { CounterSummary, CountersRepository, TaskRecord, TasksRepository } from "@omnidaemon/store-pg";
+import type {
+  CounterSummary,
+  CountersRepository,
+  TaskListOptions,
+  TaskRecord,
+  TasksRepository,
+} from "@omnidaemon/store-pg";
 import { asInputError } from "./input-errors";
-import { CoordinatorError, type Actor, type PublishTaskInput, type TaskService } from "./types";
+import type { MetricsHistory } from "./metrics-history";
+import {
+  CoordinatorError,
+  type Actor,
+  type CounterHistory,
+  type PublishTaskInput,
+  type TaskService,
+} from "./types";
 
 export interface TaskDeskOptions {
   store: { tasks: TasksRepository; counters: CountersRepository };
@@ -9,6 +22,10 @@ export interface TaskDeskOptions {
   producer: Pick<KafkaProducer, "publish">;
   /** How long a task record lives when no agent ever reports on it. */
   resultTtlMs: number;
+  /** This coordinator's samples of the counters, for `metricsHistory`; without one the history is empty. */
+  history?: Pick<MetricsHistory, "intervalMs" | "series">;
+  /** Refuses an agent that is not registered (404 naming the known ones). */
+  requireAgent(topic: string, name: string): Promise<unknown>;
 }
 
 /**
@@ -65,15 +82,22 @@ export class TaskDesk implements TaskService {
     return records;
   }
 
-  listTasks(options: {
-    topic?: string;
-    status?: TaskRecord["status"];
-    limit: number;
-  }): Promise<TaskRecord[]> {
+  listTasks(options: TaskListOptions & { limit: number }): Promise<TaskRecord[]> {
     return this.options.store.tasks.list(options);
   }
 
   metricsSummary(options: { topic?: string }): Promise<CounterSummary[]> {
     return this.options.store.counters.summary(options);
+  }
+
+  async metricsHistory(topic: string, agent: string): Promise<CounterHistory> {
+    await this.options.requireAgent(topic, agent);
+    const { history } = this.options;
+    return {
+      topic,
+      agent,
+      sampleIntervalMs: history?.intervalMs ?? 0,
+      points: history?.series(topic, agent) ?? [],
+    };
   }
 }

@@ -3,6 +3,7 @@ import type {
   DlqFilter,
   DlqReplayOptions,
   DlqReplayResult,
+  DlqSummary,
   GroupInfo,
   GroupLag,
 } from "@omnidaemon/bus-kafka";
@@ -11,6 +12,7 @@ import type {
   AgentRecord,
   AuditEntry,
   CounterSummary,
+  TaskListOptions,
   TaskRecord,
   WorkerRecord,
   WorkerRegistration,
@@ -96,12 +98,34 @@ export interface PublishTaskInput {
   replyTo?: string;
 }
 
+/** What an agent's counters rose by during one sampling interval, ending at `at`. */
+export interface CounterInterval {
+  at: Date;
+  intervalMs: number;
+  received: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  deadLettered: number;
+}
+
+/** An agent's recent counter deltas, oldest first, as this coordinator sampled them every `sampleIntervalMs`. */
+export interface CounterHistory {
+  topic: string;
+  agent: string;
+  sampleIntervalMs: number;
+  points: CounterInterval[];
+}
+
 /** Tasks: publishing, records and the counters they feed (routes/tasks.ts). */
 export interface TaskService {
   publishTask(input: PublishTaskInput, actor: Actor): Promise<{ taskId: string; topic: string }>;
   getTask(taskId: string): Promise<TaskRecord[]>;
-  listTasks(options: { topic?: string; status?: TaskRecord["status"]; limit: number }): Promise<TaskRecord[]>;
+  /** Newest first; the route always states a limit. */
+  listTasks(options: TaskListOptions & { limit: number }): Promise<TaskRecord[]>;
   metricsSummary(options: { topic?: string }): Promise<CounterSummary[]>;
+  /** The agent's recent throughput and failures (404 for an agent that is not registered). */
+  metricsHistory(topic: string, agent: string): Promise<CounterHistory>;
 }
 
 /** A worker row and whether its heartbeat is live. */
@@ -119,11 +143,19 @@ export interface FleetService {
   listWorkers(): Promise<WorkerState[]>;
 }
 
+/** What an agent's DLQ holds (bus-kafka's count), and which agent and DLQ topic it is. */
+export interface AgentDlqSummary extends DlqSummary {
+  topic: string;
+  agent: string;
+  dlqTopic: string;
+}
+
 /** Bus inspection through bus-kafka: groups, lag, the dead-letter queues (routes/bus.ts). */
 export interface BusService {
   busGroups(options: { stream?: string }): Promise<GroupInfo[]>;
   busLag(topic: string, agent: string): Promise<GroupLag>;
   dlqList(topic: string, agent: string, options: { limit: number; filter?: DlqFilter }): Promise<DlqEntry[]>;
+  dlqSummary(topic: string, agent: string): Promise<AgentDlqSummary>;
   dlqReplay(topic: string, agent: string, options: DlqReplayOptions, actor: Actor): Promise<DlqReplayResult>;
   dlqPurge(topic: string, agent: string, actor: Actor): Promise<{ deleted: number }>;
 }

@@ -82,6 +82,24 @@ export const dlqEntrySchema = z.object({
 });
 export type DlqEntry = z.output<typeof dlqEntrySchema>;
 
+/** `GET /bus/dlq/summary`: what an agent's DLQ holds, counted in one read of it. */
+export const dlqSummarySchema = z.object({
+  topic: z.string(),
+  agent: z.string(),
+  dlq_topic: z.string(),
+  entries: z.number().int().meta({ description: "Dead-lettered records (replay markers not counted)" }),
+  replayed: z.number().int().meta({ description: "Entries a replay was published for" }),
+  error_classes: z.array(z.object({ error_class: z.string(), count: z.number().int() })).meta({
+    description: 'Entries per error class, most first; past 100 classes the rest count as "(other)"',
+  }),
+  reasons: z
+    .array(z.object({ reason: z.string(), count: z.number().int() }))
+    .meta({ description: "Entries per reason, most first" }),
+  oldest_at: z.number().nullable().meta({ description: "Epoch ms the oldest entry reached the DLQ" }),
+  newest_at: z.number().nullable().meta({ description: "Epoch ms the newest entry reached the DLQ" }),
+});
+export type DlqSummary = z.output<typeof dlqSummarySchema>;
+
 /** `POST /bus/dlq/replay`. */
 export const dlqReplayResultSchema = z.object({
   dry_run: z.boolean(),

@@ -56,6 +56,32 @@ export const metricsSummarySchema = z.object({
 });
 export type MetricsSummary = z.output<typeof metricsSummarySchema>;
 
+/** What an agent did during one sampling interval (the increase of its counters), ending at `at`. */
+export const metricsHistoryPointSchema = z.object({
+  at: isoTime.meta({ description: "End of the interval" }),
+  interval_ms: z.number().int(),
+  received: z.number(),
+  succeeded: z.number(),
+  failed: z.number(),
+  retried: z.number(),
+  dead_lettered: z.number(),
+});
+export type MetricsHistoryPoint = z.output<typeof metricsHistoryPointSchema>;
+
+/** `GET /metrics/history`: the agent's recent intervals, oldest first, from the answering coordinator's samples. */
+export const metricsHistorySchema = z.object({
+  topic: z.string(),
+  agent: z.string(),
+  sample_interval_ms: z
+    .number()
+    .int()
+    .meta({ description: "How often this coordinator samples the counters" }),
+  points: z
+    .array(metricsHistoryPointSchema)
+    .meta({ description: "Counter increases per interval, oldest first (the last 15 minutes by default)" }),
+});
+export type MetricsHistory = z.output<typeof metricsHistorySchema>;
+
 // The pattern is what /openapi.json states; it is narrower than a WHATWG URL (a host name ending in a letter, a
 // port below 10000, plain path characters), so every URL it matches parses.
 const WEBHOOK_PATTERN =
@@ -63,7 +89,7 @@ const WEBHOOK_PATTERN =
 
 /** The task requests under `rules` (see {@link DomainRules}). */
 export function taskRequests(rules: DomainRules) {
-  const { topic } = nameFields(rules);
+  const { topic, agentName } = nameFields(rules);
   // Same bounds as the bus envelope (wire/envelope.ts), so bad input fails at the API with a 400.
   const optionalText = shortText(1024).nullish();
   const webhook = z
@@ -151,8 +177,12 @@ export function taskRequests(rules: DomainRules) {
     listTasksQuery: z.object({
       topic: topic().optional(),
       status: z.enum(TASK_STATUSES).optional(),
+      correlation_id: shortText(1024)
+        .optional()
+        .meta({ description: "Only the records of tasks with this correlation id" }),
       limit: limitQuery(100, 1000),
     }),
     metricsSummaryQuery: z.object({ topic: topic().optional() }),
+    metricsHistoryQuery: z.object({ topic: topic(), agent: agentName() }),
   };
 }

@@ -7,7 +7,7 @@ import type {
   AuditEntry,
   DesiredStateChange,
 } from "../api/agents";
-import type { DlqEntry, DlqPurged, DlqReplayResult, GroupInfo, GroupLag } from "../api/bus";
+import type { DlqEntry, DlqPurged, DlqReplayResult, DlqSummary, GroupInfo, GroupLag } from "../api/bus";
 import type {
   HealthReport,
   HeartbeatAnswer,
@@ -23,7 +23,7 @@ import type {
   RegisterWorkerRequest,
   SetLimitsRequest,
 } from "../api/index";
-import type { MetricsSummary, Published, TaskRecord, TaskView } from "../api/tasks";
+import type { MetricsHistory, MetricsSummary, Published, TaskRecord, TaskView } from "../api/tasks";
 import type { TaskStatus } from "../vocabulary";
 import { CoordinatorApiError, CoordinatorUnreachableError, networkReason } from "./errors";
 
@@ -165,13 +165,18 @@ export class CoordinatorClient {
   }
 
   listTasks(
-    query: { topic?: string; status?: TaskStatus; limit?: number | string } = {},
+    query: { topic?: string; status?: TaskStatus; correlation_id?: string; limit?: number | string } = {},
   ): Promise<TaskRecord[]> {
     return this.get("/tasks", query);
   }
 
   metricsSummary(query: { topic?: string } = {}): Promise<MetricsSummary[]> {
     return this.get("/metrics/summary", query);
+  }
+
+  /** The agent's recent throughput and failures per interval, as the answering coordinator sampled them. */
+  metricsHistory(query: { topic: string; agent: string }): Promise<MetricsHistory> {
+    return this.get("/metrics/history", query);
   }
 
   // --- fleet health -----------------------------------------------------------------------------------------------
@@ -219,6 +224,10 @@ export class CoordinatorClient {
     reason?: string;
   }): Promise<DlqEntry[]> {
     return this.get("/bus/dlq", query);
+  }
+
+  dlqSummary(query: { topic: string; agent: string }): Promise<DlqSummary> {
+    return this.get("/bus/dlq/summary", query);
   }
 
   dlqReplay(request: DlqReplayRequest, options: { timeoutMs?: number } = {}): Promise<DlqReplayResult> {

@@ -419,6 +419,7 @@ export class PgTasksRepository implements TasksRepository {
           and(
             options.topic === undefined ? undefined : eq(tasks.topic, options.topic),
             options.status === undefined ? undefined : eq(tasks.status, options.status),
+            options.correlationId === undefined ? undefined : eq(tasks.correlationId, options.correlationId),
             or(
               ne(tasks.agent, UNCLAIMED),
               notExists(

@@ -66,6 +66,8 @@ export interface NewPendingTask {
 export interface TaskListOptions {
   topic?: string;
   status?: TaskStatus;
+  /** Only the records of tasks with this correlation id. */
+  correlationId?: string;
   /** 1…1000. @default 100 */
   limit?: number;
 }

@@ -35,5 +35,7 @@ export const tasks = pgTable(
     index("tasks_expires_at_idx").on(t.expiresAt),
     index("tasks_topic_created_at_idx").on(t.topic, t.createdAt),
     index("tasks_created_at_idx").on(t.createdAt),
+    // Looking a conversation up by its correlation id (GET /tasks?correlation_id=, the console's task search).
+    index("tasks_correlation_id_idx").on(t.correlationId),
   ],
 );

@@ -42,6 +42,17 @@ describe("bus routes", () => {
     ]);
   });
 
+  it("GET /bus/dlq/summary answers the agent's DLQ counts; an unknown agent is 404, a missing agent 400", async () => {
+    const ok = await t.request("GET", "/bus/dlq/summary?topic=t&agent=a");
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ topic: "t", agent: "a", entries: 3, replayed: 1 });
+    expect(t.services.callsOf("dlqSummary")).toEqual([["t", "a"]]);
+    expect((await t.request("GET", "/bus/dlq/summary?topic=t&agent=nope")).status).toBe(404);
+    const missing = await t.request("GET", "/bus/dlq/summary?topic=t");
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toBe("agent");
+  });
+
   it("GET /bus/dlq?limit=abc: 400 naming limit", async () => {
     const response = await t.request("GET", "/bus/dlq?topic=t&agent=a&limit=abc");
     expect(response.status).toBe(400);

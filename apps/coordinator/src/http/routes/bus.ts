@@ -3,6 +3,7 @@ import {
   dlqEntrySchema,
   dlqPurgedSchema,
   dlqReplayResultSchema,
+  dlqSummarySchema,
   groupInfoSchema,
   groupLagSchema,
   type ParsedRequestOf,
@@ -11,7 +12,7 @@ import { z } from "zod";
 import type { BusService } from "../../services/types";
 import { defineRoute, type RouteDefinition } from "../route";
 import { api } from "../validation";
-import { dlqEntryView, dlqReplayResultView, groupInfoView, groupLagView } from "../views";
+import { dlqEntryView, dlqReplayResultView, dlqSummaryView, groupInfoView, groupLagView } from "../views";
 
 /** A DLQ filter as bus-kafka takes it (camelCase) from the API's (snake_case). */
 export function toDlqFilter(filter: ParsedRequestOf<"dlqFilterBody">): DlqFilter {
@@ -79,6 +80,16 @@ export function busRoutes(bus: BusService): RouteDefinition[] {
         });
         return entries.map(dlqEntryView);
       },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/bus/dlq/summary",
+      tag: "bus",
+      summary: "How many entries the agent's DLQ holds, how many were replayed, by error class and reason",
+      query: api.agentQuery,
+      response: { schema: dlqSummarySchema },
+      errors: [404, 503],
+      handler: async ({ query }) => dlqSummaryView(await bus.dlqSummary(query.topic, query.agent)),
     }),
     defineRoute({
       method: "POST",

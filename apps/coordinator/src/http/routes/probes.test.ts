@@ -75,6 +75,19 @@ describe("health, probes and metrics routes", () => {
     expect(t.services.callsOf("metricsSummary")).toEqual([[{ topic: "t" }], [{}]]);
   });
 
+  it("GET /metrics/history answers the agent's points; an unknown agent is 404, a missing agent 400", async () => {
+    await t.services.registerAgent({ topic: "t", name: "a" }, { name: "seed" });
+    const response = await t.request("GET", "/metrics/history?topic=t&agent=a");
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ topic: "t", agent: "a", sample_interval_ms: 10_000 });
+    expect(response.body.points).toHaveLength(1);
+    expect(t.services.callsOf("metricsHistory")).toEqual([["t", "a"]]);
+    expect((await t.request("GET", "/metrics/history?topic=t&agent=nope")).status).toBe(404);
+    const missing = await t.request("GET", "/metrics/history?topic=t");
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.field).toBe("agent");
+  });
+
   it("GET /metrics/summary?topic=: 400 naming topic", async () => {
     const response = await t.request("GET", "/metrics/summary?topic=");
     expect(response.status).toBe(400);

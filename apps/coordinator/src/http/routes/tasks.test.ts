@@ -130,6 +130,22 @@ describe("task routes", () => {
     ]);
   });
 
+  it("GET /tasks?correlation_id= lists only the tasks of that correlation id", async () => {
+    await t.request("POST", "/tasks", { json: { topic: "a", content: 1, correlation_id: "conv-1" } });
+    await t.request("POST", "/tasks", { json: { topic: "a", content: 2, correlation_id: "conv-2" } });
+    await t.request("POST", "/tasks", { json: { topic: "b", content: 3 } });
+    const response = await t.request("GET", "/tasks?correlation_id=conv-1");
+    expect(response.status).toBe(200);
+    expect(response.body.map((r: { correlation_id: string }) => r.correlation_id)).toEqual(["conv-1"]);
+    expect(t.services.callsOf("listTasks")).toEqual([[{ correlationId: "conv-1", limit: 100 }]]);
+  });
+
+  it("GET /tasks?correlation_id= longer than 1024 characters: 400 naming correlation_id", async () => {
+    const response = await t.request("GET", `/tasks?correlation_id=${"x".repeat(1025)}`);
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe("correlation_id");
+  });
+
   it.each([
     ["limit=abc", "limit", 'limit: expected an integer 1-1000, got "abc"'],
     ["limit=0", "limit", 'limit: expected an integer 1-1000, got "0"'],

@@ -1,4 +1,5 @@
 import {
+  metricsHistorySchema,
   metricsSummarySchema,
   publishedSchema,
   taskRecordSchema,
@@ -10,7 +11,7 @@ import type { PublishTaskInput, TaskService } from "../../services/types";
 import { HttpError } from "../errors";
 import { defineRoute, type RouteDefinition } from "../route";
 import { api } from "../validation";
-import { metricsSummaryView, taskRecordView } from "../views";
+import { metricsHistoryView, metricsSummaryView, taskRecordView } from "../views";
 
 /**
  * The service input for either request shape (ours, or the reference system's `payload`), camelCase: null and
@@ -77,7 +78,7 @@ export function taskRoutes(tasks: TaskService): RouteDefinition[] {
       method: "GET",
       url: "/tasks",
       tag: "tasks",
-      summary: "Recent task records, newest first",
+      summary: "Recent task records, newest first (of a topic, a status or a correlation id)",
       query: api.listTasksQuery,
       response: { schema: z.array(taskRecordSchema) },
       errors: [503],
@@ -87,6 +88,7 @@ export function taskRoutes(tasks: TaskService): RouteDefinition[] {
             limit: query.limit,
             ...(query.topic !== undefined && { topic: query.topic }),
             ...(query.status !== undefined && { status: query.status }),
+            ...(query.correlation_id !== undefined && { correlationId: query.correlation_id }),
           })
         ).map(taskRecordView),
     }),
@@ -102,6 +104,17 @@ export function taskRoutes(tasks: TaskService): RouteDefinition[] {
         (await tasks.metricsSummary(query.topic === undefined ? {} : { topic: query.topic })).map(
           metricsSummaryView,
         ),
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/metrics/history",
+      tag: "metrics",
+      summary:
+        "The agent's throughput and failures per interval over the last minutes (this coordinator's samples)",
+      query: api.metricsHistoryQuery,
+      response: { schema: metricsHistorySchema },
+      errors: [404, 503],
+      handler: async ({ query }) => metricsHistoryView(await tasks.metricsHistory(query.topic, query.agent)),
     }),
   ];
 }

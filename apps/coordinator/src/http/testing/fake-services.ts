@@ -7,13 +7,21 @@ import type {
   GroupLag,
 } from "@omnidaemon/bus-kafka";
 import type { HealthReport, LimitsOverride, WorkerAgentStatus } from "@omnidaemon/protocol";
-import type { AuditEntry, CounterSummary, TaskRecord, WorkerRegistration } from "@omnidaemon/store-pg";
+import type {
+  AuditEntry,
+  CounterSummary,
+  TaskListOptions,
+  TaskRecord,
+  WorkerRegistration,
+} from "@omnidaemon/store-pg";
 import {
   CoordinatorError,
   type Actor,
   type AgentDefinitionInput,
+  type AgentDlqSummary,
   type BusService,
   type CoordinatorServices,
+  type CounterHistory,
   type FleetService,
   type PublishTaskInput,
   type RegisteredAgent,
@@ -239,15 +247,12 @@ export class FakeServices implements RegistryService, TaskService, FleetService,
     return this.tasks.filter((task) => task.taskId === taskId);
   }
 
-  async listTasks(options: {
-    topic?: string;
-    status?: TaskRecord["status"];
-    limit: number;
-  }): Promise<TaskRecord[]> {
+  async listTasks(options: TaskListOptions & { limit: number }): Promise<TaskRecord[]> {
     this.record("listTasks", options);
     return this.tasks
       .filter((task) => options.topic === undefined || task.topic === options.topic)
       .filter((task) => options.status === undefined || task.status === options.status)
+      .filter((task) => options.correlationId === undefined || task.correlationId === options.correlationId)
       .slice(0, options.limit);
   }
 
@@ -265,6 +270,27 @@ export class FakeServices implements RegistryService, TaskService, FleetService,
         deadLettered: 0,
         latency: { p50Ms: null, p95Ms: null, p99Ms: null, meanMs: null, count: 0, sumMs: 0 },
       }));
+  }
+
+  async metricsHistory(topic: string, agent: string): Promise<CounterHistory> {
+    this.record("metricsHistory", topic, agent);
+    this.find(topic, agent);
+    return {
+      topic,
+      agent,
+      sampleIntervalMs: 10_000,
+      points: [
+        {
+          at: new Date(AT.getTime() + 10_000),
+          intervalMs: 10_000,
+          received: 5,
+          succeeded: 4,
+          failed: 1,
+          retried: 1,
+          deadLettered: 0,
+        },
+      ],
+    };
   }
 
   // --- fleet health -----------------------------------------------------------------------------------------------
@@ -328,6 +354,22 @@ export class FakeServices implements RegistryService, TaskService, FleetService,
   ): Promise<DlqEntry[]> {
     this.record("dlqList", topic, agent, options);
     return [];
+  }
+
+  async dlqSummary(topic: string, agent: string): Promise<AgentDlqSummary> {
+    this.record("dlqSummary", topic, agent);
+    this.find(topic, agent);
+    return {
+      topic,
+      agent,
+      dlqTopic: `omnidaemon.dlq.${topic}.${agent}`,
+      entries: 3,
+      replayed: 1,
+      errorClasses: [{ errorClass: "TypeError", count: 3 }],
+      reasons: [{ reason: "retries_exhausted", count: 3 }],
+      oldestAt: 1_700_000_000_000,
+      newestAt: 1_700_000_060_000,
+    };
   }
 
   async dlqReplay(

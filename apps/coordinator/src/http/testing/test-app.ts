@@ -37,7 +37,7 @@ export interface TestApp {
  * jest cannot require on Node 20.
  */
 export async function startTestApp(
-  options: { token?: string; bodyLimitBytes?: number } = {},
+  options: { token?: string; bodyLimitBytes?: number; consoleAssetsDir?: string } = {},
 ): Promise<TestApp> {
   const services = new FakeServices();
   const registry = new Registry();
@@ -49,6 +49,7 @@ export async function startTestApp(
     logger: pino({ level: "silent" }),
     config: { host: "127.0.0.1", port: 0, ...(options.token !== undefined && { apiToken: options.token }) },
     ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.consoleAssetsDir !== undefined && { consoleAssetsDir: options.consoleAssetsDir }),
   });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;

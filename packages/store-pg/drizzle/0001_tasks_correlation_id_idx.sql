@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_correlation_id_idx" ON "tasks" USING btree ("correlation_id");
