@@ -102,6 +102,7 @@ describe("agents", () => {
       live_consumers: 0,
       consumer_group: names.groupId,
       dlq_topic: names.dlqTopic,
+      limits: { configured: {}, override: null, effective: {} },
     });
 
     const topics = await admin.listTopics();

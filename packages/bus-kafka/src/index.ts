@@ -91,6 +91,16 @@ export {
 export { dlqFilterSchema } from "./dlq/filter";
 export { COORDINATOR_GROUP, SYSTEM_TOPICS } from "./naming";
 export { desiredStateRecord } from "./control/desired-state";
+export { rateHint, rateHintRecord } from "./control/rate-hint";
+export { decodeControlRecord } from "./control/control-record";
+export { ADMITTED, Throttle, type ThrottleOptions, type ThrottleReadings } from "./engine/limits/throttle";
+export { FairScheduler, type AdmissionGate, type FairSchedulerOptions } from "./engine/limits/fair-scheduler";
+export {
+  ADAPTIVE_RATE_DEFAULTS,
+  type AdaptiveRateOptions,
+  type RateHold,
+} from "./engine/limits/adaptive-rate";
+export { applyControlRecord, holdOfHint, type ControlApplied } from "./engine/limits/apply-control";
 export { ControlFollower, type ControlFollowerOptions } from "./control/control-follower";
 export { taskEventRecord } from "./task-events";
 export {

@@ -223,6 +223,20 @@ export function positiveInt(
   return Number(value);
 }
 
+/** A positive decimal number flag value (fractions allowed: `--per-second 0.5`), or a usage error naming the flag. */
+export function positiveNumber(
+  value: string | undefined,
+  flag: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(number > 0) || number > max) {
+    throw new UsageError(`--${flag} must be a number above 0 and at most ${max}, got "${value}"`);
+  }
+  return number;
+}
+
 /** One of `choices`, or a usage error naming the flag and the choices. */
 export function oneOf<T extends string>(
   value: string | undefined,

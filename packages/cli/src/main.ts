@@ -276,6 +276,12 @@ const FIELD_FLAGS: Record<string, string> = {
   ids: "--id",
   "filter.error_class": "--error-class",
   id: "<id>",
+  rateLimit: "--per-second or --per-minute",
+  "rateLimit.perSecond": "--per-second",
+  "rateLimit.perMinute": "--per-minute",
+  "rateLimit.burst": "--burst",
+  "rateLimit.scope": "--scope",
+  maxInFlight: "--max-in-flight",
 };
 
 /** A failure, in words a person can act on. */

@@ -1,7 +1,17 @@
 // Public surface of @omnidaemon/protocol: the one contract of the fleet (zod only; no I/O, no Node-only APIs).
 export * from "./vocabulary";
 export { envelopeSchema, type Envelope } from "./wire/envelope";
-export { controlKey, desiredStateSchema, type DesiredState } from "./wire/control";
+export {
+  controlKey,
+  desiredStateSchema,
+  parseControlRecord,
+  rateHintKey,
+  rateHintSchema,
+  type ControlRecord,
+  type DesiredState,
+  type RateHint,
+} from "./wire/control";
+export * from "./limits";
 export { parseTaskEvent, taskEventSchema, type TaskEvent } from "./wire/task-event";
 export {
   MAX_AGENT_NAME_CHARS,

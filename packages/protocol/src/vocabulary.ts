@@ -73,6 +73,7 @@ export const AUDIT_ACTIONS = [
   "clear_agents",
   "dlq_replay",
   "dlq_purge",
+  "set_limits",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

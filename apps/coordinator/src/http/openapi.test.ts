@@ -55,7 +55,7 @@ describe("GET /openapi.json", () => {
     // /ui and /ui/* (printed as /ui*, the trailing slash being ignored).
     expect(servedRoutes(t.app).filter(isConsole)).toHaveLength(2);
     // The table of docs/control-plane.md, plus GET /audit, GET /v1/workers, /metrics/history, /bus/dlq/summary.
-    expect(served).toHaveLength(30);
+    expect(served).toHaveLength(33);
     expect(documented).toEqual(served);
   });
 

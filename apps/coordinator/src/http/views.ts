@@ -4,18 +4,22 @@ import type {
   GroupInfo as BusGroupInfo,
   GroupLag as BusGroupLag,
 } from "@omnidaemon/bus-kafka";
-import type {
-  AgentView,
-  AuditEntry,
-  DlqEntry,
-  DlqReplayResult,
-  DlqSummary,
-  GroupInfo,
-  GroupLag,
-  MetricsHistory,
-  MetricsSummary,
-  TaskRecord,
-  WorkerView,
+import {
+  effectiveLimits,
+  limitsOfConfig,
+  type AgentLimitsAnswer,
+  type AgentView,
+  type AuditEntry,
+  type DlqEntry,
+  type DlqReplayResult,
+  type DlqSummary,
+  type GroupInfo,
+  type GroupLag,
+  type LimitsView,
+  type MetricsHistory,
+  type MetricsSummary,
+  type TaskRecord,
+  type WorkerView,
 } from "@omnidaemon/protocol";
 import type {
   AuditEntry as StoredAuditEntry,
@@ -47,7 +51,21 @@ export function agentView(agent: RegisteredAgent): AgentView {
     live_consumers: agent.liveConsumers,
     consumer_group: agent.consumerGroup,
     dlq_topic: agent.dlqTopic,
+    limits: limitsView(agent),
   };
+}
+
+/** Where an agent's limits come from, and what workers enforce (the control record carries `effective`). */
+export function limitsView(agent: Pick<RegisteredAgent, "config" | "limits">): LimitsView {
+  return {
+    configured: limitsOfConfig(agent.config),
+    override: agent.limits,
+    effective: effectiveLimits(agent.config, agent.limits),
+  };
+}
+
+export function agentLimitsAnswer(agent: RegisteredAgent): AgentLimitsAnswer {
+  return { topic: agent.topic, agent: agent.name, revision: agent.revision, limits: limitsView(agent) };
 }
 
 export function auditEntryView(entry: StoredAuditEntry): AuditEntry {

@@ -1,5 +1,5 @@
 import { desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/bus-kafka";
-import { controlKey } from "@omnidaemon/protocol";
+import { controlKey, effectiveLimits } from "@omnidaemon/protocol";
 import type { AgentRecord, AgentsRepository } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
 import { PeriodicJob, type Leadership } from "./periodic-job";
@@ -68,12 +68,15 @@ export class ControlPublisher {
     await this.publisher.send(
       desiredStateRecord(
         {
+          kind: "desired_state",
           topic: latest.topic,
           agent: latest.name,
           state: latest.state,
           revision: latest.revision,
           updated_at: latest.updatedAt.toISOString(),
           updated_by: latest === row ? (actor ?? null) : null,
+          // What every worker enforces: the registered config's limits with the operator's override on top.
+          limits: effectiveLimits(latest.config, latest.limits),
         },
         this.topic,
       ),

@@ -5,7 +5,7 @@ import {
   validateTopic,
   type BusAdmin,
 } from "@omnidaemon/bus-kafka";
-import type { AuditAction } from "@omnidaemon/protocol";
+import type { AuditAction, LimitsOverride } from "@omnidaemon/protocol";
 import type {
   AgentRecord,
   AgentsRepository,
@@ -86,6 +86,25 @@ export class AgentRegistry implements RegistryService {
 
   resumeAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent> {
     return this.changeState(topic, name, "active", "resume", actor);
+  }
+
+  /**
+   * The operator's override of the agent's limits, in Postgres first (with a new revision), then on the control
+   * topic inside the agent's desired-state record, then in the audit log. Like a pause, it survives restarts and
+   * re-registrations.
+   */
+  async setLimits(
+    topic: string,
+    name: string,
+    override: LimitsOverride | null,
+    actor: Actor,
+  ): Promise<RegisteredAgent> {
+    await this.requireAgent(topic, name);
+    const record = await this.store.agents.setLimits(topic, name, override);
+    if (!record) throw await this.unknownAgent(topic, name);
+    await this.options.control.publish(record, actor.name);
+    await this.audit(actor, "set_limits", topic, name, { override });
+    return registered(record, await this.liveWorkers());
   }
 
   async deleteAgent(

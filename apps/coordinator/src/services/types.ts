@@ -7,7 +7,7 @@ import type {
   GroupInfo,
   GroupLag,
 } from "@omnidaemon/bus-kafka";
-import type { HealthReport, ParsedRequestOf, WorkerAgentStatus } from "@omnidaemon/protocol";
+import type { HealthReport, LimitsOverride, ParsedRequestOf, WorkerAgentStatus } from "@omnidaemon/protocol";
 import type {
   AgentRecord,
   AuditEntry,
@@ -66,6 +66,13 @@ export interface RegistryService {
   registerAgent(input: AgentDefinitionInput, actor: Actor): Promise<RegisteredAgent>;
   pauseAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent>;
   resumeAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent>;
+  /** Replaces the operator's limits override (null: removes it); every worker applies it from the control topic. */
+  setLimits(
+    topic: string,
+    name: string,
+    override: LimitsOverride | null,
+    actor: Actor,
+  ): Promise<RegisteredAgent>;
   deleteAgent(
     topic: string,
     name: string,

@@ -5,3 +5,11 @@ export {
   type WebhookDeliveryOutcome,
   type WorkerMetricsOptions,
 } from "./worker-metrics";
+export {
+  NO_TENANT_LABEL,
+  OTHER_TENANTS_LABEL,
+  ThrottleMetrics,
+  tenantSeries,
+  type ThrottleMetricsOptions,
+  type ThrottleSource,
+} from "./throttle-metrics";

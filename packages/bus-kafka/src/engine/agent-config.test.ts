@@ -48,4 +48,35 @@ describe("parseAgentRuntimeConfig", () => {
   it("refuses unknown keys so a typo does not silently run with the default", () => {
     expect(() => parseAgentRuntimeConfig({ maxRetry: 5 })).toThrow(/maxRetry/);
   });
+
+  it("takes the fleet-wide limits as they are, with no default (absent means no limit)", () => {
+    const limits = {
+      rateLimit: { perMinute: 600, burst: 20, scope: "tenant" as const },
+      maxInFlight: 16,
+      tenantWeights: { acme: 3 },
+    };
+    expect(parseAgentRuntimeConfig(limits)).toMatchObject(limits);
+    expect(parseAgentRuntimeConfig({}).rateLimit).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { rateLimit: { perSecond: 1, perMinute: 60 } },
+      "config.rateLimit",
+      /exactly one of perSecond and perMinute/,
+    ],
+    [{ rateLimit: { perSecond: 0 } }, "config.rateLimit.perSecond", />0/],
+    [{ rateLimit: { perSecond: 5, burst: 0 } }, "config.rateLimit.burst", />=1/],
+    [{ rateLimit: { perSecond: 5, scope: "pod" } }, "config.rateLimit.scope", /agent|tenant/],
+    [{ maxInFlight: 0 }, "config.maxInFlight", />=1/],
+    [{ tenantWeights: { acme: -2 } }, "config.tenantWeights.acme", />0/],
+  ])("refuses bad limits %j naming %s", (config, field, message) => {
+    try {
+      parseAgentRuntimeConfig(config);
+      throw new Error("accepted");
+    } catch (error) {
+      expect((error as BusError).field).toBe(field);
+      expect((error as BusError).message).toMatch(message);
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { agentLimitsShape } from "@omnidaemon/protocol";
 import { z } from "zod";
 import { BusError } from "../errors";
 
@@ -39,6 +40,12 @@ export const agentRuntimeConfigSchema = z.strictObject({
    * (half the task events for fast agents). 0 reports `processing` at once. @default 250
    */
   reportProcessingAfterMs: z.number().int().min(0).max(86_400_000).default(250),
+  /**
+   * Fleet-wide limits (the protocol's one definition; docs/rate-limits.md): `rateLimit` `{ perSecond | perMinute,
+   * burst?, scope? }`, `maxInFlight`, `tenantWeights`. Absent means no limit. The registry's copy, with an
+   * operator's override on top, reaches every worker through the control topic.
+   */
+  ...agentLimitsShape,
 });
 
 export type AgentRuntimeConfig = z.output<typeof agentRuntimeConfigSchema>;

@@ -1,6 +1,7 @@
 import { OperationError } from "../errors";
 import { compactJson, formatTime, NONE, plural, truncate } from "../output/format";
 import { agentsOfTopic, nameFlag, topicFlag } from "./common";
+import { limits, summarizeLimits } from "./limits";
 import type { ApiCommand } from "./types";
 
 const list: ApiCommand = {
@@ -53,6 +54,7 @@ const get: ApiCommand = {
       ["version", agent.version ?? NONE],
       ["tags", agent.tags.length > 0 ? agent.tags.join(", ") : NONE],
       ["config", compactJson(agent.config)],
+      ["limits", `${summarizeLimits(agent.limits.effective)}${agent.limits.override ? " (override)" : ""}`],
       ["revision", agent.revision],
       ["consumer group", agent.consumer_group],
       ["dead-letter topic", agent.dlq_topic],
@@ -171,6 +173,7 @@ export const agentCommands: ApiCommand[] = [
   get,
   stateChange("unsubscribe"),
   stateChange("resume"),
+  limits,
   remove,
   deleteTopic,
 ];

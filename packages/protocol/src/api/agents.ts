@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { agentLimitsSchema, limitsOverrideSchema } from "../limits";
 import { AGENT_STATES, AUDIT_ACTIONS } from "../vocabulary";
 import { booleanQuery, isoTime, limitQuery, nameFields, shortText, text, type DomainRules } from "./fields";
 
@@ -17,6 +18,18 @@ export const CLEAR_AGENTS_CONFIRM_MESSAGE = "must be true: this deletes every ag
 
 const agentState = z.enum(AGENT_STATES);
 
+/**
+ * An agent's fleet-wide limits, where each comes from: `configured` (the limit keys of its registered config),
+ * `override` (the operator's, from `PUT …/limits`; null when none) and `effective` (the first with the second on
+ * top: what every worker enforces). docs/rate-limits.md.
+ */
+export const limitsViewSchema = z.object({
+  configured: agentLimitsSchema,
+  override: limitsOverrideSchema.nullable(),
+  effective: agentLimitsSchema,
+});
+export type LimitsView = z.output<typeof limitsViewSchema>;
+
 /** An agent as the API shows it. */
 export const agentViewSchema = z.object({
   topic: z.string(),
@@ -32,8 +45,19 @@ export const agentViewSchema = z.object({
   live_consumers: z.number().int().meta({ description: "Live workers consuming this agent now" }),
   consumer_group: z.string(),
   dlq_topic: z.string(),
+  limits: limitsViewSchema,
 });
 export type AgentView = z.output<typeof agentViewSchema>;
+
+/** `GET`, `PUT` and `DELETE /agents/{topic}/{name}/limits`: the agent's limits after the request. */
+export const agentLimitsAnswerSchema = z.object({
+  topic: z.string(),
+  agent: z.string(),
+  /** The revision of the control record that carries these limits to the workers. */
+  revision: z.number().int(),
+  limits: limitsViewSchema,
+});
+export type AgentLimitsAnswer = z.output<typeof agentLimitsAnswerSchema>;
 
 /** `GET /agents`: agents by topic, as in the reference system. */
 export const agentsByTopicSchema = z
@@ -104,6 +128,8 @@ export function agentRequests(rules: DomainRules) {
       tags: z.array(shortText(64)).max(64).optional(),
       config: rules.agentConfig(z.record(z.string(), z.unknown())).optional(),
     }),
+    /** `PUT /agents/{topic}/{name}/limits`: the operator's override, replacing any previous one. */
+    setLimitsBody: limitsOverrideSchema,
     deleteAgentQuery: z.object({ delete_group: booleanQuery(false), delete_dlq: booleanQuery(false) }),
     clearAgentsQuery: z.object({
       confirm: z

@@ -30,6 +30,7 @@ export type RequestOf<K extends keyof RequestSchemas> = z.input<RequestSchemas[K
 export type ParsedRequestOf<K extends keyof RequestSchemas> = z.output<RequestSchemas[K]>;
 
 export type RegisterAgentRequest = RequestOf<"registerAgentBody">;
+export type SetLimitsRequest = RequestOf<"setLimitsBody">;
 export type PublishTaskRequest = RequestOf<"publishTaskBody">;
 export type RegisterWorkerRequest = RequestOf<"registerWorkerBody">;
 export type HeartbeatRequest = RequestOf<"heartbeatBody">;

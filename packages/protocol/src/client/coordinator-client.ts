@@ -1,5 +1,6 @@
 import type {
   AgentDeleted,
+  AgentLimitsAnswer,
   AgentsByTopic,
   AgentsDeleted,
   AgentView,
@@ -20,6 +21,7 @@ import type {
   PublishTaskRequest,
   RegisterAgentRequest,
   RegisterWorkerRequest,
+  SetLimitsRequest,
 } from "../api/index";
 import type { MetricsHistory, MetricsSummary, Published, TaskRecord, TaskView } from "../api/tasks";
 import type { TaskStatus } from "../vocabulary";
@@ -112,6 +114,21 @@ export class CoordinatorClient {
 
   resumeAgent(topic: string, name: string): Promise<DesiredStateChange> {
     return this.send("POST", `${agentPath(topic, name)}/resume`);
+  }
+
+  /** The agent's fleet-wide limits: configured, the operator's override, effective. */
+  getLimits(topic: string, name: string): Promise<AgentLimitsAnswer> {
+    return this.get(`${agentPath(topic, name)}/limits`);
+  }
+
+  /** Replaces the operator's override of the agent's limits; every worker applies it within seconds. */
+  setLimits(topic: string, name: string, override: SetLimitsRequest): Promise<AgentLimitsAnswer> {
+    return this.send("PUT", `${agentPath(topic, name)}/limits`, { body: override });
+  }
+
+  /** Removes the operator's override: the agent's configured limits apply again, fleet-wide. */
+  clearLimits(topic: string, name: string): Promise<AgentLimitsAnswer> {
+    return this.send("DELETE", `${agentPath(topic, name)}/limits`);
   }
 
   deleteAgent(

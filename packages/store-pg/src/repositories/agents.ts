@@ -1,4 +1,4 @@
-import { AGENT_STATES, type AgentState } from "@omnidaemon/protocol";
+import { AGENT_STATES, type AgentState, type LimitsOverride } from "@omnidaemon/protocol";
 
 // Desired state of an agent, fleet-wide: the protocol's vocabulary, re-exported for this package's own files.
 export { AGENT_STATES, type AgentState };
@@ -33,6 +33,8 @@ export interface AgentRecord {
   revision: number;
   /** Pending Kafka cleanup of a deleted agent; `null` when there is none or it is done. */
   cleanup: AgentCleanup | null;
+  /** The operator's override of the limits in `config`; `null` when there is none (docs/rate-limits.md). */
+  limits: LimitsOverride | null;
   registeredAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -41,8 +43,9 @@ export interface AgentRecord {
 export interface AgentsRepository {
   /**
    * Registers an agent or replaces its definition, and gives it a new revision. The desired state is durable: a
-   * paused agent stays paused. A deleted agent becomes active again, as a new registration (`registeredAt` now),
-   * and any Kafka cleanup still pending from its deletion is cancelled.
+   * paused agent stays paused, and an operator's limits override stays. A deleted agent becomes active again, as a
+   * new registration (`registeredAt` now, no limits override), and any Kafka cleanup still pending from its
+   * deletion is cancelled.
    */
   upsert(definition: AgentDefinition): Promise<AgentRecord>;
   /** The agent, also when deleted (check `state`); undefined when unknown. */
@@ -61,6 +64,11 @@ export interface AgentsRepository {
     state: AgentState,
     options?: { cleanup?: AgentCleanup },
   ): Promise<AgentRecord | undefined>;
+  /**
+   * Replaces the operator's limits override (null removes it) with a new revision, so the control record that
+   * carries it is newer than every earlier one. Undefined when the agent is unknown or deleted.
+   */
+  setLimits(topic: string, name: string, limits: LimitsOverride | null): Promise<AgentRecord | undefined>;
   /** Marks a deleted agent's Kafka cleanup done. False when none was pending. */
   completeCleanup(topic: string, name: string): Promise<boolean>;
   /** Deleted agents whose Kafka cleanup is still to do, oldest deletion first. */

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNotNull, ne, sql } from "drizzle-orm";
 import { StoreError } from "../errors";
 import { agents, type AgentCleanupJson } from "../schema";
+import type { LimitsOverride } from "@omnidaemon/protocol";
 import {
   AGENT_STATES,
   type AgentCleanup,
@@ -27,6 +28,7 @@ function toRecord(row: AgentRow): AgentRecord {
       row.cleanup === null
         ? null
         : { deleteGroup: row.cleanup.delete_group, deleteDlq: row.cleanup.delete_dlq },
+    limits: row.limits ?? null,
     registeredAt: row.registeredAt,
     updatedAt: row.updatedAt,
     deletedAt: row.deletedAt,
@@ -91,6 +93,7 @@ export class PgAgentsRepository implements AgentsRepository {
             state: sql`case when ${wasDeleted} then 'active' else ${agents.state} end`,
             revision: nextRevision,
             cleanup: sql`case when ${wasDeleted} then null else ${agents.cleanup} end`,
+            limits: sql`case when ${wasDeleted} then null else ${agents.limits} end`,
             registeredAt: sql`case when ${wasDeleted} then now() else ${agents.registeredAt} end`,
             updatedAt: sql`now()`,
             deletedAt: sql`null`,
@@ -161,6 +164,24 @@ export class PgAgentsRepository implements AgentsRepository {
           cleanup,
         })
         .where(and(eq(agents.topic, topic), eq(agents.name, name)))
+        .returning();
+      return row === undefined ? undefined : toRecord(row);
+    });
+  }
+
+  async setLimits(
+    topic: string,
+    name: string,
+    limits: LimitsOverride | null,
+  ): Promise<AgentRecord | undefined> {
+    if (limits !== null && (typeof limits !== "object" || Array.isArray(limits))) {
+      throw new StoreError("INVALID_INPUT", "limits must be a JSON object or null", { field: "limits" });
+    }
+    return run(this.access, "setting an agent's limits", async (db) => {
+      const [row] = await db
+        .update(agents)
+        .set({ limits, revision: nextRevision, updatedAt: sql`now()` })
+        .where(and(eq(agents.topic, topic), eq(agents.name, name), ne(agents.state, "deleted")))
         .returning();
       return row === undefined ? undefined : toRecord(row);
     });

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { AgentState } from "@omnidaemon/protocol";
+import type { AgentState, LimitsOverride } from "@omnidaemon/protocol";
 import { bigint, check, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /** Stored as in docs/control-plane.md: snake_case keys inside the jsonb too. */
@@ -30,6 +30,10 @@ export const agents = pgTable(
       .notNull()
       .default(sql`nextval('agent_revision')`),
     cleanup: jsonb("cleanup").$type<AgentCleanupJson>(),
+    // The operator's override of the limits in `config` (PUT /agents/{topic}/{name}/limits), camelCase like the
+    // config it overrides; null when none. Kept apart from `config` so a worker re-registering its code's config
+    // does not undo it.
+    limits: jsonb("limits").$type<LimitsOverride>(),
     registeredAt: timestamp("registered_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),

@@ -174,4 +174,95 @@ describe("agent routes", () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ status: "cleared", agents_deleted: 3 });
   });
+
+  describe("limits", () => {
+    beforeEach(async () => {
+      await t.services.registerAgent(
+        { topic: "llm", name: "writer", config: { rateLimit: { perSecond: 50 }, maxInFlight: 20 } },
+        { name: "seed" },
+      );
+      t.services.calls.length = 0;
+    });
+
+    it("GET …/limits shows the configured limits, no override, and what workers enforce", async () => {
+      const response = await t.request("GET", "/agents/llm/writer/limits");
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({
+        topic: "llm",
+        agent: "writer",
+        revision: expect.any(Number),
+        limits: {
+          configured: { rateLimit: { perSecond: 50 }, maxInFlight: 20 },
+          override: null,
+          effective: { rateLimit: { perSecond: 50 }, maxInFlight: 20 },
+        },
+      });
+    });
+
+    it("PUT …/limits passes the override on with who asked, and answers the effective limits", async () => {
+      const override = { rateLimit: { perMinute: 600, scope: "tenant" }, maxInFlight: null };
+      const response = await t.request("PUT", "/agents/llm/writer/limits", {
+        json: override,
+        headers: { "x-omnidaemon-actor": "cli:alice" },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.limits).toEqual({
+        configured: { rateLimit: { perSecond: 50 }, maxInFlight: 20 },
+        override,
+        effective: { rateLimit: { perMinute: 600, scope: "tenant" } },
+      });
+      expect(t.services.callsOf("setLimits")).toEqual([["llm", "writer", override, { name: "cli:alice" }]]);
+      // The agent itself shows them too.
+      const agent = await t.request("GET", "/agents/llm/writer");
+      expect(agent.body.limits.override).toEqual(override);
+    });
+
+    it("DELETE …/limits removes the override: the configured limits apply again", async () => {
+      await t.request("PUT", "/agents/llm/writer/limits", { json: { maxInFlight: 2 } });
+      const response = await t.request("DELETE", "/agents/llm/writer/limits");
+      expect(response.status).toBe(200);
+      expect(response.body.limits.override).toBeNull();
+      expect(response.body.limits.effective).toEqual({ rateLimit: { perSecond: 50 }, maxInFlight: 20 });
+      expect(t.services.callsOf("setLimits").at(-1)).toEqual(["llm", "writer", null, { name: "api" }]);
+    });
+
+    it.each([
+      [
+        { rateLimit: { perSecond: 5, perMinute: 1 } },
+        "rateLimit",
+        "rateLimit: set exactly one of perSecond and perMinute",
+      ],
+      [{ rateLimit: { perSecond: 0 } }, "rateLimit.perSecond", undefined],
+      [{ rateLimit: { perSecond: 5, scope: "pod" } }, "rateLimit.scope", undefined],
+      [{ maxInFlight: 1.5 }, "maxInFlight", undefined],
+      [{ tenantWeights: { acme: -1 } }, "tenantWeights.acme", undefined],
+      [{ maxInflight: 3 }, "body", "body: unknown field(s) maxInflight"],
+      [[], "body", undefined],
+    ])("PUT …/limits %j: 400 naming %s, nothing changed", async (body, field, message) => {
+      const response = await t.request("PUT", "/agents/llm/writer/limits", { json: body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.field).toBe(field);
+      expect(response.body.error.message).toMatch(new RegExp(`^${field}: `));
+      if (message !== undefined) expect(response.body.error.message).toBe(message);
+      expect(t.services.callsOf("setLimits")).toEqual([]);
+    });
+
+    it("…/limits of an unknown agent: 404 listing the known agents of the topic", async () => {
+      for (const method of ["GET", "PUT", "DELETE"] as const) {
+        const response = await t.request(method, "/agents/llm/nobody/limits", {
+          ...(method === "PUT" && { json: { maxInFlight: 1 } }),
+        });
+        expect(response.status).toBe(404);
+        expect(response.body.error.known).toEqual(["writer"]);
+      }
+    });
+
+    it("POST /agents checks the limit keys of the config by the same rules", async () => {
+      const response = await t.request("POST", "/agents", {
+        json: { topic: "llm", name: "writer", config: { rateLimit: { perSecond: 5, burst: 0 } } },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error.field).toBe("config.rateLimit.burst");
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import {
+  agentLimitsAnswerSchema,
   agentDeletedSchema,
   agentsByTopicSchema,
   agentsDeletedSchema,
@@ -11,7 +12,7 @@ import { z } from "zod";
 import type { RegistryService } from "../../services/types";
 import { defineRoute, type RouteDefinition } from "../route";
 import { api } from "../validation";
-import { agentView, auditEntryView } from "../views";
+import { agentLimitsAnswer, agentView, auditEntryView } from "../views";
 
 /** `{ topic: [agent, …] }` as the reference system's `GET /agents`; topics and names sorted for stable output. */
 export function groupByTopic(agents: readonly AgentView[]): Record<string, AgentView[]> {
@@ -92,6 +93,41 @@ export function agentRoutes(registry: RegistryService): RouteDefinition[] {
           revision: agent.revision,
         };
       },
+    }),
+    defineRoute({
+      method: "GET",
+      url: "/agents/:topic/:name/limits",
+      tag: "agents",
+      summary: "The agent's fleet-wide limits: configured, the operator's override, effective",
+      params: api.agentParams,
+      response: { schema: agentLimitsAnswerSchema },
+      errors: [404],
+      handler: async ({ params }) => agentLimitsAnswer(await registry.getAgent(params.topic, params.name)),
+    }),
+    defineRoute({
+      method: "PUT",
+      url: "/agents/:topic/:name/limits",
+      tag: "agents",
+      summary:
+        "Replace the operator's override of the agent's limits (a key replaces the configured one, null removes " +
+        "it); every worker applies it within seconds",
+      params: api.agentParams,
+      body: api.setLimitsBody,
+      response: { schema: agentLimitsAnswerSchema },
+      errors: [404, 503],
+      handler: async ({ params, body, actor }) =>
+        agentLimitsAnswer(await registry.setLimits(params.topic, params.name, body, actor)),
+    }),
+    defineRoute({
+      method: "DELETE",
+      url: "/agents/:topic/:name/limits",
+      tag: "agents",
+      summary: "Remove the operator's override: the agent's configured limits apply again, fleet-wide",
+      params: api.agentParams,
+      response: { schema: agentLimitsAnswerSchema },
+      errors: [404, 503],
+      handler: async ({ params, actor }) =>
+        agentLimitsAnswer(await registry.setLimits(params.topic, params.name, null, actor)),
     }),
     defineRoute({
       method: "DELETE",

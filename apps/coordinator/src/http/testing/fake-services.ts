@@ -6,7 +6,7 @@ import type {
   GroupInfo,
   GroupLag,
 } from "@omnidaemon/bus-kafka";
-import type { HealthReport, WorkerAgentStatus } from "@omnidaemon/protocol";
+import type { HealthReport, LimitsOverride, WorkerAgentStatus } from "@omnidaemon/protocol";
 import type {
   AuditEntry,
   CounterSummary,
@@ -136,6 +136,7 @@ export class FakeServices implements RegistryService, TaskService, FleetService,
       state: existing?.state === "paused" ? "paused" : "active",
       revision: ++this.revision,
       cleanup: null,
+      limits: existing?.state === "deleted" ? null : (existing?.limits ?? null),
       registeredAt: existing?.registeredAt ?? AT,
       updatedAt: AT,
       deletedAt: null,
@@ -155,6 +156,18 @@ export class FakeServices implements RegistryService, TaskService, FleetService,
   async resumeAgent(topic: string, name: string, actor: Actor): Promise<RegisteredAgent> {
     this.record("resumeAgent", topic, name, actor);
     return this.setState(this.find(topic, name), "active");
+  }
+
+  async setLimits(
+    topic: string,
+    name: string,
+    override: LimitsOverride | null,
+    actor: Actor,
+  ): Promise<RegisteredAgent> {
+    this.record("setLimits", topic, name, override, actor);
+    const updated = { ...this.find(topic, name), limits: override, revision: ++this.revision };
+    this.agents.set(`${topic}/${name}`, updated);
+    return updated;
   }
 
   async deleteAgent(
