@@ -2,24 +2,26 @@
 // real Kafka and Postgres: every command, its --json shape, exit codes, confirmation, and the error messages.
 // Tests run in order and share the fleet they build: agents alpha and beta on topic A, gamma and delta on topic B.
 import { HEADER, agentNames, createEnvelope, encodeEnvelope } from "@omnidaemon/bus-kafka";
-import { Kafka, logLevel } from "kafkajs";
+import {
+  type CoordinatorProcess,
+  dropSchema,
+  freePort,
+  kafkaBrokers,
+  startCoordinatorProcess,
+  taskEvent,
+  uniqueName,
+  withProducer,
+  rawKafka,
+} from "@omnidaemon/testkit";
 import {
   TOKEN,
   api,
   cleanKafka,
-  dropSchema,
-  freePort,
   hasScript,
-  kafkaBrokers,
   reportTaskEvents,
   runCli,
   runOnTerminal,
-  startCoordinator,
-  taskEvent,
-  uniqueName,
-  withProducer,
   type CliOptions,
-  type Coordinator,
 } from "./support";
 
 const topicA = uniqueName("cli_a");
@@ -33,7 +35,7 @@ const AGENTS = [
 const WORKER_ID = uniqueName("cli-fake-worker").replace(/_/g, "-");
 const ESC = "\u001b[";
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 let env: Record<string, string>;
 let terminal = false;
 
@@ -43,7 +45,12 @@ const json = (text: string) => JSON.parse(text) as any; // eslint-disable-line @
 
 beforeAll(async () => {
   terminal = await hasScript();
-  coordinator = await startCoordinator({ schema: uniqueName("cli_int"), token: TOKEN });
+  coordinator = await startCoordinatorProcess({
+    schema: uniqueName("cli_int"),
+    token: TOKEN,
+    // Our fake worker heartbeats once; keep it live for the whole suite.
+    heartbeatTimeoutMs: 600_000,
+  });
   env = { OMNIDAEMON_COORDINATOR_URL: coordinator.url, OMNIDAEMON_API_TOKEN: TOKEN };
   for (const { topic, agent } of AGENTS) {
     const registered = await api(coordinator.url, "POST", "/agents", {
@@ -117,11 +124,7 @@ async function seedKafka(): Promise<void> {
       });
     }
   });
-  const kafka = new Kafka({
-    brokers: kafkaBrokers(),
-    clientId: "cli-int-offsets",
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = rawKafka("cli-int-offsets");
   const admin = kafka.admin();
   await admin.connect();
   try {
