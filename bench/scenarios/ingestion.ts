@@ -18,6 +18,7 @@ import { clientEnv } from "../lib/clients";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { ScenarioOutcome } from "./common";
+import { raceDeadline } from "@omnidaemon/lifecycle";
 
 export interface IngestionOptions {
   events: number;
@@ -99,9 +100,7 @@ async function stopCoordinator(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
-  clearTimeout(timer);
+  await raceDeadline(exited, 30_000);
   if (child.exitCode === null) child.kill("SIGKILL");
 }
 
