@@ -1,3 +1,5 @@
+// Long on purpose (about 450 lines): batching, the unknown-topic wait and the isolation of a refused record all act on
+// the one queue and the one client (renewed after a failed batch); apart, they would share that private state.
 import { raceDeadline, sleep, StartStop, TIMED_OUT, withDeadline } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { parseKafkaConnection, type KafkaConnection, type KafkaConnectionInput } from "./config";

@@ -1,3 +1,6 @@
+// About 400 lines: the SDK's one public class — its services in start-up order (producer, admin, control follower,
+// coordinator link, consumers) and every method users call — is what users read to learn the SDK; it delegates the
+// rest (agent-consumer-set.ts, coordinator-link.ts, task-event-reporter.ts).
 import {
   AgentConsumer,
   BusAdmin,
