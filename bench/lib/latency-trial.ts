@@ -10,7 +10,7 @@ import type { Consumer } from "kafkajs";
 import { startBarePlatformatic } from "./bare-platformatic";
 import { latencySummary } from "./latency";
 import type { LatencyMessage, LatencySpec } from "./types";
-import { raceDeadline } from "@omnidaemon/lifecycle";
+import { raceDeadline, sleep } from "@omnidaemon/lifecycle";
 import { baselineKafka, reportToParent, trialConnection } from "./trial-child";
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     stopConsumer = () => consumer.disconnect();
   }
   // Let the group settle (first fetches, offsets) before the clock starts.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await sleep(2000);
 
   // A steady rate: every tick publishes what is due by now, so a late timer catches up instead of drifting.
   const started = performance.now();

@@ -9,12 +9,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEnvelope, type KafkaClientName } from "@omnidaemon/bus-kafka";
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { readFleetLogs, summarizeFleet, type FleetSummary } from "../lib/fleet-log";
 import type { Row } from "../lib/report";
-import { WorkerProcess, sleep } from "../lib/worker-process";
-import type { ScenarioOutcome } from "./common";
+import { sleep } from "@omnidaemon/lifecycle";
+import { WorkerProcess } from "../lib/worker-process";
+import { publishPaced, type ScenarioOutcome } from "./common";
 
 export interface FleetOptions {
   rate: number;
@@ -62,20 +63,8 @@ async function runFleet(
     for (let i = 0; i < (id === "B4" ? 1 : 3); i++) workers.push(await start());
     await Promise.all(workers.map((w) => w.ready(120_000)));
     await sleep(2000);
-    const started = performance.now();
-    let sent = 0;
-    const sends: Array<Promise<void>> = [];
     let event: Promise<void> | undefined;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate));
-      for (; sent < due; sent++) {
-        publishedAt[sent] = Date.now();
-        sends.push(
-          ctx.producer.publish(
-            createEnvelope({ topic, content: { i: sent }, correlationId: `k${sent % 1000}` }),
-          ),
-        );
-      }
+    await publishPaced(ctx, topic, { total, rate: options.rate, publishedAt }, (sent) => {
       if (event === undefined && sent >= total / 3) {
         eventAt = Date.now();
         event =
@@ -89,9 +78,7 @@ async function runFleet(
             : (workers[0] as WorkerProcess).kill();
         extra.eventPid = id === "B5" ? (workers[0] as WorkerProcess).pid : Number.NaN;
       }
-      await sleep(5);
-    }
-    await Promise.all(sends);
+    });
     await event;
     // Wait for the stragglers: up to the session timeout plus a rebalance after the last publish.
     const deadline = Date.now() + options.sessionTimeoutMs + 60_000;

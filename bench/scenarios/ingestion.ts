@@ -18,7 +18,7 @@ import { clientEnv } from "../lib/clients";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { ScenarioOutcome } from "./common";
-import { raceDeadline } from "@omnidaemon/lifecycle";
+import { raceDeadline, sleep } from "@omnidaemon/lifecycle";
 
 export interface IngestionOptions {
   events: number;
@@ -38,8 +38,6 @@ function databaseUrl(): string {
     throw new Error("ingestion: OMNIDAEMON_DATABASE_URL is unset (start the stack or source .stack/env)");
   return url;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function completed(run: string, i: number): TaskEvent {
   return {
