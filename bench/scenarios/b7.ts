@@ -25,7 +25,7 @@ import {
 import { spread, type Row } from "../lib/report";
 import { sleep } from "@omnidaemon/lifecycle";
 import { WorkerProcess } from "../lib/worker-process";
-import { perClient, publishPaced, type ScenarioOutcome } from "./common";
+import { fleetWorkerEnv, perClient, publishPaced, type ScenarioOutcome } from "./common";
 
 export interface B7Options {
   rate: number;
@@ -64,13 +64,7 @@ async function scaleCycle(
   await ctx.createTopic(topic, PARTITIONS);
   await ctx.createAgent(topic, agent, PARTITIONS);
   const logDir = mkdtempSync(join(tmpdir(), "bench-b7-"));
-  const env = {
-    BENCH_TOPIC: topic,
-    BENCH_AGENT: agent,
-    BENCH_LOG_DIR: logDir,
-    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs),
-    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(options.sessionTimeoutMs / 10))),
-  };
+  const env = fleetWorkerEnv(topic, agent, logDir, options.sessionTimeoutMs);
   const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, client, env);
   const workers: WorkerProcess[] = [];
   const total = options.rate * options.seconds;

@@ -65,3 +65,19 @@ export async function publishPaced(
   }
   await Promise.all(sends);
 }
+
+/** A bench fleet worker's environment: the fixture's topic, agent and log dir, and the session timeout under test. */
+export function fleetWorkerEnv(
+  topic: string,
+  agent: string,
+  logDir: string,
+  sessionTimeoutMs: number,
+): Record<string, string> {
+  return {
+    BENCH_TOPIC: topic,
+    BENCH_AGENT: agent,
+    BENCH_LOG_DIR: logDir,
+    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
+    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(sessionTimeoutMs / 10))),
+  };
+}

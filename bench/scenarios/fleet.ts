@@ -15,7 +15,7 @@ import { readFleetLogs, summarizeFleet, type FleetSummary } from "../lib/fleet-l
 import type { Row } from "../lib/report";
 import { sleep } from "@omnidaemon/lifecycle";
 import { WorkerProcess } from "../lib/worker-process";
-import { publishPaced, type ScenarioOutcome } from "./common";
+import { fleetWorkerEnv, publishPaced, type ScenarioOutcome } from "./common";
 
 export interface FleetOptions {
   rate: number;
@@ -46,13 +46,7 @@ async function runFleet(
   await ctx.createTopic(topic, PARTITIONS);
   await ctx.createAgent(topic, agent, PARTITIONS);
   const logDir = mkdtempSync(join(tmpdir(), `bench-${id.toLowerCase()}-`));
-  const env = {
-    BENCH_TOPIC: topic,
-    BENCH_AGENT: agent,
-    BENCH_LOG_DIR: logDir,
-    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs),
-    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(options.sessionTimeoutMs / 10))),
-  };
+  const env = fleetWorkerEnv(topic, agent, logDir, options.sessionTimeoutMs);
   const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, options.client, env);
   const workers: WorkerProcess[] = [];
   const total = options.rate * options.seconds;
