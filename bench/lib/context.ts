@@ -6,6 +6,7 @@ import {
   type KafkaClientName,
   type KafkaConnection,
 } from "@omnidaemon/bus-kafka";
+import { sleep } from "@omnidaemon/lifecycle";
 import { runClientProbe, runLatencyTrial, runTrial } from "./spawn-trial";
 import type { LatencyResult, LatencySpec, ProbeResult, TrialResult, TrialSpec } from "./types";
 
@@ -158,7 +159,7 @@ export class BenchContext {
         return;
       } catch (error) {
         if (attempt >= 5) return warn(`delete group ${group}`, error);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
       }
     }
   }

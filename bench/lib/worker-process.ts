@@ -10,13 +10,12 @@ import { join } from "node:path";
 import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import { clientEnv } from "./clients";
 import { childPids, rssBytes } from "./proc";
+import { sleep } from "@omnidaemon/lifecycle";
 
 const ROOT = join(__dirname, "..", "..");
 const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
 const COUNTING_FIXTURE = join(ROOT, "bench", "fixtures", "counting-agents.js");
 const MiB = 1024 * 1024;
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -7,18 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import {
+  type AgentSpec,
+  type CoordinatorProcess,
   FixtureLog,
   KafkaLeftovers,
-  Publisher,
-  Worker,
   newAgent,
   newTopic,
-  startCoordinator,
+  Publisher,
+  startCoordinatorProcess,
   stopAll,
   waitFor,
-  type AgentSpec,
-  type Coordinator,
-} from "../../apps/worker/test/support";
+  Worker,
+} from "@omnidaemon/testkit";
 import { launchConsoleBrowser, screenshot, type ConsoleBrowser } from "./support";
 
 const TOKEN = "console-test-token-0123456789abcdef";
@@ -31,7 +31,7 @@ const flaky: AgentSpec = {
   config: { maxRetries: 0 },
 };
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 let log: FixtureLog;
 let workers: Worker[];
 let publisher: Publisher;
@@ -61,7 +61,7 @@ async function consumerStatuses(agent: AgentSpec): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  coordinator = await startCoordinator({ token: TOKEN });
+  coordinator = await startCoordinatorProcess({ token: TOKEN });
   leftovers.agent(pausable.topic, pausable.name);
   leftovers.agent(flaky.topic, flaky.name);
   log = new FixtureLog();

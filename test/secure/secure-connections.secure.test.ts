@@ -2,7 +2,7 @@
 // the stack's own CA) and PostgreSQL over TLS with a password, both configured only through the OMNIDAEMON_*
 // variables of .stack/env.secure (test/secure/global-setup.js), with the passwords given as files. The coordinator
 // and the worker are the built CLI's processes; the CLI drives them.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,18 +10,21 @@ import { BusAdmin, agentNames, loadKafkaEnv } from "@omnidaemon/bus-kafka";
 import { Client } from "pg";
 import {
   CLI,
+  childEnv,
+  cliProcess,
   FixtureLog,
-  Proc,
-  ROOT,
-  Worker,
   freePort,
   http,
   newAgent,
   newTopic,
+  Proc,
+  runProcess,
   stopAll,
   uniqueName,
   waitFor,
-} from "../../apps/worker/test/support";
+  Worker,
+  type RunResult,
+} from "@omnidaemon/testkit";
 
 /** The secure services' variables, exactly as the stack wrote them. */
 function secureEnv(): Record<string, string> {
@@ -53,31 +56,14 @@ async function pgClient(): Promise<Client> {
   return client;
 }
 
-function cli(
-  args: string[],
-  coordinatorUrl: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        OMNIDAEMON_COORDINATOR_URL: coordinatorUrl,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], coordinatorUrl: string): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], {
+    env: childEnv({ OMNIDAEMON_COORDINATOR_URL: coordinatorUrl }),
   });
 }
 
 function startCoordinator(schema: string, port: number, env: Record<string, string> = {}): Proc {
-  return new Proc("coordinator", "coordinator", ["coordinator"], {
+  const settings: Record<string, string> = {
     ...secureEnv(),
     OMNIDAEMON_DATABASE_SCHEMA: schema,
     OMNIDAEMON_KAFKA_CLIENT_ID: uniqueName("secure-coord"),
@@ -87,7 +73,8 @@ function startCoordinator(schema: string, port: number, env: Record<string, stri
     // debug: the most the apps log, so the secrets check below covers it.
     OMNIDAEMON_LOG_LEVEL: "debug",
     ...env,
-  });
+  };
+  return cliProcess("coordinator", ["coordinator"], settings, "coordinator");
 }
 
 /** The "build failed, rolling back" line of a process that failed at start, and its error's message. */

@@ -13,18 +13,18 @@ import {
   ROOT,
   Publisher,
   Worker,
-  connection,
   delay,
-  logger,
+  fleetConnection as connection,
   newAgent,
   newTopic,
-  startCoordinator,
+  startCoordinatorProcess as startCoordinator,
+  testLogger as logger,
   waitFor,
   workerSuite,
   type AgentSpec,
-  type Coordinator,
+  type CoordinatorProcess as Coordinator,
   type FixtureLog,
-} from "./support";
+} from "@omnidaemon/testkit";
 
 const suite = workerSuite();
 let publisher: Publisher;

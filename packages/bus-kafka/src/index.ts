@@ -37,7 +37,7 @@ export {
   parseEnvelope,
   type NewEnvelope,
 } from "./envelope";
-export { HEADER, type RecordHeaders } from "./headers";
+export { HEADER, decodeHeaders, type RecordHeaders } from "./headers";
 export { MAX_JSON_DEPTH, findNonJson } from "./json-value";
 export {
   RESERVED_PREFIX,

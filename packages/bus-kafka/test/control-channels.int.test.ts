@@ -8,8 +8,14 @@ import { SYSTEM_TOPICS } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import { RecordConsumer, type ConsumedRecord } from "../src/record-consumer";
 import { taskEventRecord } from "../src/task-events";
-import { uniqueName } from "../../../test/helpers";
-import { connection, logger, rawKafka, startedProducer, waitFor } from "./support";
+import {
+  kafkaConnection,
+  rawKafka,
+  startedProducer,
+  testLogger as logger,
+  uniqueName,
+  waitFor,
+} from "@omnidaemon/testkit";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -20,7 +26,7 @@ beforeAll(async () => {
   kafka = rawKafka();
   admin = kafka.admin();
   await admin.connect();
-  busAdmin = new BusAdmin({ connection: connection(), logger });
+  busAdmin = new BusAdmin({ connection: kafkaConnection(), logger });
   await busAdmin.start();
   await busAdmin.ensureSystemTopics();
   producer = await startedProducer();
@@ -60,7 +66,7 @@ describe("control topic", () => {
     await producer.send(desiredStateRecord(state(topic, "b", "active", 1_000_003)));
     const seen = new Map<string, string>();
     const follower = new ControlFollower({
-      connection: connection(),
+      connection: kafkaConnection(),
       logger,
       onState: (s) => void (s.topic === topic && seen.set(s.agent, s.state)),
     });
@@ -89,7 +95,7 @@ describe("control topic: limits and rate hints (docs/rate-limits.md)", () => {
     const hints: RateHint[] = [];
     const states: DesiredState[] = [];
     const follower = new ControlFollower({
-      connection: connection(),
+      connection: kafkaConnection(),
       logger,
       onState: (s) => void (s.topic === topic && states.push(s)),
       onRateHint: (h) => void (h.topic === topic && hints.push(h)),
@@ -158,7 +164,7 @@ describe("RecordConsumer", () => {
     const handled: ConsumedRecord[] = [];
     let failOnce = true;
     const consumer = new RecordConsumer({
-      connection: connection(),
+      connection: kafkaConnection(),
       topic: SYSTEM_TOPICS.taskEvents,
       groupId,
       logger,

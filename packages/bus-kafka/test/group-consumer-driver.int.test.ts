@@ -4,8 +4,7 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { KAFKA_CLIENTS, type KafkaClientName } from "../src/config";
 import { type GroupBatch, type GroupConsumer, type GroupConsumerOptions } from "../src/driver/consumer";
 import { createGroupConsumer } from "../src/driver/factories";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
-import { logger, rawKafka, waitFor } from "./support";
+import { kafkaBrokers, rawKafka, testLogger as logger, uniqueName, waitFor } from "@omnidaemon/testkit";
 
 let kafka: Kafka;
 let admin: Admin;

@@ -1,3 +1,6 @@
+// About 400 lines: the SDK's one public class — its services in start-up order (producer, admin, control follower,
+// coordinator link, consumers) and every method users call — is what users read to learn the SDK; it delegates the
+// rest (agent-consumer-set.ts, coordinator-link.ts, task-event-reporter.ts).
 import {
   AgentConsumer,
   BusAdmin,
@@ -9,6 +12,7 @@ import {
   type AgentConsumerStatus,
   type EngineObserver,
   type KafkaConnectionInput,
+  type NewEnvelope,
 } from "@omnidaemon/bus-kafka";
 import {
   COORDINATOR_URL_VARIABLE,
@@ -62,18 +66,8 @@ export interface OmniDaemonOptions {
   };
 }
 
-export interface PublishTaskInput {
-  topic: string;
-  content: unknown;
-  correlationId?: string | null;
-  causationId?: string | null;
-  tenantId?: string | null;
-  source?: string | null;
-  replyTo?: string | null;
-  webhook?: string | null;
-  key?: string;
-  id?: string;
-}
+/** An event to publish: bus-kafka's `NewEnvelope` (its content, optional id and links, and the Kafka key). */
+export type PublishTaskInput = NewEnvelope;
 
 interface Running {
   stack: ServiceStack;
@@ -312,17 +306,7 @@ export class OmniDaemon implements AsyncDisposable {
   /** Publishes an event (acks=all) and returns its task id. Requires `start()`. */
   async publishTask(input: PublishTaskInput): Promise<string> {
     const running = this.requireRunning("publishTask");
-    const envelope = createEnvelope({
-      topic: input.topic,
-      content: input.content,
-      ...(input.id === undefined ? {} : { id: input.id }),
-      correlationId: input.correlationId ?? null,
-      causationId: input.causationId ?? null,
-      tenantId: input.tenantId ?? null,
-      source: input.source ?? null,
-      replyTo: input.replyTo ?? null,
-      webhook: input.webhook ?? null,
-    });
+    const envelope = createEnvelope(input);
     if (!this.knownTopics.has(input.topic)) {
       await running.admin.ensureTopic(input.topic);
       this.knownTopics.add(input.topic);
@@ -369,17 +353,8 @@ export class OmniDaemon implements AsyncDisposable {
   }
 
   /** The fleet's health report; a down fleet is a report too (status "down"), not an error. */
-  async health(): Promise<HealthReport> {
-    const client = this.coordinator();
-    const answer = await client.health();
-    if (answer.report !== undefined) return answer.report;
-    throw new CoordinatorApiError(
-      answer.problem ?? "no health report",
-      client.url,
-      "GET",
-      "/health",
-      answer.httpStatus,
-    );
+  health(): Promise<HealthReport> {
+    return this.coordinator().healthReport();
   }
 
   metrics(input: { topic?: string } = {}): Promise<MetricsSummary[]> {
