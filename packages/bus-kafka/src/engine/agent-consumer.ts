@@ -7,12 +7,7 @@ import { type GroupBatch, type GroupConsumer } from "../driver/consumer";
 import { createGroupConsumer } from "../driver/factories";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
 import { BusError } from "../errors";
-import {
-  DeadlineExceededError,
-  isNonRetriable,
-  ReplyRejectedError,
-  ResultNotJsonError,
-} from "../handler-errors";
+import { DeadlineExceededError, ReplyRejectedError, ResultNotJsonError } from "../handler-errors";
 import { HEADER, intHeader } from "../headers";
 import { findNonJson } from "../json-value";
 import { agentNames, type AgentNames } from "../naming";
@@ -23,7 +18,7 @@ import {
   type AgentRuntimeConfig,
   type AgentRuntimeConfigInput,
 } from "./agent-config";
-import { backoffMs, retryDelayMs } from "./backoff";
+import { backoffMs } from "./backoff";
 import {
   deadLetterRecord,
   headersOf,
@@ -31,6 +26,7 @@ import {
   type FailureInfo,
   type InboundRecord,
 } from "./dead-letter";
+import { failureVerdict } from "./failure-policy";
 import { backpressureAfter, pausePlan } from "./fetch-pauses";
 import { KeyScheduler } from "./key-scheduler";
 import { PartitionTracker } from "./partition-tracker";
@@ -750,14 +746,14 @@ export class AgentConsumer {
         }
         outcome = { kind: "failed", error: reply, durationMs: outcome.durationMs };
       }
+      const verdict = failureVerdict({ error: outcome.error, attempt }, this.config);
+      const next = verdict.outcome;
       const failure: FailureInfo = {
-        reason: isNonRetriable(outcome.error) ? "non_retriable" : "retries_exhausted",
+        reason: verdict.outcome === "retry" ? "retries_exhausted" : verdict.reason,
         error: outcome.error,
         attempt,
         now: Date.now(),
       };
-      const exhausted = failure.reason === "non_retriable" || attempt > this.config.maxRetries;
-      const next = exhausted ? (this.config.dlqEnabled ? "dead_letter" : "dropped") : "retry";
       this.safe("onFailed", () =>
         this.observer.onFailed?.({
           envelope,
@@ -770,8 +766,8 @@ export class AgentConsumer {
       );
       const logFields = { taskId: envelope.id, attempt, err: outcome.error, next };
       this.logger.warn(logFields, "delivery failed");
-      if (next === "retry") {
-        const delay = retryDelayMs(outcome.error, attempt, this.config);
+      if (verdict.outcome === "retry") {
+        const delay = verdict.delayMs;
         if (this.config.strictKeyOrder) {
           // In place: the key stays locked, so this key's later events wait behind this one.
           await sleep(delay, AbortSignal.any([state.revoked.signal, this.forced.signal]));
@@ -791,7 +787,7 @@ export class AgentConsumer {
         ) {
           return;
         }
-      } else if (next === "dead_letter") {
+      } else if (verdict.outcome === "dead_letter") {
         if (!(await this.publishDurably(state, deadLetterRecord(record, this.names, failure)))) return;
         this.safe("onDeadLettered", () =>
           this.observer.onDeadLettered?.({
