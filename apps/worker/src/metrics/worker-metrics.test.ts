@@ -42,6 +42,7 @@ describe("WorkerMetrics", () => {
       agent: FILES.agent,
       durationMs: 2000,
       error: new Error("boom"),
+      summary: { class: "Error", message: "boom" },
       outcome: "retry",
     });
     observer.onFailed?.({
@@ -50,6 +51,7 @@ describe("WorkerMetrics", () => {
       agent: FILES.agent,
       durationMs: 0.5,
       error: new Error("bad input"),
+      summary: { class: "Error", message: "bad input" },
       outcome: "dead_letter",
     });
     observer.onDeadLettered?.({ ...FILES, reason: "non_retriable", envelope: files });
@@ -75,6 +77,7 @@ describe("WorkerMetrics", () => {
       agent: CHAT.agent,
       durationMs: 30,
       error: new Error("model down"),
+      summary: { class: "Error", message: "model down" },
       outcome: "dropped",
     });
   }

@@ -53,7 +53,9 @@ export function failureVerdict(
  * A record that is not JSON or not an envelope never reaches a callback: it goes to the DLQ with its reason, whatever
  * `dlqEnabled` says, because no retry can change it and dropping it would lose the only copy of what was sent.
  */
-export function invalidRecordVerdict(error: Error): FailureVerdict {
+export function invalidRecordVerdict(
+  error: Error,
+): FailureVerdict & { outcome: "dead_letter"; reason: "invalid_record" } {
   return { outcome: "dead_letter", reason: "invalid_record", summary: errorSummary(error) };
 }
 
