@@ -179,20 +179,28 @@ export class DlqManager implements DeadLetterSink {
 
   private readDepths(): void {
     if (this.depthRead !== undefined || this.state !== "running") return;
-    const read = this.depthReadings
-      .refresh((dlqTopic) => this.admin.topicOffsets(dlqTopic))
-      .then((failed) => {
-        for (const { dlqTopic, error } of failed) {
-          this.logger.debug({ err: error, dlqTopic }, "DLQ depth not read; the last value stands");
-        }
-      })
-      .finally(() => {
-        this.depthRead = undefined;
-        this.active.delete(read);
-      });
+    const read = this.refreshDepths().finally(() => {
+      this.depthRead = undefined;
+      this.active.delete(read);
+    });
     // Tracked like an operator's read: stop() waits for it within its deadline.
     this.depthRead = read;
     this.active.add(read);
+  }
+
+  private async refreshDepths(): Promise<void> {
+    const watermarks = (dlqTopic: string) => this.admin.topicOffsets(dlqTopic);
+    let result = await this.depthReadings.refresh(watermarks);
+    // A DLQ this worker wrote to while it was read is read again at once (a few times at most), so a burst of dead
+    // letters during a read does not leave the gauge off until the next period.
+    for (let again = 0; again < 3 && result.raced.length > 0 && this.state === "running"; again++) {
+      const failed = result.failed;
+      result = await this.depthReadings.refresh(watermarks, result.raced);
+      result.failed.push(...failed);
+    }
+    for (const { dlqTopic, error } of result.failed) {
+      this.logger.debug({ err: error, dlqTopic }, "DLQ depth not read; the last value stands");
+    }
   }
 
   /** Aborts reads in progress, waits (bounded) for them and for replays, disconnects. Idempotent; safe before start(). */
