@@ -280,9 +280,8 @@ export class DeliveryRunner implements DeliveryScope {
           { ...decoded.envelope, delivery_attempts: attempt + 1 },
           Number.MAX_SAFE_INTEGER,
         );
-        // A retry record carries no reason: only a dead letter has one (`omni-dlq-reason`).
-        const failure = { reason: "retries_exhausted", error, attempt, now: Date.now() } as const;
-        const next = retryRecord(record, names, failure, value, Date.now() + verdict.delayMs);
+        const failure = { error, attempt, now: Date.now() };
+        const next = retryRecord(record, names, failure, value, failure.now + verdict.delayMs);
         if (!(await this.handOff.durably(state, next, () => this.options.publisher.send(next)))) return;
         this.options.complete(state, record);
       } else if (verdict.outcome === "dead_letter") {
