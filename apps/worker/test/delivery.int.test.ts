@@ -396,7 +396,9 @@ describe("Prometheus metrics of a worker", () => {
           metric(t, "omnidaemon_events_dead_lettered_total", at) === 2 &&
           metric(t, "omnidaemon_events_in_flight", at) === 0 &&
           // Committed up to the end: lag back to 0 on every partition that saw events.
-          metric(t, "omnidaemon_consumer_lag", at) === 0;
+          metric(t, "omnidaemon_consumer_lag", at) === 0 &&
+          // The DLQ manager counts the dead letters it wrote at once (its periodic read is 30 s away).
+          metric(t, "omnidaemon_dlq_depth", at) === 2;
         return settled ? t : undefined;
       },
       30_000,
@@ -417,6 +419,7 @@ describe("Prometheus metrics of a worker", () => {
     expect(metric(text, "omnidaemon_handler_duration_seconds_bucket", { ...at, le: "+Inf" })).toBe(12);
     expect(metric(text, "omnidaemon_events_in_flight", at)).toBe(0);
     expect(metric(text, "omnidaemon_consumer_lag", at)).toBe(0);
+    expect(metric(text, "omnidaemon_dlq_depth", at)).toBe(2);
     expect(metric(text, "omnidaemon_rebalances_total", at)).toBeGreaterThanOrEqual(1);
     expect(metric(text, "omnidaemon_offsets_committed_total", at)).toBeGreaterThanOrEqual(1);
     expect(metric(text, "omnidaemon_worker_uptime_seconds")).toBeGreaterThan(0);

@@ -59,7 +59,9 @@ export {
 export { AgentConsumer, type AgentConsumerOptions, type AgentConsumerStatus } from "./engine/agent-consumer";
 export type {
   AgentHandler,
+  DeadLetterMeta,
   DeadLetterReason,
+  DeadLetterSink,
   DeliveryContext,
   EngineObserver,
   RecordOrigin,
@@ -80,6 +82,7 @@ export {
 export {
   DLQ_READER_GROUP_PREFIX,
   DlqManager,
+  type DlqDepth,
   type DlqEntry,
   type DlqFilter,
   type DlqListOptions,
