@@ -26,6 +26,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // test/summary-reporter.js records each run's counts when OMNIDAEMON_TEST_SUMMARY names a file (.ci/run does).
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   projects: [
     {
       ...common,

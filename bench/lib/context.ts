@@ -74,9 +74,16 @@ export class BenchContext {
     topic: string,
     count: number,
     valueBytes: number,
+    /** Spread the records over this many tenants (`tenant_id` t0, t1, …), round robin. @default none */
+    tenants = 0,
   ): Promise<{ ms: number; rate: number; meanValueBytes: number }> {
     const build = (i: number, pad: string): ReturnType<typeof createEnvelope> =>
-      createEnvelope({ topic, content: { i, pad }, correlationId: randomUUID() });
+      createEnvelope({
+        topic,
+        content: { i, pad },
+        correlationId: randomUUID(),
+        ...(tenants > 0 ? { tenantId: `t${i % tenants}` } : {}),
+      });
     const emptySize = Buffer.byteLength(JSON.stringify(build(count, "")));
     const pad = "x".repeat(Math.max(0, valueBytes - emptySize));
     // Sizes vary by a few bytes (index digits, timestamp); every 100th record is measured for the report.

@@ -143,6 +143,8 @@ export async function runCountingWorker(options: {
   profileDir?: string | undefined;
   handlerDelayMs?: number;
   concurrency?: number;
+  /** Fleet-wide limit keys added to the agent's config (docs/rate-limits.md). */
+  limits?: Record<string, unknown>;
 }): Promise<WorkerRun> {
   const dir = mkdtempSync(join(tmpdir(), "bench-worker-"));
   const doneFile = join(dir, "done.json");
@@ -157,6 +159,7 @@ export async function runCountingWorker(options: {
       BENCH_DONE_FILE: doneFile,
       BENCH_DELAY_MS: String(options.handlerDelayMs ?? 0),
       ...(options.concurrency === undefined ? {} : { BENCH_CONCURRENCY: String(options.concurrency) }),
+      ...(options.limits === undefined ? {} : { BENCH_LIMITS: JSON.stringify(options.limits) }),
     },
     options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`],
   );

@@ -358,7 +358,7 @@ export async function dropSchema(schema: string): Promise<void> {
 
 // --- workers -------------------------------------------------------------------------------------------------------
 
-export type Behaviour = "record" | "throw" | "hang" | "nonjson";
+export type Behaviour = "record" | "throw" | "hang" | "nonjson" | "provider";
 
 /** One agent of the fixture module (apps/worker/test/fixtures/agents.js). */
 export interface AgentSpec {
@@ -618,19 +618,32 @@ export class Publisher {
   async publish(
     topic: string,
     content: unknown,
-    options: { key?: string; webhook?: string } = {},
+    options: { key?: string; webhook?: string; tenant?: string } = {},
   ): Promise<string> {
     await this.ensureTopic(topic);
-    const envelope = createEnvelope({ topic, content, webhook: options.webhook ?? null });
+    const envelope = createEnvelope({
+      topic,
+      content,
+      webhook: options.webhook ?? null,
+      tenantId: options.tenant ?? null,
+    });
     await this.producer.publish(envelope, options.key === undefined ? {} : { key: options.key });
     return envelope.id;
   }
 
   /** Publishes many events at once (the producer batches concurrent publishes); ids in input order. */
-  async publishMany(topic: string, events: Array<{ content: unknown; key?: string }>): Promise<string[]> {
+  async publishMany(
+    topic: string,
+    events: Array<{ content: unknown; key?: string; tenant?: string }>,
+  ): Promise<string[]> {
     await this.ensureTopic(topic);
     return Promise.all(
-      events.map((e) => this.publish(topic, e.content, e.key === undefined ? {} : { key: e.key })),
+      events.map((e) =>
+        this.publish(topic, e.content, {
+          ...(e.key === undefined ? {} : { key: e.key }),
+          ...(e.tenant === undefined ? {} : { tenant: e.tenant }),
+        }),
+      ),
     );
   }
 

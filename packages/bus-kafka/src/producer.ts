@@ -2,7 +2,7 @@ import pino, { type Logger } from "pino";
 import { parseKafkaConnection, type KafkaConnection, type KafkaConnectionInput } from "./config";
 import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from "./envelope";
 import { BusError } from "./errors";
-import type { RecordHeaders } from "./headers";
+import { HEADER, type RecordHeaders } from "./headers";
 import { connectFailure } from "./connect-errors";
 import type { AdminDriver } from "./driver/admin";
 import { createAdminDriver, createProducerDriver } from "./driver/factories";
@@ -135,7 +135,12 @@ export class KafkaProducer implements Publisher {
       topic: envelope.topic,
       key: keyOf(envelope, options.key),
       value,
-      headers: { ...options.headers },
+      // The tenant in a header too: consumers schedule fairly by tenant (docs/rate-limits.md) without parsing the
+      // value first.
+      headers: {
+        ...(envelope.tenant_id ? { [HEADER.tenantId]: envelope.tenant_id } : {}),
+        ...options.headers,
+      },
     });
   }
 

@@ -19,6 +19,8 @@ import { KafkaDriverError, rejectionOf } from "../src/driver/errors";
 import { createProducerDriver } from "../src/driver/factories";
 import type { OutgoingRecord, ProducerDriver } from "../src/driver/producer";
 import { BusError } from "../src/errors";
+import { createEnvelope } from "../src/envelope";
+import { HEADER } from "../src/headers";
 import { KafkaProducer } from "../src/producer";
 import { connection, createTopics, logger, rawKafka, readAll, type ReadRecord } from "./support";
 
@@ -158,6 +160,25 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
       expect(rejectionOf(error)).toBe("UNKNOWN_TOPIC_OR_PARTITION");
     } finally {
       await own.disconnect();
+    }
+  });
+
+  it("KafkaProducer on it: an envelope's tenant travels in the omni-tenant-id header (none without a tenant), so consumers schedule fairly without parsing the value first", async () => {
+    const name = await topic(1);
+    const producer = new KafkaProducer({ connection: connectionOf(client), logger });
+    await producer.start();
+    try {
+      await producer.publish(createEnvelope({ topic: name, content: { n: 1 }, tenantId: "acme" }), {
+        key: "a",
+      });
+      await producer.publish(createEnvelope({ topic: name, content: { n: 2 } }), { key: "b" });
+      const stored = await readAll(kafka, admin, name);
+      expect(Object.fromEntries(stored.map((r) => [r.key, r.headers[HEADER.tenantId] ?? null]))).toEqual({
+        a: "acme",
+        b: null,
+      });
+    } finally {
+      await producer.stop();
     }
   });
 

@@ -6,12 +6,19 @@ import { type GroupBatch, type GroupConsumer } from "../driver/consumer";
 import { createGroupConsumer } from "../driver/factories";
 import { withDeadline } from "../util/deadline";
 import { RESERVED_PREFIX, SYSTEM_TOPICS } from "../naming";
-import { controlKey, desiredStateSchema, type DesiredState } from "./desired-state";
+import type { RateHint } from "@omnidaemon/protocol";
+import { decodeControlRecord } from "./control-record";
+import { controlKey, type DesiredState } from "./desired-state";
 
 export interface ControlFollowerOptions {
   connection: KafkaConnectionInput;
   /** Called for every newer desired state (older revisions of an agent are dropped). Must not throw. */
   onState: (state: DesiredState) => void | Promise<void>;
+  /**
+   * Called for every rate hint on the topic (a worker's throttle lowered an agent's rate: docs/rate-limits.md).
+   * Hints carry no revision: merging one is idempotent and order-free, so every hint is passed on. Must not throw.
+   */
+  onRateHint?: (hint: RateHint) => void;
   logger?: Logger;
   /** How long start() waits to catch up with the topic before going on with what it has. @default 15000 */
   catchUpTimeoutMs?: number;
@@ -131,14 +138,26 @@ export class ControlFollower {
   }
 
   private async apply(value: Buffer | null): Promise<void> {
-    if (value === null) return;
-    let state: DesiredState;
-    try {
-      state = desiredStateSchema.parse(JSON.parse(value.toString("utf8")));
-    } catch (error) {
-      this.logger.warn({ err: error }, "ignoring an invalid control record");
+    const decoded = decodeControlRecord(value);
+    // A tombstone: a removed agent's key, compacted away; nothing to apply.
+    if ("tombstone" in decoded) return;
+    if ("invalid" in decoded) {
+      this.logger.warn({ reason: decoded.invalid }, "ignoring an invalid control record");
       return;
     }
+    const { record } = decoded;
+    if (record.kind === "rate_hint") {
+      try {
+        this.options.onRateHint?.(record.hint);
+      } catch (error) {
+        this.logger.error(
+          { err: error, topic: record.hint.topic, agent: record.hint.agent },
+          "applying a rate hint failed",
+        );
+      }
+      return;
+    }
+    const { state } = record;
     const key = controlKey(state.topic, state.agent);
     if ((this.applied.get(key) ?? -1) >= state.revision) return;
     this.applied.set(key, state.revision);
