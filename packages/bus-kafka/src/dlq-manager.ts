@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { raceDeadline, TIMED_OUT } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { BusAdmin } from "./admin";
 import type { KafkaConnectionInput } from "./config";
@@ -20,7 +21,6 @@ import { OldestEntries } from "./dlq/oldest-entries";
 import { readRanges, type ReadRange } from "./dlq/reader";
 import { DlqSummaryTally, type DlqSummary } from "./dlq/summary";
 import type { DlqReplayOptions } from "./dlq/replay-plan";
-import { withDeadline } from "./util/deadline";
 
 export type { DlqDepth } from "./dlq/depth";
 export type { DlqEntry } from "./dlq/entry";
@@ -215,12 +215,8 @@ export class DlqManager implements DeadLetterSink {
     await this.startPromise?.catch(() => undefined);
     clearInterval(this.depthTimer);
     this.depthTimer = undefined;
-    const settled = await withDeadline(
-      Promise.allSettled([...this.active]).then(() => true),
-      this.stopTimeoutMs,
-      () => undefined,
-    );
-    if (!settled)
+    const settled = await raceDeadline(Promise.allSettled([...this.active]), this.stopTimeoutMs);
+    if (settled === TIMED_OUT)
       this.logger.warn({ pending: this.active.size }, "DLQ operations still running at stop deadline");
     await this.admin.stop();
     this.logger.info({}, "DLQ manager stopped");

@@ -54,7 +54,10 @@ function origin(record: InboundRecord): RecordHeaders {
   };
 }
 
-function failureHeaders(record: InboundRecord, names: AgentNames, failure: FailureInfo): RecordHeaders {
+/** What a retry record says about the failed attempt (only a dead letter carries a reason). */
+export type AttemptFailure = Omit<FailureInfo, "reason">;
+
+function failureHeaders(record: InboundRecord, names: AgentNames, failure: AttemptFailure): RecordHeaders {
   const { errorClass, message, stack } = errorFields(failure.error);
   return {
     ...origin(record),
@@ -94,7 +97,7 @@ export function deadLetterRecord(
 export function retryRecord(
   record: InboundRecord,
   names: AgentNames,
-  failure: FailureInfo,
+  failure: AttemptFailure,
   value: Buffer,
   notBefore: number,
   wait = false,

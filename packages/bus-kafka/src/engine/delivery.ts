@@ -298,14 +298,13 @@ export class DeliveryRunner implements DeliveryScope {
           { ...decoded.envelope, delivery_attempts: nextAttempt },
           Number.MAX_SAFE_INTEGER,
         );
-        // A retry record carries no reason: only a dead letter has one (`omni-dlq-reason`).
-        const failure = { reason: "retries_exhausted", error, attempt, now: Date.now() } as const;
+        const failure = { error, attempt, now: Date.now() };
         const next = retryRecord(
           { ...record, waits },
           names,
           failure,
           value,
-          Date.now() + verdict.delayMs,
+          failure.now + verdict.delayMs,
           verdict.wait === true,
         );
         if (!(await this.handOff.durably(state, next, () => this.options.publisher.send(next)))) return;
