@@ -57,32 +57,38 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     });
     logTrial(result);
     engine.push(result);
-    const run = await runCountingWorker({
-      brokers: ctx.brokers,
-      client: options.client,
-      topic,
-      agent: workerAgents[round - 1] as string,
-      events: options.events,
-      label: `B1e worker #${round}`,
-      profileDir: options.profileDir,
-    });
-    console.log(
-      `  ${run.label.padEnd(24)} first→last ${Math.round(run.rate).toLocaleString("en-US")} ev/s  ready after ${(run.readyMs / 1000).toFixed(1)} s  peak RSS ${run.peakRssMiB.toFixed(0)} MiB${run.duplicates > 0 ? `  duplicates ${run.duplicates}` : ""}`,
-    );
+    const plain = (): Promise<WorkerRun> =>
+      runCountingWorker({
+        brokers: ctx.brokers,
+        client: options.client,
+        topic,
+        agent: workerAgents[round - 1] as string,
+        events: options.events,
+        label: `B1e worker #${round}`,
+        profileDir: options.profileDir,
+      });
+    const withLimits = (): Promise<WorkerRun> =>
+      runCountingWorker({
+        brokers: ctx.brokers,
+        client: options.client,
+        topic,
+        agent: limitedAgents[round - 1] as string,
+        events: options.events,
+        label: `B1e limited #${round}`,
+        profileDir: options.profileDir,
+        limits: UNBINDING_LIMITS,
+      });
+    // The two worker sides take turns going first, so neither always runs on the warmer broker.
+    const [run, limitedRun] =
+      round % 2 === 1
+        ? [await plain(), await withLimits()]
+        : await withLimits().then(async (first) => [await plain(), first] as const);
+    for (const side of [run, limitedRun]) {
+      console.log(
+        `  ${side.label.padEnd(24)} first→last ${Math.round(side.rate).toLocaleString("en-US")} ev/s  ready after ${(side.readyMs / 1000).toFixed(1)} s  peak RSS ${side.peakRssMiB.toFixed(0)} MiB${side.duplicates > 0 ? `  duplicates ${side.duplicates}` : ""}`,
+      );
+    }
     worker.push(run);
-    const limitedRun = await runCountingWorker({
-      brokers: ctx.brokers,
-      client: options.client,
-      topic,
-      agent: limitedAgents[round - 1] as string,
-      events: options.events,
-      label: `B1e limited #${round}`,
-      profileDir: options.profileDir,
-      limits: UNBINDING_LIMITS,
-    });
-    console.log(
-      `  ${limitedRun.label.padEnd(24)} first→last ${Math.round(limitedRun.rate).toLocaleString("en-US")} ev/s${limitedRun.duplicates > 0 ? `  duplicates ${limitedRun.duplicates}` : ""}`,
-    );
     limited.push(limitedRun);
   }
   // The engine's first→last rate, the same definition as the worker's.

@@ -5,7 +5,7 @@ import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError, type WorkerConfig } from "./config";
 import { loadAgents } from "./load-agents";
-import { WorkerMetrics } from "./metrics";
+import { ThrottleMetrics, WorkerMetrics } from "./metrics";
 import { ProbeServer } from "./probes";
 import { WebhookDeliverer, webhookMetricOutcome } from "./webhooks";
 
@@ -56,6 +56,8 @@ export async function main(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "omnidaemon_worker_" });
   const metrics = new WorkerMetrics({ registry });
+  // Each agent's fleet-wide limits as this worker enforces them, read from its throttle at scrape time.
+  const throttleMetrics = new ThrottleMetrics({ registry });
   const webhooks = new WebhookDeliverer({
     logger,
     allowPrivateAddresses: config.webhookAllowPrivate,
@@ -116,6 +118,9 @@ export async function main(
       // that ends by aborting callbacks that ignore their signal: waiting for them briefly, then committing still
       // beats exiting half-closed; runService's deadline is the hard stop.
       await stack.enter(agents, { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 });
+      for (const consumer of sdk.agentConsumers()) {
+        throttleMetrics.track(consumer.names.topic, consumer.names.agent, consumer.throttle);
+      }
       // Its writes need only the producer, so the consumers draining after it stopped still dead-letter.
       await stack.enter(dlqManager);
       // A paused agent has no running consumer, so its lag comes from committed offsets (section 8: lag is

@@ -100,7 +100,8 @@ describe("an agent limited to 50 events/s, fleet-wide", () => {
     const B = 50; // the default burst: one second of the rate
     const spec: AgentSpec = { topic, name: agent, config: { concurrency: 16, rateLimit: { perSecond: R } } };
     await publisher.ensureTopic(topic);
-    const [a, b, c] = ["a", "b", "c"].map((id) => worker(spec, id)) as [Worker, Worker, Worker];
+    // A Worker's process starts when it is made: b and c only at the scale-up.
+    const a = worker(spec, "a");
     await a.ready();
     await publisher.waitGroupStable(topic, agent, 1);
     // A backlog on every partition (distinct keys), far more than the run can start.
@@ -111,6 +112,7 @@ describe("an agent limited to 50 events/s, fleet-wide", () => {
     const begin = Date.now();
     await delay(8000);
 
+    const [b, c] = [worker(spec, "b"), worker(spec, "c")];
     await Promise.all([b.ready(), c.ready()]);
     await publisher.waitGroupStable(topic, agent, 3);
     const threeFrom = Date.now();

@@ -109,7 +109,9 @@ async function deadLetter(names: AgentNames, failure: Failure): Promise<Envelope
     },
     retry: false,
     attempt: failure.attempt ?? 4,
+    waits: 0,
     key: key ?? `${names.topic}:${partition}:${offset}`,
+    tenant: "tenant-1",
   };
   await producer.send(
     deadLetterRecord(record, names, {

@@ -5,6 +5,7 @@ import {
   AgentConsumer,
   agentNames,
   createEnvelope,
+  holdOfHint,
   redactKafkaConnection,
   type AgentConsumerStatus,
   type EngineObserver,
@@ -17,12 +18,14 @@ import {
   DEFAULT_COORDINATOR_URL,
   controlKey,
   type AgentDeleted,
+  type AgentLimits,
   type AgentState,
   type AgentsDeleted,
   type DesiredState,
   type DesiredStateChange,
   type HealthReport,
   type MetricsSummary,
+  type RateHint,
   type TaskRecord,
 } from "@omnidaemon/protocol";
 import { ServiceStack, StartStop } from "@omnidaemon/lifecycle";
@@ -79,6 +82,9 @@ export class OmniDaemon implements AsyncDisposable {
   private readonly consumers = new Map<string, AgentConsumer>();
   /** Desired state per agent, as read from the control topic. */
   private readonly desired = new Map<string, AgentState>();
+  /** Each agent's limits and last rate hint from the control topic: a consumer created later starts with them. */
+  private readonly limits = new Map<string, AgentLimits>();
+  private readonly hints = new Map<string, RateHint>();
   /** Whether the control topic has been read to its end: only then does a missing record mean "active". */
   private controlCaughtUp = false;
   /** The services of this run, built by `services()` (or `start()`). */
@@ -155,6 +161,7 @@ export class OmniDaemon implements AsyncDisposable {
         agentOf: (topic, name) => this.agents.get(controlKey(topic, name)),
         statuses: () => this.statuses(),
         onState: (state) => this.applyState(state),
+        onRateHint: (hint) => this.applyRateHint(hint),
         onCaughtUp: () => this.onControlCaughtUp(),
         startAgents: (services) => this.startAgents(services),
       },
@@ -218,7 +225,18 @@ export class OmniDaemon implements AsyncDisposable {
       drainTimeoutMs: drainTimeoutMsOf(config.shutdownTimeoutMs),
       sessionTimeoutMs: config.sessionTimeoutMs,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      workerId: config.workerId,
+      // The share of the agent's fleet-wide limits is the share of these partitions a worker owns.
+      countPartitions: async (topics) => {
+        const counts = await Promise.all(topics.map((topic) => services.admin.topicPartitions(topic)));
+        return counts.reduce<number>((sum, count) => sum + (count ?? 0), 0);
+      },
     });
+    // Limits a control record brought before the consumer existed (read while the control topic was caught up).
+    const limits = this.limits.get(key);
+    if (limits !== undefined) consumer.setLimits(limits);
+    const hint = this.hints.get(key);
+    if (hint !== undefined) consumer.onRateHint(holdOfHint(hint));
     this.consumers.set(key, consumer);
     services.dlqManager.watch(agent.topic, agent.name);
     await services.agents.add(consumer);
@@ -237,7 +255,20 @@ export class OmniDaemon implements AsyncDisposable {
   private applyState(state: DesiredState): void {
     const key = controlKey(state.topic, state.agent);
     this.desired.set(key, state.state);
+    // A record with limits carries the registry's (with an operator's override): they replace the agent config's.
+    // One without (a coordinator that predates limits) leaves the config's in force.
+    if (state.limits !== undefined) {
+      this.limits.set(key, state.limits);
+      this.consumers.get(key)?.setLimits(state.limits);
+    }
     this.applyTo(key, state.topic, state.agent, state.state);
+  }
+
+  /** Another worker's push-back from a provider: this worker's share of the agent's rate goes down too. */
+  private applyRateHint(hint: RateHint): void {
+    const key = controlKey(hint.topic, hint.agent);
+    this.hints.set(key, hint);
+    this.consumers.get(key)?.onRateHint(holdOfHint(hint));
   }
 
   /** The control topic was read to its end (after `start()` gave up waiting): agents with no record start. */

@@ -6,7 +6,7 @@ import {
   type AgentConsumerStatus,
   type EngineObserver,
 } from "@omnidaemon/bus-kafka";
-import type { AgentState, CoordinatorClient, DesiredState } from "@omnidaemon/protocol";
+import type { AgentState, CoordinatorClient, DesiredState, RateHint } from "@omnidaemon/protocol";
 import type { Logger } from "pino";
 import type { ResolvedAgent } from "./agent-definition";
 import { AgentConsumerSet } from "./agent-consumer-set";
@@ -52,6 +52,8 @@ export interface ServiceHooks {
   agentOf(topic: string, name: string): ResolvedAgent | undefined;
   statuses(): Array<{ topic: string; name: string; desired: AgentState; status: AgentConsumerStatus }>;
   onState(state: DesiredState): void;
+  /** Another worker's rate hint: a provider pushed back on that agent (docs/rate-limits.md). */
+  onRateHint(hint: RateHint): void;
   onCaughtUp(): void;
   /** Starts the consumer of every registered agent (the agent set's `start()`). */
   startAgents(services: OmniDaemonServices): Promise<void>;
@@ -91,6 +93,7 @@ export function buildServices(
       connection,
       logger,
       onState: (state) => hooks.onState(state),
+      onRateHint: (hint) => hooks.onRateHint(hint),
       onCaughtUp: () => hooks.onCaughtUp(),
       ...(settings.controlTopic === undefined ? {} : { topic: settings.controlTopic }),
       ...(settings.controlCatchUpTimeoutMs === undefined

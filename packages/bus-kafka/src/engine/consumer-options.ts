@@ -44,6 +44,14 @@ export interface AgentConsumerOptions {
    * @default config.abortGraceMs (30000)
    */
   abortGraceMs?: number;
+  /**
+   * How many partitions the agent's topic and retry topic have together (the admin's metadata): a worker's share of
+   * the fleet-wide limits is the share of them it owns (docs/rate-limits.md). Read when consuming starts and again
+   * when an assignment holds more than it said. @default the partitions this consumer owns (a fleet of one)
+   */
+  countPartitions?: (topics: string[]) => Promise<number>;
+  /** Named in the rate hints this consumer publishes. */
+  workerId?: string;
 }
 
 export type Phase = "idle" | "starting" | "running" | "draining" | "stopped";
@@ -66,4 +74,8 @@ export interface AgentConsumerStatus {
   lastFetchAt: number | undefined;
   /** Epoch ms of the last completed delivery. */
   lastCompletionAt: number | undefined;
+  /** Deliveries this worker may run at once under the fleet-wide `maxInFlight`; undefined: no such limit. */
+  inFlightLimit?: number | undefined;
+  /** This worker's share of the agent's partitions, which sets its share of the fleet-wide limits. */
+  limitsShare?: number;
 }

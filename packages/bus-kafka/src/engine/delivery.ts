@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { sleep } from "@omnidaemon/lifecycle";
 import type { Logger } from "pino";
 import { createEnvelope, decodeEnvelope, encodeEnvelope, type Envelope, type NewEnvelope } from "../envelope";
-import { ResultNotJsonError } from "../handler-errors";
+import { ResultNotJsonError, retryAfterMsOf } from "../handler-errors";
 import { findNonJson } from "../json-value";
 import type { AgentNames } from "../naming";
 import type { Publisher } from "../producer";
@@ -188,6 +188,13 @@ export interface DeliveryRunnerOptions {
   forced(): AbortSignal;
   /** The record is done (its offset may be committed), unless its partition was revoked meanwhile. */
   complete(state: PartitionState, record: InboundRecord): void;
+  /** Whether the agent has fleet-wide limits now: a push-back is then a wait (failure-policy.ts). */
+  waitOnRetryAfter(): boolean;
+  /**
+   * A callback threw `RetryAfterError(retryAfterMs)`: the provider pushes back (the consumer's throttle lowers the
+   * agent's rate, docs/rate-limits.md). `startedAt`: epoch ms the attempt started. Must not throw.
+   */
+  onPushBack?(retryAfterMs: number, startedAt: number): void;
 }
 
 /**
@@ -227,6 +234,7 @@ export class DeliveryRunner implements DeliveryScope {
       return;
     }
     let attempt = record.attempt;
+    let waits = record.waits;
     for (;;) {
       const envelope: Envelope =
         decoded.envelope.delivery_attempts === attempt
@@ -251,7 +259,15 @@ export class DeliveryRunner implements DeliveryScope {
         outcome = { kind: "failed", error: reply, durationMs: outcome.durationMs };
       }
       const { error, durationMs } = outcome;
-      const verdict = failureVerdict({ error, attempt }, config);
+      const pushBack = retryAfterMsOf(error);
+      if (typeof pushBack === "number" && pushBack >= 0 && this.options.onPushBack) {
+        const startedAt = Date.now() - durationMs;
+        notify(this.logger, "onPushBack", () => this.options.onPushBack?.(pushBack, startedAt));
+      }
+      const verdict = failureVerdict(
+        { error, attempt, waits },
+        { ...config, waitOnRetryAfter: this.options.waitOnRetryAfter() },
+      );
       notify(this.logger, "onFailed", () =>
         observer.onFailed?.({
           envelope,
@@ -273,15 +289,24 @@ export class DeliveryRunner implements DeliveryScope {
           const stop = AbortSignal.any([state.revoked.signal, this.options.forced()]);
           await sleep(verdict.delayMs, { signal: stop });
           if (stop.aborted) return;
-          attempt++;
+          if (verdict.wait) waits++;
+          else attempt++;
           continue;
         }
+        const nextAttempt = verdict.wait ? attempt : attempt + 1;
         const value = encodeEnvelope(
-          { ...decoded.envelope, delivery_attempts: attempt + 1 },
+          { ...decoded.envelope, delivery_attempts: nextAttempt },
           Number.MAX_SAFE_INTEGER,
         );
         const failure = { error, attempt, now: Date.now() };
-        const next = retryRecord(record, names, failure, value, failure.now + verdict.delayMs);
+        const next = retryRecord(
+          { ...record, waits },
+          names,
+          failure,
+          value,
+          failure.now + verdict.delayMs,
+          verdict.wait === true,
+        );
         if (!(await this.handOff.durably(state, next, () => this.options.publisher.send(next)))) return;
         this.options.complete(state, record);
       } else if (verdict.outcome === "dead_letter") {

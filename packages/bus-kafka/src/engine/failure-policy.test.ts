@@ -8,6 +8,7 @@ import {
   RetryAfterError,
 } from "../handler-errors";
 import {
+  MAX_RATE_WAITS,
   failureVerdict,
   invalidRecordVerdict,
   retryDelayMs,
@@ -244,6 +245,65 @@ describe("failureVerdict: the error summary", () => {
   it("cuts a long message at the protocol's limit", () => {
     const verdict = failureVerdict({ error: new Error("x".repeat(10_000)), attempt: 1 }, config);
     expect(verdict.summary.message).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
+  });
+});
+
+describe("failureVerdict: a push-back under fleet-wide limits is a wait (waitOnRetryAfter)", () => {
+  const limited: FailurePolicyConfig = { ...config, maxRetries: 2, waitOnRetryAfter: true };
+
+  it("retries a RetryAfterError after its delay as a wait at every attempt, maxRetries passed or 0", () => {
+    for (const attempt of [1, 3, 10]) {
+      expect(failureVerdict({ error: new RetryAfterError(1500), attempt, waits: 4 }, limited)).toEqual({
+        outcome: "retry",
+        delayMs: 1500,
+        wait: true,
+        summary: { class: "RetryAfterError", message: "retry after 1500 ms" },
+      });
+    }
+    expect(
+      failureVerdict({ error: new RetryAfterError(0), attempt: 1 }, { ...limited, maxRetries: 0 }),
+    ).toMatchObject({ outcome: "retry", delayMs: 0, wait: true });
+    expect(
+      failureVerdict({ error: foreign("retry-after", { retryAfterMs: 20 }), attempt: 9 }, limited),
+    ).toMatchObject({ outcome: "retry", delayMs: 20, wait: true });
+  });
+
+  it("counts it as an attempt again once the event waited MAX_RATE_WAITS times", () => {
+    const error = new RetryAfterError(1000);
+    expect(failureVerdict({ error, attempt: 1, waits: MAX_RATE_WAITS - 1 }, limited)).toMatchObject({
+      wait: true,
+    });
+    expect(failureVerdict({ error, attempt: 1, waits: MAX_RATE_WAITS }, limited)).toEqual({
+      outcome: "retry",
+      delayMs: 1000,
+      summary: { class: "RetryAfterError", message: "retry after 1000 ms" },
+    });
+    expect(failureVerdict({ error, attempt: 3, waits: MAX_RATE_WAITS }, limited)).toMatchObject({
+      outcome: "dead_letter",
+      reason: "retries_exhausted",
+    });
+  });
+
+  it("leaves every other error to maxRetries, and a retry-after without a usable delay too", () => {
+    expect(failureVerdict({ error: new Error("boom"), attempt: 3 }, limited)).toMatchObject({
+      outcome: "dead_letter",
+    });
+    expect(failureVerdict({ error: new DeadlineExceededError(10), attempt: 3 }, limited)).toMatchObject({
+      outcome: "dead_letter",
+    });
+    expect(
+      failureVerdict({ error: foreign("retry-after", { retryAfterMs: "soon" }), attempt: 3 }, limited),
+    ).toMatchObject({ outcome: "dead_letter" });
+    expect(failureVerdict({ error: new Error("boom"), attempt: 1 }, limited)).not.toHaveProperty("wait");
+  });
+
+  it("is not a wait without limits: today's rule, the delay sets only when", () => {
+    expect(
+      failureVerdict({ error: new RetryAfterError(1000), attempt: 3 }, { ...config, maxRetries: 2 }),
+    ).toMatchObject({
+      outcome: "dead_letter",
+      reason: "retries_exhausted",
+    });
   });
 });
 

@@ -9,7 +9,20 @@ import type { DeadLetterReason } from "./types";
 export type FailurePolicyConfig = Pick<
   AgentRuntimeConfig,
   "maxRetries" | "dlqEnabled" | "retryBackoffMs" | "maxRetryBackoffMs"
->;
+> & {
+  /**
+   * The agent has fleet-wide limits (a rate limit or `maxInFlight`; docs/rate-limits.md): a `RetryAfterError` is the
+   * provider asking the fleet to slow down, and the event only has to wait — it is retried after the asked delay
+   * without counting as an attempt, up to {@link MAX_RATE_WAITS} times. @default false
+   */
+  waitOnRetryAfter?: boolean;
+};
+
+/**
+ * How many times one event may wait on a `RetryAfterError` without it counting as an attempt (agents with limits):
+ * past that, a provider that keeps refusing is a failure like any other, and `maxRetries` applies.
+ */
+export const MAX_RATE_WAITS = 100;
 
 /**
  * What happens to an event after a failure — the product's core rule (docs/delivery.md, "Failures, retries and the
@@ -18,7 +31,8 @@ export type FailurePolicyConfig = Pick<
  * reader of the failure reports (task events, webhooks).
  */
 export type FailureVerdict =
-  | { outcome: "retry"; delayMs: number; summary: ErrorSummary }
+  /** `wait`: a push-back under limits — the next attempt has the same number, and the event's waits grow by one. */
+  | { outcome: "retry"; delayMs: number; summary: ErrorSummary; wait?: boolean }
   | { outcome: "dead_letter" | "dropped"; reason: DeadLetterReason; summary: ErrorSummary };
 
 /**
@@ -27,17 +41,30 @@ export type FailureVerdict =
  * - a `NonRetriableError` (its subclasses `ResultNotJsonError` and `ReplyRejectedError` included) is never retried;
  * - any other error is retried while `attempt <= maxRetries` (so `maxRetries: 3` allows 4 attempts and
  *   `maxRetries: 0` none), after the callback's `RetryAfterError` delay or else the backoff;
- * - an event that is not retried goes to the DLQ, or is dropped when the agent disabled its DLQ.
+ * - an event that is not retried goes to the DLQ, or is dropped when the agent disabled its DLQ;
+ * - but with `waitOnRetryAfter` (an agent with limits), a `RetryAfterError` with a usable delay is a wait: retried
+ *   after that delay whatever the attempt, without counting, while the event has waited fewer than
+ *   {@link MAX_RATE_WAITS} times (`waits`).
  *
  * Pure: the engine executes the verdict (a retry record, a dead letter, or nothing).
  */
 export function failureVerdict(
-  failure: { error: unknown; attempt: number },
+  failure: { error: unknown; attempt: number; waits?: number },
   config: FailurePolicyConfig,
   random: () => number = Math.random,
 ): FailureVerdict {
   const summary = errorSummary(failure.error);
   const nonRetriable = isNonRetriable(failure.error);
+  const asked = retryAfterMsOf(failure.error);
+  if (
+    config.waitOnRetryAfter === true &&
+    !nonRetriable &&
+    typeof asked === "number" &&
+    asked >= 0 &&
+    (failure.waits ?? 0) < MAX_RATE_WAITS
+  ) {
+    return { outcome: "retry", delayMs: Math.min(asked, MAX_TIMER_MS), summary, wait: true };
+  }
   if (!nonRetriable && failure.attempt <= config.maxRetries) {
     return {
       outcome: "retry",

@@ -20,6 +20,8 @@ function record(key: string, offset: number, partition = 0, topic = "t"): Inboun
     message: { headers: () => ({}) } as unknown as InboundRecord["message"],
     retry: false,
     attempt: 1,
+    waits: 0,
+    tenant: "",
     key,
   };
 }

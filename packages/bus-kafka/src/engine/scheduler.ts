@@ -20,6 +20,11 @@ export interface ReadyQueue<T> {
   /** The item of `key` finished. */
   release(key: string): void;
   drop(predicate: (item: T) => boolean): number;
+  /**
+   * When the last `next()` found nothing because a rate limit refused (the limits' FairScheduler): the ms until a
+   * start may be admitted. The scheduler then pumps again after that long.
+   */
+  readonly throttledForMs?: number | undefined;
 }
 
 export interface DeliverySchedulerOptions {
@@ -64,6 +69,9 @@ export class DeliveryScheduler implements InFlightDeliveries {
   private readonly parked = new Map<number, NodeJS.Timeout>();
   private pressure = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The one timer that pumps again when the rate limit admits the next start, and when it fires (epoch ms). */
+  private throttleTimer: NodeJS.Timeout | undefined;
+  private throttleWakeAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: DeliverySchedulerOptions) {
     this.queue = options.queue;
@@ -125,6 +133,8 @@ export class DeliveryScheduler implements InFlightDeliveries {
         this.active.add(run);
       }
       this.options.onInFlight(this.queue.inFlight);
+      const throttledMs = this.queue.throttledForMs;
+      if (throttledMs !== undefined) this.pumpAfter(throttledMs);
     }
     // Only records ready to start count: not-yet-due retries stay in Kafka (see `park`).
     const on = backpressureAfter(this.pressure, this.queue.buffered, this.options.maxBuffered);
@@ -132,6 +142,22 @@ export class DeliveryScheduler implements InFlightDeliveries {
     if (on === this.pressure && !this.options.pausesUnknown()) return;
     this.pressure = on;
     this.options.syncPauses();
+  }
+
+  /** Pumps again in `ms` (the rate limit's wait), keeping the earlier of this and a timer already set. */
+  private pumpAfter(ms: number): void {
+    const at = Date.now() + Math.max(1, Math.ceil(ms));
+    if (this.throttleTimer !== undefined && this.throttleWakeAt <= at) return;
+    clearTimeout(this.throttleTimer);
+    this.throttleWakeAt = at;
+    this.throttleTimer = setTimeout(
+      () => {
+        this.throttleTimer = undefined;
+        this.throttleWakeAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.min(at - Date.now(), MAX_TIMER_MS),
+    );
   }
 
   /**
@@ -187,6 +213,9 @@ export class DeliveryScheduler implements InFlightDeliveries {
   idle(): void {
     clearInterval(this.deadlineTimer);
     this.deadlineTimer = undefined;
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = undefined;
+    this.throttleWakeAt = Number.POSITIVE_INFINITY;
     this.pressure = false;
     // The queue is kept: keys and slots of aborted callbacks that are still running stay held across a resume.
   }
