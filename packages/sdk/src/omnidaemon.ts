@@ -1,6 +1,6 @@
-// About 400 lines: the SDK's one public class — its services in start-up order (producer, admin, control follower,
-// coordinator link, consumers) and every method users call — is what users read to learn the SDK; it delegates the
-// rest (agent-consumer-set.ts, coordinator-link.ts, task-event-reporter.ts).
+// About 400 lines: the SDK's one public class — its start-up order and every method users call — is what users read
+// to learn the SDK; it delegates the rest (services.ts builds the services, agent-consumer-set.ts,
+// coordinator-link.ts, task-event-reporter.ts).
 import {
   AgentConsumer,
   agentNames,
@@ -73,8 +73,7 @@ export type PublishTaskInput = NewEnvelope;
 
 /**
  * The SDK: register agents, start them (one consumer group per agent), publish tasks, and drive the fleet through
- * the coordinator. (The SDK's whole surface is this one class, hence its length; its services are built in
- * services.ts, agents resolved in agent-definition.ts, task events reported by task-event-reporter.ts.) The constructor does no I/O and reads no secrets; `start()` reads the environment, connects,
+ * the coordinator. The constructor does no I/O and reads no secrets; `start()` reads the environment, connects,
  * and builds every client. `await using sdk = new OmniDaemon()` shuts it down at the end of the scope.
  */
 export class OmniDaemon implements AsyncDisposable {
