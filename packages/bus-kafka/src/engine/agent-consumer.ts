@@ -1,7 +1,9 @@
-import { StartStop, withDeadline } from "@omnidaemon/lifecycle";
-import { limitsOfConfig, type AgentLimits } from "@omnidaemon/protocol";
+// About 460 lines: the consumer's public API and its phases (start, pause, resume, drain, stop) with the wiring of
+// its parts — group link, scheduler, delivery runner, limits — in one place, so the order of every transition reads
+// top to bottom; each part's logic lives in its own file (see the class comment).
+import { StartStop } from "@omnidaemon/lifecycle";
+import type { AgentLimits } from "@omnidaemon/protocol";
 import pino, { type Logger } from "pino";
-import { rateHint, rateHintRecord } from "../control/rate-hint";
 import type { GroupBatch } from "../driver/consumer";
 import { HEADER, intHeader } from "../headers";
 import { agentNames, type AgentNames } from "../naming";
@@ -11,8 +13,8 @@ import { DeliveryRunner } from "./delivery";
 import { pausePlan } from "./fetch-pauses";
 import { GroupLink } from "./group-link";
 import type { RateHold } from "./limits/adaptive-rate";
-import { FairScheduler } from "./limits/fair-scheduler";
-import { Throttle } from "./limits/throttle";
+import type { Throttle } from "./limits/throttle";
+import { ConsumerLimits } from "./consumer-limits";
 import { notify } from "./notify";
 import { lagOf, Partitions, tpOf, type PartitionState } from "./partitions";
 import { DeliveryScheduler } from "./scheduler";
@@ -21,11 +23,6 @@ import type { EngineObserver } from "./types";
 
 // The consumer's options and status are declared beside it (consumer-options.ts) and are part of its API.
 export type { AgentConsumerOptions, AgentConsumerStatus } from "./consumer-options";
-
-/** Whether an agent has fleet-wide limits that a provider's push-back lowers (then a push-back is a wait). */
-function hasLimits(limits: AgentLimits): boolean {
-  return limits.rateLimit !== undefined || limits.maxInFlight !== undefined;
-}
 
 class ShutdownAbort extends Error {
   override readonly name = "ShutdownAbort";
@@ -62,14 +59,7 @@ export class AgentConsumer {
   private readonly scheduler: DeliveryScheduler;
   private readonly runner: DeliveryRunner;
   private readonly lifecycle: StartStop;
-  private readonly limiter: Throttle;
-  private readonly queue: FairScheduler<InboundRecord>;
-  private readonly countPartitions: ((topics: string[]) => Promise<number>) | undefined;
-  private readonly workerId: string | undefined;
-  /** The agent's partitions (topic + retry topic), as last read; undefined before the first read. */
-  private partitionTotal: number | undefined;
-  private owned = 0;
-  private readonly runnerPublisher: AgentConsumerOptions["publisher"];
+  private readonly limits: ConsumerLimits;
 
   private phase: Phase = "idle";
   private paused: boolean;
@@ -97,18 +87,15 @@ export class AgentConsumer {
     this.commitIntervalMs = options.commitIntervalMs ?? 1000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     const abortGraceMs = options.abortGraceMs ?? config.abortGraceMs;
-    this.countPartitions = options.countPartitions;
-    this.runnerPublisher = options.publisher;
-    this.workerId = options.workerId;
-    // Until a control record brings the registry's limits, the agent's own config's apply.
-    const limiter = new Throttle({ limits: limitsOfConfig(config) });
-    this.limiter = limiter;
-    this.queue = new FairScheduler<InboundRecord>(config.concurrency, {
-      tenantOf: (record) => record.tenant,
-      weightOf: (tenant) => limiter.weightOf(tenant),
-      gate: limiter,
+    const limits = new ConsumerLimits({
+      names: this.names,
+      config,
+      logger,
+      publisher: options.publisher,
+      workerId: options.workerId,
+      countPartitions: options.countPartitions,
     });
-    limiter.attachQueue(this.queue);
+    this.limits = limits;
 
     this.group = new GroupLink({
       connection: options.connection,
@@ -126,7 +113,7 @@ export class AgentConsumer {
     });
     // The ready-queue is made here and nowhere else.
     this.scheduler = new DeliveryScheduler({
-      queue: this.queue,
+      queue: limits.queue,
       maxBuffered: options.maxBufferedRecords ?? Math.max(10_000, 4 * config.concurrency),
       reclaimIdleMs: config.reclaimIdleMs,
       abortGraceMs,
@@ -168,8 +155,8 @@ export class AgentConsumer {
       inFlight: this.scheduler,
       forced: () => this.forced.signal,
       complete: (state, record) => this.complete(state, record),
-      waitOnRetryAfter: () => hasLimits(limiter.current),
-      onPushBack: (retryAfterMs, startedAt) => this.onPushBack(retryAfterMs, startedAt),
+      waitOnRetryAfter: () => limits.waitOnRetryAfter,
+      onPushBack: (retryAfterMs, startedAt) => limits.onPushBack(retryAfterMs, startedAt),
     });
     this.lifecycle = new StartStop(
       this.name,
@@ -204,14 +191,14 @@ export class AgentConsumer {
       delayed: this.scheduler.delayed,
       lastFetchAt: this.group.lastFetchAt,
       lastCompletionAt: this.lastCompletionAt,
-      inFlightLimit: Number.isFinite(this.limiter.inFlightLimit) ? this.limiter.inFlightLimit : undefined,
-      limitsShare: this.limiter.readings(Date.now()).share,
+      inFlightLimit: this.limits.inFlightLimit,
+      limitsShare: this.limits.share,
     };
   }
 
   /** The agent's fleet-wide limits as this worker enforces them (read by the worker's metrics). */
   get throttle(): Throttle {
-    return this.limiter;
+    return this.limits.throttle;
   }
 
   /**
@@ -219,15 +206,13 @@ export class AgentConsumer {
    * on, without a restart.
    */
   setLimits(limits: AgentLimits): void {
-    this.limiter.setLimits(limits, Date.now());
-    this.queue.setConcurrency(this.config.concurrency);
-    this.queue.wake();
+    this.limits.setLimits(limits);
     this.scheduler.pump();
   }
 
   /** Another worker's rate hint (a provider pushed back there): the agent's rate is lowered here too. */
   onRateHint(hold: RateHold): void {
-    this.limiter.onRateHint(hold, Date.now());
+    this.limits.onRateHint(hold);
   }
 
   /** Joins the group and starts consuming, unless the agent is paused. Idempotent. */
@@ -312,7 +297,7 @@ export class AgentConsumer {
   private async startConsuming(): Promise<void> {
     this.phase = "starting";
     this.forced = new AbortController();
-    await this.readPartitionTotal();
+    await this.limits.readPartitionTotal();
     try {
       await this.group.connect();
     } catch (error) {
@@ -366,9 +351,7 @@ export class AgentConsumer {
     for (const state of this.partitions.retainOnly(assignment)) this.revoke(state);
     // Revoked partitions took their buffered records with them (back-pressure must not stay on with nothing
     // pending), and after a crash the restarted consumer group may have forgotten every pause.
-    const owned =
-      (assignment[this.names.topic]?.length ?? 0) + (assignment[this.names.retryTopic]?.length ?? 0);
-    this.share(owned);
+    this.limits.onAssignment(assignment);
     this.scheduler.pump();
     const assigned = Object.values(assignment).reduce((sum, partitions) => sum + partitions.length, 0);
     const mainPartitions = assignment[this.names.topic]?.length ?? 0;
@@ -458,56 +441,6 @@ export class AgentConsumer {
         parkedRetryPartitions: this.scheduler.parkedRetryPartitions,
       }),
     );
-  }
-
-  /** The share of the fleet-wide limits follows the partitions owned (of the topic and the retry topic together). */
-  private share(owned: number): void {
-    this.owned = owned;
-    const total = Math.max(this.partitionTotal ?? owned, owned, 1);
-    this.limiter.onAssignment(owned, total, Date.now());
-    this.queue.wake();
-    // More than the agent had: partitions were added since the last read.
-    if (this.partitionTotal !== undefined && owned > this.partitionTotal) {
-      void this.readPartitionTotal().then(() => {
-        if (this.owned !== owned || this.partitionTotal === undefined) return;
-        this.limiter.onAssignment(owned, Math.max(this.partitionTotal, owned), Date.now());
-      });
-    }
-  }
-
-  /** Reads the agent's partition count (bounded; a failure keeps the last one, logged). */
-  private async readPartitionTotal(): Promise<void> {
-    if (!this.countPartitions) return;
-    try {
-      this.partitionTotal = await withDeadline(
-        this.countPartitions([this.names.topic, this.names.retryTopic]),
-        10_000,
-        () => new Error("no answer within 10 s"),
-      );
-    } catch (error) {
-      this.logger.warn(
-        { err: error, kept: this.partitionTotal },
-        "could not read the agent's partition count; the limits' share uses the last one known",
-      );
-    }
-  }
-
-  /**
-   * A callback threw `RetryAfterError`: the throttle lowers the agent's rate, and when that is news to the fleet
-   * the worker publishes a rate hint on the control topic (best effort: the local decrease stands either way).
-   */
-  private onPushBack(retryAfterMs: number, startedAt: number): void {
-    const hold = this.limiter.onRetryAfter(retryAfterMs, Date.now(), startedAt);
-    if (hold === undefined) return;
-    const record = rateHintRecord(
-      rateHint({ topic: this.names.topic, agent: this.names.agent }, hold, new Date(), this.workerId),
-    );
-    this.runnerPublisher.send(record).catch((error: unknown) => {
-      this.logger.warn(
-        { err: error },
-        "could not publish a rate hint; other workers learn of the push-back later",
-      );
-    });
   }
 
   private complete(state: PartitionState, record: InboundRecord): void {
