@@ -3,7 +3,7 @@ import type { Envelope } from "../envelope";
 import { DeadlineExceededError } from "../handler-errors";
 import type { InboundRecord } from "./dead-letter";
 import { Delivery, type DeliveryScope } from "./delivery";
-import { KeyScheduler } from "./key-scheduler";
+import { FairScheduler } from "./limits/fair-scheduler";
 import { Partitions } from "./partitions";
 import { DeliveryScheduler, type DeliverySchedulerOptions } from "./scheduler";
 
@@ -51,7 +51,7 @@ function scheduler(overrides: Partial<DeliverySchedulerOptions> & { concurrency?
   let syncs = 0;
   const { concurrency = 2, ...rest } = overrides;
   const scheduler = new DeliveryScheduler({
-    queue: new KeyScheduler<InboundRecord>(concurrency),
+    queue: new FairScheduler<InboundRecord>(concurrency),
     maxBuffered: 100,
     reclaimIdleMs: 60_000,
     abortGraceMs: 1000,

@@ -8,7 +8,7 @@ import type { PartitionState } from "./partitions";
 
 /**
  * The ready-queue the scheduler draws from: at most `concurrency` items in flight, never two of one key. The engine
- * uses `KeyScheduler`; the limits' `FairScheduler` (engine/limits) has the same methods.
+ * uses the limits' `FairScheduler` (engine/limits: per key as above, and fair across tenants).
  */
 export interface ReadyQueue<T> {
   readonly inFlight: number;

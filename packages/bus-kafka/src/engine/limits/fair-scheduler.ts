@@ -50,7 +50,7 @@ interface TenantQueue {
 }
 
 /**
- * A drop-in for KeyScheduler (the same methods, the same per-key rules) that is fair across tenants: at most
+ * The engine's ready-queue (it replaced the per-key KeyScheduler: the same methods, the same per-key rules), fair across tenants: at most
  * `concurrency` items in flight, never two of one key at once, a key's items in arrival order — and across the
  * tenants with ready work, weighted fair queueing (stride scheduling): each tenant has a virtual time that grows by
  * 1/weight per start, and the lowest goes next. A tenant with 10,000 queued events and one with 100 take turns
