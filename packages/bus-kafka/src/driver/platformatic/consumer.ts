@@ -85,6 +85,9 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly seeks = new Map<string, bigint>();
   /** The membership is in doubt since a crash was reported: the next good heartbeat reports the assignment again. */
   private lost = false;
+  /** A pending check that the library still heartbeats after a heartbeat error (see `reviveHeartbeats`). */
+  private reviveTimer: NodeJS.Timeout | undefined;
+  private reviveAttempts = 0;
   private rebuildTimer: NodeJS.Timeout | undefined;
   private rebuilding: Promise<void> | undefined;
   private rebuildAttempts = 0;
@@ -150,6 +153,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.phase = this.phase === "new" ? "stopped" : "stopping";
     clearTimeout(this.rebuildTimer);
     this.rebuildTimer = undefined;
+    this.stopReviving();
     this.wake?.();
     if (!wasRunning) {
       // A start under way sees the phase and closes what it opened.
@@ -310,6 +314,56 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     }
     // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
     this.crashed(error, true);
+    this.reviveHeartbeats(member);
+  }
+
+  /**
+   * @platformatic/kafka 1.x stops heartbeating a classic-protocol member for good after one heartbeat fails for a
+   * reason other than the group (a broker restarting, a connection closed): it cancels its heartbeat timer before
+   * the `refresh()` meant to schedule the next one (fixed upstream in platformatic/kafka#376, on the 2.x line only).
+   * The broker then drops the member when its session expires while the member goes on believing it owns its
+   * partitions — and, since only a good heartbeat or a rejoin would report the assignment again, the engine waits
+   * forever for it after the crash. So a heartbeat interval after a heartbeat error, if the library has no
+   * heartbeat scheduled any more (`isActive()` false), the driver joins again itself with the same member id
+   * (`joinGroup`: the broker keeps the member, and its partitions, if its session has not expired), and keeps
+   * trying, backing off up to 5 s, while the broker is away. A library that heartbeats on is left alone.
+   */
+  private reviveHeartbeats(member: Member, waitMs = this.options.heartbeatIntervalMs ?? 3000): void {
+    if (this.reviveTimer !== undefined) return;
+    this.reviveTimer = setTimeout(() => {
+      this.reviveTimer = undefined;
+      void this.revive(member);
+    }, waitMs);
+  }
+
+  private async revive(member: Member): Promise<void> {
+    const current = (): boolean => this.member === member && this.phase === "running";
+    if (!current() || member.consumer.isActive()) {
+      this.reviveAttempts = 0;
+      return;
+    }
+    try {
+      // The sync that follows reports the assignment (`consumer:group:join`).
+      await member.consumer.joinGroup({});
+      this.reviveAttempts = 0;
+      if (current()) this.logger.info({}, "heartbeats resumed: joined the group again");
+    } catch (error) {
+      if (!current()) return;
+      const id = apiIdOf(error);
+      if (id !== undefined && FATAL.has(id)) {
+        this.giveUp(member, error);
+        return;
+      }
+      const waitMs = backoffMs(++this.reviveAttempts, 500, 5000);
+      this.logger.debug({ err: error, waitMs }, "joining the group again failed; trying again");
+      this.reviveHeartbeats(member, waitMs);
+    }
+  }
+
+  private stopReviving(): void {
+    clearTimeout(this.reviveTimer);
+    this.reviveTimer = undefined;
+    this.reviveAttempts = 0;
   }
 
   private crashed(error: unknown, restarting: boolean): void {
@@ -323,6 +377,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private replace(member: Member, error: unknown): void {
     if (this.member !== member || this.phase !== "running") return;
     this.member = undefined;
+    this.stopReviving();
     this.assigned.clear();
     this.assignmentKey = undefined;
     this.crashed(error, true);
@@ -363,6 +418,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private giveUp(member: Member, error: unknown): void {
     if (this.member !== member) return;
     this.member = undefined;
+    this.stopReviving();
     this.assigned.clear();
     this.lost = false;
     this.crashed(error, false);
