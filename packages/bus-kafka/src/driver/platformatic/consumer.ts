@@ -7,6 +7,7 @@ import { stickyAssign, type Ownership } from "../../engine/sticky-assignment";
 import { STICKY_ASSIGNER_NAME, decodeOwnership, encodeOwnership } from "../sticky-protocol";
 import { platformaticBaseOptions } from "./connection";
 import { platformatic, type Platformatic } from "./load";
+import { MembershipWatch } from "./membership-watch";
 import { fetchedRecords, positionAfter } from "./records";
 
 type Consumer = Platformatic.Consumer;
@@ -35,10 +36,11 @@ interface PartitionState {
   reset: boolean;
 }
 
-/** One membership: the platformatic consumer and the stream that holds its subscription. */
+/** One membership: the platformatic consumer, the stream that holds its subscription, and its heartbeat watch. */
 interface Member {
   consumer: Consumer;
   anchor: MessagesStream;
+  watch?: MembershipWatch;
 }
 
 interface FetchedBatch extends GroupBatch {
@@ -85,9 +87,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly seeks = new Map<string, bigint>();
   /** The membership is in doubt since a crash was reported: the next good heartbeat reports the assignment again. */
   private lost = false;
-  /** A pending check that the library still heartbeats after a heartbeat error (see `reviveHeartbeats`). */
-  private reviveTimer: NodeJS.Timeout | undefined;
-  private reviveAttempts = 0;
   private rebuildTimer: NodeJS.Timeout | undefined;
   private rebuilding: Promise<void> | undefined;
   private rebuildAttempts = 0;
@@ -153,7 +152,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.phase = this.phase === "new" ? "stopped" : "stopping";
     clearTimeout(this.rebuildTimer);
     this.rebuildTimer = undefined;
-    this.stopReviving();
     this.wake?.();
     if (!wasRunning) {
       // A start under way sees the phase and closes what it opened.
@@ -285,85 +283,55 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     anchor.on("close", () => {
       if (current()) this.replace(member, new Error("the group subscription stream closed"));
     });
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
+    const watch = new MembershipWatch(consumer, {
+      sessionTimeoutMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3000,
+      logger: this.logger,
+      isFatal: (error) => {
+        const id = apiIdOf(error);
+        return id !== undefined && FATAL.has(id);
+      },
+      onLost: (error) => {
+        if (current()) this.crashed(error, true);
+      },
+      onStuck: (error) => {
+        if (!current()) return;
+        this.logger.warn({ err: error }, "the group coordinator does not take the member back; joining anew");
+        this.replace(member, error);
+      },
+      onFatal: (error) => {
+        if (current()) this.giveUp(member, error);
+      },
+    });
+    member.watch = watch;
     // Every sync reports the assignment, changed or not (the engine counts itself a member again); a good
-    // heartbeat after a failed one reports it too.
+    // heartbeat after a lost membership reports it too.
     consumer.on("consumer:group:join", () => {
-      if (current()) this.checkAssignment(consumer, true);
+      if (!current()) return;
+      watch.joined();
+      this.checkAssignment(consumer, true);
+    });
+    consumer.on("consumer:heartbeat:start", () => {
+      if (current()) watch.heartbeatSent();
     });
     consumer.on("consumer:heartbeat:end", () => {
-      if (current()) this.checkAssignment(consumer, false);
+      if (!current()) return;
+      watch.heartbeatOk();
+      this.checkAssignment(consumer, false);
     });
     consumer.on("consumer:group:rebalance", () => {
       if (current()) this.options.onRevoking?.();
     });
+    // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
     consumer.on("consumer:heartbeat:error", (payload: { error: unknown }) => {
-      if (current()) this.onHeartbeatError(member, payload.error);
+      if (current()) watch.heartbeatFailed(payload.error);
     });
     // A rejoin that failed for good: the library stops heartbeating and says so here (unheard, it would throw).
     consumer.on("error", (error: unknown) => {
       if (current()) this.replace(member, error);
     });
     this.checkAssignment(consumer, true);
-  }
-
-  private onHeartbeatError(member: Member, error: unknown): void {
-    const id = apiIdOf(error);
-    if (id !== undefined && FATAL.has(id)) {
-      this.giveUp(member, error);
-      return;
-    }
-    // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
-    this.crashed(error, true);
-    this.reviveHeartbeats(member);
-  }
-
-  /**
-   * @platformatic/kafka 1.x stops heartbeating a classic-protocol member for good after one heartbeat fails for a
-   * reason other than the group (a broker restarting, a connection closed): it cancels its heartbeat timer before
-   * the `refresh()` meant to schedule the next one (fixed upstream in platformatic/kafka#376, on the 2.x line only).
-   * The broker then drops the member when its session expires while the member goes on believing it owns its
-   * partitions — and, since only a good heartbeat or a rejoin would report the assignment again, the engine waits
-   * forever for it after the crash. So a heartbeat interval after a heartbeat error, if the library has no
-   * heartbeat scheduled any more (`isActive()` false), the driver joins again itself with the same member id
-   * (`joinGroup`: the broker keeps the member, and its partitions, if its session has not expired), and keeps
-   * trying, backing off up to 5 s, while the broker is away. A library that heartbeats on is left alone.
-   */
-  private reviveHeartbeats(member: Member, waitMs = this.options.heartbeatIntervalMs ?? 3000): void {
-    if (this.reviveTimer !== undefined) return;
-    this.reviveTimer = setTimeout(() => {
-      this.reviveTimer = undefined;
-      void this.revive(member);
-    }, waitMs);
-  }
-
-  private async revive(member: Member): Promise<void> {
-    const current = (): boolean => this.member === member && this.phase === "running";
-    if (!current() || member.consumer.isActive()) {
-      this.reviveAttempts = 0;
-      return;
-    }
-    try {
-      // The sync that follows reports the assignment (`consumer:group:join`).
-      await member.consumer.joinGroup({});
-      this.reviveAttempts = 0;
-      if (current()) this.logger.info({}, "heartbeats resumed: joined the group again");
-    } catch (error) {
-      if (!current()) return;
-      const id = apiIdOf(error);
-      if (id !== undefined && FATAL.has(id)) {
-        this.giveUp(member, error);
-        return;
-      }
-      const waitMs = backoffMs(++this.reviveAttempts, 500, 5000);
-      this.logger.debug({ err: error, waitMs }, "joining the group again failed; trying again");
-      this.reviveHeartbeats(member, waitMs);
-    }
-  }
-
-  private stopReviving(): void {
-    clearTimeout(this.reviveTimer);
-    this.reviveTimer = undefined;
-    this.reviveAttempts = 0;
   }
 
   private crashed(error: unknown, restarting: boolean): void {
@@ -377,7 +345,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private replace(member: Member, error: unknown): void {
     if (this.member !== member || this.phase !== "running") return;
     this.member = undefined;
-    this.stopReviving();
     this.assigned.clear();
     this.assignmentKey = undefined;
     this.crashed(error, true);
@@ -418,7 +385,6 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private giveUp(member: Member, error: unknown): void {
     if (this.member !== member) return;
     this.member = undefined;
-    this.stopReviving();
     this.assigned.clear();
     this.lost = false;
     this.crashed(error, false);
@@ -428,12 +394,14 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   /** Closes the stream, then the consumer (which leaves the group), within `timeoutMs`. Never throws. */
   private async leave(member: Member, timeoutMs = this.stopTimeoutMs): Promise<void> {
     const { consumer, anchor } = member;
+    member.watch?.stop();
     anchor.removeAllListeners("resume");
     anchor.removeAllListeners("close");
     // A stream error while closing is of no interest any more; without a listener it would be thrown.
     anchor.removeAllListeners("error");
     anchor.on("error", () => undefined);
     for (const event of [
+      "consumer:heartbeat:start",
       "consumer:heartbeat:end",
       "consumer:group:join",
       "consumer:group:rebalance",
