@@ -292,6 +292,11 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         const id = apiIdOf(error);
         return id !== undefined && FATAL.has(id);
       },
+      clusterAnswers: async () => {
+        consumer.clearMetadata();
+        await consumer.metadata({ topics: [...this.fromBeginning.keys()] });
+        return true;
+      },
       onLost: (error) => {
         if (current()) this.crashed(error, true);
       },

@@ -10,6 +10,8 @@ class DeadHeartbeatConsumer implements WatchedConsumer {
   active = false;
   joins = 0;
   failWith: unknown = new Error("Connection to 127.0.0.1:9092 failed.");
+  /** Whether another broker answers while joins fail (the coordinator moved), or none does (the cluster is down). */
+  clusterUp = false;
   onJoined: (() => void) | undefined;
 
   isActive(): boolean {
@@ -32,6 +34,8 @@ function watchOf(consumer: DeadHeartbeatConsumer) {
     heartbeatIntervalMs: HEARTBEAT,
     logger: pino({ level: "silent" }),
     isFatal: (error) => (error as { apiId?: string }).apiId === "GROUP_AUTHORIZATION_FAILED",
+    clusterAnswers: () =>
+      consumer.clusterUp ? Promise.resolve(true) : Promise.reject(new Error("no broker answers")),
     onLost: () => void events.push(`lost@${Date.now()}`),
     onStuck: () => void events.push(`stuck@${Date.now()}`),
     onFatal: () => void events.push(`fatal@${Date.now()}`),
@@ -112,8 +116,9 @@ describe("MembershipWatch", () => {
     watch.stop();
   });
 
-  it("gives the member up as stuck when joining again fails for longer than the broker keeps it", async () => {
+  it("gives the member up as stuck when joining again fails for longer than the broker keeps it while the cluster answers (the coordinator moved)", async () => {
     const consumer = new DeadHeartbeatConsumer();
+    consumer.clusterUp = true;
     const { watch, events } = watchOf(consumer);
     watch.heartbeatFailed(new Error("Connection closed"));
     await jest.advanceTimersByTimeAsync(stuckAfterMs(SESSION) + 10_000);
@@ -125,6 +130,21 @@ describe("MembershipWatch", () => {
     await jest.advanceTimersByTimeAsync(60_000);
     expect(consumer.joins).toBe(joins);
     expect(events).toHaveLength(2);
+  });
+
+  it("keeps joining under the same member id while no broker answers at all, and takes the group back when one does", async () => {
+    const consumer = new DeadHeartbeatConsumer();
+    const { watch, events } = watchOf(consumer);
+    watch.heartbeatFailed(new Error("Connection closed"));
+    await jest.advanceTimersByTimeAsync(stuckAfterMs(SESSION) * 3);
+    expect(events).toEqual([`lost@${SESSION - HEARTBEAT}`]);
+    const joins = consumer.joins;
+    consumer.down = false;
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(consumer.joins).toBe(joins + 1);
+    expect(consumer.active).toBe(true);
+    expect(events).toEqual([`lost@${SESSION - HEARTBEAT}`]);
+    watch.stop();
   });
 
   it("hands an error no rejoin mends to onFatal at once, and stops", async () => {

@@ -15,6 +15,8 @@ export interface MembershipWatchOptions {
   logger: Logger;
   /** An error that no rejoin mends (authorization, protocol): the watch hands it to `onFatal` and stops. */
   isFatal(error: unknown): boolean;
+  /** Whether some broker of the cluster answers a metadata request now (whatever the group coordinator does). */
+  clusterAnswers(): Promise<boolean>;
   /** The broker may have dropped the member by now (its session expired unheard): its partitions may have moved. */
   onLost(error: unknown): void;
   /** Joining again under this member id keeps failing for longer than the broker would keep it: make a new member. */
@@ -32,9 +34,9 @@ export function lostAt(trustedAt: number, sessionTimeoutMs: number, heartbeatInt
 }
 
 /**
- * How long rejoining under the same member id is tried before the member is replaced: twice the session timeout,
- * at least 30 s. By then the broker has dropped the member anyway, so a new one loses nothing; before then, a
- * broker restart is ridden out by the member that owns the partitions.
+ * How long rejoining under the same member id is tried, while the cluster answers, before the member is replaced:
+ * twice the session timeout, at least 30 s. By then the broker has dropped the member anyway, so a new one loses
+ * nothing; before then, a coordinator that is only slow to come back is given the chance to take the member back.
  */
 export function stuckAfterMs(sessionTimeoutMs: number): number {
   return Math.max(2 * sessionTimeoutMs, 30_000);
@@ -55,8 +57,11 @@ export function stuckAfterMs(sessionTimeoutMs: number): number {
  * - reports the membership lost (`onLost`) only when the broker may really have dropped it ({@link lostAt}), not
  *   at the first failed heartbeat: until then the partitions cannot have moved, and the owner keeps working through
  *   a short broker outage, as it does on kafkajs;
- * - gives the member up (`onStuck`) when joining again has failed for {@link stuckAfterMs}: the library keeps the
- *   group coordinator it found first, so a coordinator that moved to another broker is only found by a new member.
+ * - gives the member up (`onStuck`) when joining again has failed for {@link stuckAfterMs} although the cluster
+ *   answers: the library keeps the group coordinator it found first, so a coordinator that moved to another broker
+ *   (or whose broker is gone for good) is only found by a new member. While no broker answers at all (the whole
+ *   cluster restarting), the member keeps trying: a new member would not do better, and the old one, which the
+ *   broker still knows when it returns, takes its partitions back at once.
  *
  * A good heartbeat or a completed join (`heartbeatOk`, `joined`) ends the doubt.
  */
@@ -158,11 +163,17 @@ export class MembershipWatch {
         return;
       }
       const doubtSince = this.doubtSince ?? Date.now();
-      if (Date.now() - doubtSince >= stuckAfterMs(this.options.sessionTimeoutMs)) {
+      if (
+        Date.now() - doubtSince >= stuckAfterMs(this.options.sessionTimeoutMs) &&
+        (await this.options.clusterAnswers().catch(() => false)) &&
+        !this.stopped &&
+        this.doubtSince !== undefined
+      ) {
         this.stop();
         this.options.onStuck(error);
         return;
       }
+      if (this.stopped) return;
       const waitMs = backoffMs(++this.reviveAttempts, 500, 5000);
       this.options.logger.debug({ err: error, waitMs }, "joining the group again failed; trying again");
       this.scheduleRevive(waitMs);
