@@ -67,9 +67,11 @@ type Phase = "new" | "starting" | "running" | "stopping" | "stopped";
  *   kept paused: it holds the member's subscription, and its connection pool (separate from the group
  *   coordinator's, so a long fetch never delays a heartbeat) carries the driver's fetches.
  * - **Assignments** are reported after every sync (`consumer:group:join`), `onRevoking` when a rebalance begins.
- * - **Rejoining.** The library rejoins after a rebalance or an expired membership by itself; a heartbeat that fails
- *   otherwise puts the membership in doubt (`onCrash(…, true)`) until the next good one. A member whose rejoin
- *   failed, or whose subscription stream died, is replaced by a new member after a backoff.
+ * - **Rejoining.** The library rejoins after a rebalance or an expired membership by itself. After a heartbeat that
+ *   fails otherwise (a broker restarting), the library 1.x heartbeats no more: a {@link MembershipWatch} joins again
+ *   for it, and reports the membership lost (`onCrash(…, true)`) only once the session may have expired. A member
+ *   whose rejoin failed, whose subscription stream died, or whose coordinator does not take it back, is replaced by
+ *   a new member after a backoff.
  */
 export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly logger: Logger;
@@ -78,6 +80,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly maxBytesPerPartition: number;
   private readonly concurrency: number;
   private readonly stopTimeoutMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
   private phase: Phase = "new";
   private member: Member | undefined;
   private readonly assigned = new Map<string, PartitionState>();
@@ -113,6 +117,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
     this.concurrency = Math.max(1, options.partitionsConcurrently ?? 1);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.owned = options.previousAssignment ?? {};
     this.protocol = { name: STICKY_ASSIGNER_NAME, version: 1, metadata: encodeOwnership(this.owned) };
   }
@@ -221,13 +227,12 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   /** A new member: the consumer joins the group and opens the subscription stream, kept paused. */
   private async join(): Promise<Member> {
     const { Consumer } = platformatic();
-    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = new Consumer({
       ...platformaticBaseOptions(this.connection),
       groupId: this.options.groupId,
-      sessionTimeout,
-      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3000,
-      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? Math.max(sessionTimeout, 60_000),
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? Math.max(this.sessionTimeoutMs, 60_000),
       protocols: [this.protocol],
       partitionAssigner: (_leader, members, topics, metadata) => this.assign(members, topics, metadata),
       autocommit: false,
@@ -283,10 +288,9 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     anchor.on("close", () => {
       if (current()) this.replace(member, new Error("the group subscription stream closed"));
     });
-    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 30_000;
     const watch = new MembershipWatch(consumer, {
-      sessionTimeoutMs,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 3000,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
       logger: this.logger,
       isFatal: (error) => {
         const id = apiIdOf(error);
