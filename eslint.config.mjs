@@ -6,7 +6,7 @@ import globals from "globals";
 /*
  * The house's boundaries (docs/architecture.md), enforced here rather than remembered: which package may import
  * which client library, and which workspace package, in the runtime sources (apps/*\/src, packages/*\/src, unit
- * tests included). Tests outside src/ and the benchmarks may use kafkajs and pg to observe the real broker and
+ * tests included), and that none of them imports the tests' helpers (@omnidaemon/testkit). Tests outside src/ and the benchmarks may use kafkajs and pg to observe the real broker and
  * database. Import cycles are checked by scripts/check-import-cycles.js (npm run lint runs both);
  * test/lint/boundaries.test.ts shows each rule failing on a deliberate violation.
  */
@@ -20,6 +20,11 @@ const POSTGRES_CLIENTS = {
 };
 const APPS = ["@omnidaemon/coordinator", "@omnidaemon/worker"];
 const APP_MESSAGE = "nothing imports an app: apps sit at the top and are started, not imported";
+const TESTKIT = {
+  name: "@omnidaemon/testkit",
+  message:
+    "@omnidaemon/testkit is the tests' shared helpers: runtime code never imports it (tests outside src/ do)",
+};
 
 /** The workspace packages each package may not import: dependencies point down (apps → … → protocol/lifecycle). */
 const PACKAGES_BELOW = {
@@ -51,6 +56,11 @@ function restrictions(where, { browser = false } = {}) {
   if (where !== "bus-kafka") clientRule(KAFKA_CLIENTS);
   if (where !== "store-pg") clientRule(POSTGRES_CLIENTS);
   for (const name of APPS) paths.push({ name, message: APP_MESSAGE });
+  paths.push({ name: TESTKIT.name, message: TESTKIT.message });
+  patterns.push({
+    group: ["**/packages/testkit", "**/packages/testkit/**", "**/testkit/src/**"],
+    message: TESTKIT.message,
+  });
   if (where in PACKAGES_BELOW) {
     patterns.push({ group: ["**/apps/**"], message: APP_MESSAGE });
     const allowed = PACKAGES_BELOW[/** @type {keyof typeof PACKAGES_BELOW} */ (where)];
@@ -107,8 +117,16 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI prints for people, and scripts/bench/examples are programs, not runtime packages.
-    files: ["packages/cli/**", "scripts/**", "bench/**", "examples/**", "**/*.test.ts", "**/test/**"],
+    // The CLI prints for people, scripts/bench/examples are programs, and the testkit is test code.
+    files: [
+      "packages/cli/**",
+      "scripts/**",
+      "bench/**",
+      "examples/**",
+      "packages/testkit/**",
+      "**/*.test.ts",
+      "**/test/**",
+    ],
     rules: { "no-console": "off" },
   },
   {

@@ -3,9 +3,10 @@
 // test/secure/global-setup.js), `faults` (the multi-process fault suite, test/faults), `console` (the web console in a
 // real browser: npm run test:console) and `deploy` (what ships: the chart, docker-compose.yml, the packed packages; run
 // by scripts/check-deploy.sh, which provides helm). Workspace
-// packages resolve to their TypeScript sources, so tests never need a build.
+// packages resolve to their TypeScript sources, so tests never need a build; so does @omnidaemon/testkit, the tests'
+// shared helpers (packages/testkit, not a workspace: never built, never published).
 const moduleNameMapper = {
-  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli|console)$":
+  "^@omnidaemon/(protocol|lifecycle|bus-kafka|store-pg|sdk|cli|console|testkit)$":
     "<rootDir>/packages/$1/src/index.ts",
 };
 const transform = {
@@ -26,6 +27,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // test/summary-reporter.js records each run's counts when OMNIDAEMON_TEST_SUMMARY names a file (.ci/run does).
+  reporters: ["default", "<rootDir>/test/summary-reporter.js"],
   projects: [
     {
       ...common,

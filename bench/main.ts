@@ -1,3 +1,6 @@
+// Long on purpose (about 480 lines): the bench's one entry point — its arguments, the run lock, the scenarios per Kafka
+// client and the report files — read top to bottom as one run; each scenario lives in bench/scenarios/.
+//
 // `npm run bench [-- B1 B2 INGESTION] [--rounds=3] [--clients=kafkajs,platformatic] [--b1-events=N] … [--profile]`
 //
 // Runs each scenario against Kafka (OMNIDAEMON_KAFKA_BROKERS, else the local stack, started if needed), writes

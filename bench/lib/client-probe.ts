@@ -3,8 +3,9 @@
 // joins the group, stops, and reports which client libraries the process loaded. The bus loads
 // @platformatic/kafka only when a platformatic driver runs (driver/platformatic/load.ts), so a platformatic request
 // that leaves it unloaded ran on kafkajs: the bench then says so beside every platformatic figure.
-import { AgentConsumer, KafkaProducer, loadKafkaEnv } from "@omnidaemon/bus-kafka";
+import { AgentConsumer, KafkaProducer } from "@omnidaemon/bus-kafka";
 import type { ProbeMessage, ProbeSpec } from "./types";
+import { reportToParent, trialConnection } from "./trial-child";
 
 function loaded(name: string): boolean {
   const marker = `/node_modules/${name}/`;
@@ -13,11 +14,7 @@ function loaded(name: string): boolean {
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as ProbeSpec;
-  const connection = {
-    ...loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" }).connection,
-    brokers: spec.brokers,
-    client: spec.client,
-  };
+  const connection = { ...trialConnection(spec.brokers), client: spec.client };
   const producer = new KafkaProducer({ connection });
   const consumer = new AgentConsumer({
     connection,
@@ -47,15 +44,7 @@ async function main(): Promise<void> {
     await consumer.stop().catch(() => undefined);
     await producer.stop().catch(() => undefined);
   }
-  await new Promise<void>((resolve) => {
-    if (process.send) process.send(message, () => resolve());
-    else {
-      console.log(JSON.stringify(message));
-      resolve();
-    }
-  });
-  process.disconnect?.();
-  if (message.type === "error") process.exitCode = 1;
+  await reportToParent(message);
 }
 
 void main();

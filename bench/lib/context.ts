@@ -6,6 +6,7 @@ import {
   type KafkaClientName,
   type KafkaConnection,
 } from "@omnidaemon/bus-kafka";
+import { sleep } from "@omnidaemon/lifecycle";
 import { runClientProbe, runLatencyTrial, runTrial } from "./spawn-trial";
 import type { LatencyResult, LatencySpec, ProbeResult, TrialResult, TrialSpec } from "./types";
 
@@ -74,9 +75,16 @@ export class BenchContext {
     topic: string,
     count: number,
     valueBytes: number,
+    /** Spread the records over this many tenants (`tenant_id` t0, t1, …), round robin. @default none */
+    tenants = 0,
   ): Promise<{ ms: number; rate: number; meanValueBytes: number }> {
     const build = (i: number, pad: string): ReturnType<typeof createEnvelope> =>
-      createEnvelope({ topic, content: { i, pad }, correlationId: randomUUID() });
+      createEnvelope({
+        topic,
+        content: { i, pad },
+        correlationId: randomUUID(),
+        ...(tenants > 0 ? { tenantId: `t${i % tenants}` } : {}),
+      });
     const emptySize = Buffer.byteLength(JSON.stringify(build(count, "")));
     const pad = "x".repeat(Math.max(0, valueBytes - emptySize));
     // Sizes vary by a few bytes (index digits, timestamp); every 100th record is measured for the report.
@@ -151,7 +159,7 @@ export class BenchContext {
         return;
       } catch (error) {
         if (attempt >= 5) return warn(`delete group ${group}`, error);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
       }
     }
   }

@@ -5,20 +5,19 @@
 // and bare @platformatic/kafka consumers) carries the same producer: the product's KafkaProducer on
 // `spec.producerClient`, one client for the whole run, so the sides differ only in how they consume. Started by
 // spawn-trial.ts with the spec as JSON in argv[2]; sends one LatencyMessage over IPC.
-import { AgentConsumer, KafkaProducer, createEnvelope, loadKafkaEnv } from "@omnidaemon/bus-kafka";
-import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
+import { AgentConsumer, KafkaProducer, createEnvelope } from "@omnidaemon/bus-kafka";
+import type { Consumer } from "kafkajs";
 import { startBarePlatformatic } from "./bare-platformatic";
 import { latencySummary } from "./latency";
 import type { LatencyMessage, LatencySpec } from "./types";
+import { raceDeadline, sleep } from "@omnidaemon/lifecycle";
+import { baselineKafka, reportToParent, trialConnection } from "./trial-child";
 
 const now = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as LatencySpec;
-  const connection = {
-    ...loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" }).connection,
-    brokers: spec.brokers,
-  };
+  const connection = trialConnection(spec.brokers);
   const total = Math.round((spec.rate * spec.durationMs) / 1000);
   const latencies = new Float64Array(total);
   const seen = new Uint8Array(total);
@@ -65,14 +64,7 @@ async function main(): Promise<void> {
     });
     stopConsumer = () => consumer.stop();
   } else {
-    const { ssl, sasl } = connection;
-    const kafka = new Kafka({
-      clientId: "omnidaemon-bench",
-      brokers: spec.brokers,
-      ssl,
-      ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = baselineKafka(spec.brokers);
     const consumer: Consumer = kafka.consumer({
       groupId: spec.groupId as string,
       maxWaitTimeInMs: spec.maxWaitTimeMs,
@@ -94,7 +86,7 @@ async function main(): Promise<void> {
     stopConsumer = () => consumer.disconnect();
   }
   // Let the group settle (first fetches, offsets) before the clock starts.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await sleep(2000);
 
   // A steady rate: every tick publishes what is due by now, so a late timer catches up instead of drifting.
   const started = performance.now();
@@ -118,9 +110,7 @@ async function main(): Promise<void> {
     }, 1);
   });
   await Promise.all(sends);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
-  clearTimeout(timer);
+  await raceDeadline(done, 30_000);
   await stopConsumer();
   await producer.stop();
   const measured = Array.from(latencies.subarray(0, total)).filter((_, i) => seen[i] === 1);
@@ -135,14 +125,7 @@ async function main(): Promise<void> {
       ...latencySummary(measured),
     },
   };
-  await new Promise<void>((resolve) => {
-    if (process.send) process.send(message, () => resolve());
-    else {
-      console.log(JSON.stringify(message));
-      resolve();
-    }
-  });
-  process.disconnect?.();
+  await reportToParent(message);
 }
 
 main().catch((error: unknown) => {
@@ -150,9 +133,5 @@ main().catch((error: unknown) => {
     type: "error",
     message: error instanceof Error ? (error.stack ?? error.message) : String(error),
   };
-  if (process.send) process.send(message, () => process.exit(1));
-  else {
-    console.error(message.message);
-    process.exit(1);
-  }
+  void reportToParent(message).finally(() => process.exit(1));
 });

@@ -11,6 +11,7 @@ import type {
   TrialResult,
   TrialSpec,
 } from "./types";
+import { raceDeadline } from "@omnidaemon/lifecycle";
 
 const ROOT = join(__dirname, "..", "..");
 const TRIAL = join(__dirname, "trial.ts");
@@ -30,12 +31,7 @@ export async function stopChildren(timeoutMs = 20_000): Promise<void> {
         child.kill("SIGTERM");
       }),
   );
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(exits),
-    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  await raceDeadline(Promise.all(exits), timeoutMs);
   for (const child of liveChildren) child.kill("SIGKILL");
 }
 

@@ -2,11 +2,13 @@
 // (--cpu-prof) covers exactly one side. Started by bench/lib/spawn-trial.ts with the spec as JSON in argv[2]; sends
 // one TrialMessage over IPC, closes everything it opened and exits by itself.
 import { setTimeout as delay } from "node:timers/promises";
-import { AgentConsumer, KafkaProducer, loadKafkaEnv } from "@omnidaemon/bus-kafka";
+import { AgentConsumer, KafkaProducer } from "@omnidaemon/bus-kafka";
 import { type Envelope } from "@omnidaemon/protocol";
-import { Kafka, logLevel, type Consumer, type SASLOptions } from "kafkajs";
+import type { Consumer } from "kafkajs";
 import { startBarePlatformatic } from "./bare-platformatic";
 import type { TrialMessage, TrialResult, TrialSpec } from "./types";
+import { withDeadline } from "@omnidaemon/lifecycle";
+import { baselineKafka, reportToParent, trialConnection } from "./trial-child";
 
 /** Records completion times and tells when the trial is done. */
 class Recorder {
@@ -101,20 +103,11 @@ class Recorder {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** TLS and SASL as the apps read them (the trial inherits the bench's environment); brokers come from the spec. */
-function kafkaConnection() {
-  return loadKafkaEnv(process.env, { defaultClientId: "omnidaemon-bench" }).connection;
+  return withDeadline(promise, ms, () => new Error(`${what} did not finish within ${ms} ms`));
 }
 
 async function runEngine(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
-  const connection = { ...kafkaConnection(), brokers: spec.brokers, client: spec.client };
+  const connection = { ...trialConnection(spec.brokers), client: spec.client };
   // The engine needs a publisher (retries, DLQ, replies); a no-op agent never uses it, but a worker has one.
   const publisher = new KafkaProducer({ connection });
   await publisher.start();
@@ -155,14 +148,7 @@ async function runEngine(spec: TrialSpec, recorder: Recorder): Promise<TrialResu
 export let sink: unknown;
 
 async function runBaseline(spec: TrialSpec, recorder: Recorder): Promise<TrialResult> {
-  const { ssl, sasl } = kafkaConnection();
-  const kafka = new Kafka({
-    clientId: "omnidaemon-bench",
-    brokers: spec.brokers,
-    ssl,
-    ...(sasl === undefined ? {} : { sasl: sasl as SASLOptions }),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = baselineKafka(spec.brokers);
   // The engine's consumer settings (agent-consumer.ts startConsuming), so only what runs per record differs.
   const consumer: Consumer = kafka.consumer({
     groupId: spec.groupId as string,
@@ -250,7 +236,7 @@ async function runBarePlatformatic(spec: TrialSpec, recorder: Recorder): Promise
   const decode = spec.decodeJson === true;
   const startedAt = performance.now();
   const consumer = await startBarePlatformatic({
-    connection: { ...kafkaConnection(), brokers: spec.brokers },
+    connection: trialConnection(spec.brokers),
     groupId: spec.groupId as string,
     topic: spec.topic,
     groupProtocol: spec.groupProtocol ?? "consumer",
@@ -297,15 +283,7 @@ async function main(): Promise<void> {
   } finally {
     recorder.close();
   }
-  await new Promise<void>((resolve) => {
-    if (process.send) process.send(message, () => resolve());
-    else {
-      console.log(JSON.stringify(message));
-      resolve();
-    }
-  });
-  process.disconnect?.();
-  if (message.type === "error") process.exitCode = 1;
+  await reportToParent(message);
 }
 
 void main();

@@ -10,13 +10,12 @@ import { join } from "node:path";
 import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import { clientEnv } from "./clients";
 import { childPids, rssBytes } from "./proc";
+import { sleep } from "@omnidaemon/lifecycle";
 
 const ROOT = join(__dirname, "..", "..");
 const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
 const COUNTING_FIXTURE = join(ROOT, "bench", "fixtures", "counting-agents.js");
 const MiB = 1024 * 1024;
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -143,6 +142,8 @@ export async function runCountingWorker(options: {
   profileDir?: string | undefined;
   handlerDelayMs?: number;
   concurrency?: number;
+  /** Fleet-wide limit keys added to the agent's config (docs/rate-limits.md). */
+  limits?: Record<string, unknown>;
 }): Promise<WorkerRun> {
   const dir = mkdtempSync(join(tmpdir(), "bench-worker-"));
   const doneFile = join(dir, "done.json");
@@ -157,6 +158,7 @@ export async function runCountingWorker(options: {
       BENCH_DONE_FILE: doneFile,
       BENCH_DELAY_MS: String(options.handlerDelayMs ?? 0),
       ...(options.concurrency === undefined ? {} : { BENCH_CONCURRENCY: String(options.concurrency) }),
+      ...(options.limits === undefined ? {} : { BENCH_LIMITS: JSON.stringify(options.limits) }),
     },
     options.profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`],
   );

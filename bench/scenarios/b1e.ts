@@ -3,6 +3,9 @@
 // in the same run. Rate = records ÷ (first callback → last callback), for both sides; the worker's peak RSS is
 // sampled from /proc while it runs (B6 "under B1e"). No coordinator runs here: "until the coordinator holds every
 // result" is the ingestion scenario's (perf-a's bench) to measure.
+// The throttling overhead (issue 17): the same worker with fleet-wide limits that never bind (a rate and an
+// in-flight cap far above what one worker reaches, 8 tenants in the records, so every start goes through the token
+// bucket and the tenant-fair queue) against the worker without limits, over the same records, same rounds.
 import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
@@ -21,18 +24,23 @@ export interface B1eOptions {
 
 const PARTITIONS = 12;
 const VALUE_BYTES = 1024;
+const TENANTS = 8;
+/** Limits no single worker reaches on this box: every start is admitted, but only after the throttle's checks. */
+const UNBINDING_LIMITS = { rateLimit: { perSecond: 1_000_000, burst: 1_000_000 }, maxInFlight: 100_000 };
 
 export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<ScenarioOutcome> {
   const topic = ctx.topicName(`b1e-${options.client}`);
   await ctx.createTopic(topic, PARTITIONS);
   const engineAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-engine-${i + 1}`);
   const workerAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-worker-${i + 1}`);
+  const limitedAgents = Array.from({ length: options.rounds }, (_, i) => `b1e-limited-${i + 1}`);
   for (const agent of engineAgents) await ctx.createAgent(topic, agent, PARTITIONS);
-  for (const agent of workerAgents) ctx.noteAgent(topic, agent);
+  for (const agent of [...workerAgents, ...limitedAgents]) ctx.noteAgent(topic, agent);
   console.log(`B1e: pre-loading ${options.events.toLocaleString("en-US")} events of ~1 KiB into ${topic}`);
-  await ctx.preload(topic, options.events, VALUE_BYTES);
+  await ctx.preload(topic, options.events, VALUE_BYTES, TENANTS);
   const engine: TrialResult[] = [];
   const worker: WorkerRun[] = [];
+  const limited: WorkerRun[] = [];
   for (let round = 1; round <= options.rounds; round++) {
     const result = await ctx.trial({
       kind: "engine",
@@ -49,19 +57,39 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     });
     logTrial(result);
     engine.push(result);
-    const run = await runCountingWorker({
-      brokers: ctx.brokers,
-      client: options.client,
-      topic,
-      agent: workerAgents[round - 1] as string,
-      events: options.events,
-      label: `B1e worker #${round}`,
-      profileDir: options.profileDir,
-    });
-    console.log(
-      `  ${run.label.padEnd(24)} first→last ${Math.round(run.rate).toLocaleString("en-US")} ev/s  ready after ${(run.readyMs / 1000).toFixed(1)} s  peak RSS ${run.peakRssMiB.toFixed(0)} MiB${run.duplicates > 0 ? `  duplicates ${run.duplicates}` : ""}`,
-    );
+    const plain = (): Promise<WorkerRun> =>
+      runCountingWorker({
+        brokers: ctx.brokers,
+        client: options.client,
+        topic,
+        agent: workerAgents[round - 1] as string,
+        events: options.events,
+        label: `B1e worker #${round}`,
+        profileDir: options.profileDir,
+      });
+    const withLimits = (): Promise<WorkerRun> =>
+      runCountingWorker({
+        brokers: ctx.brokers,
+        client: options.client,
+        topic,
+        agent: limitedAgents[round - 1] as string,
+        events: options.events,
+        label: `B1e limited #${round}`,
+        profileDir: options.profileDir,
+        limits: UNBINDING_LIMITS,
+      });
+    // The two worker sides take turns going first, so neither always runs on the warmer broker.
+    const [run, limitedRun] =
+      round % 2 === 1
+        ? [await plain(), await withLimits()]
+        : await withLimits().then(async (first) => [await plain(), first] as const);
+    for (const side of [run, limitedRun]) {
+      console.log(
+        `  ${side.label.padEnd(24)} first→last ${Math.round(side.rate).toLocaleString("en-US")} ev/s  ready after ${(side.readyMs / 1000).toFixed(1)} s  peak RSS ${side.peakRssMiB.toFixed(0)} MiB${side.duplicates > 0 ? `  duplicates ${side.duplicates}` : ""}`,
+      );
+    }
     worker.push(run);
+    limited.push(limitedRun);
   }
   // The engine's first→last rate, the same definition as the worker's.
   const engineRate = (r: TrialResult): number => r.handled / (Math.max(1, r.totalMs - r.firstMs) / 1000);
@@ -82,6 +110,19 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
       unit: "ev/s",
     },
     {
+      scenario: `B1e throttling overhead: the worker with limits that never bind (${TENANTS} tenants) vs without limits`,
+      driver: options.client,
+      measured: spread(limited.map((r) => r.rate)),
+      baseline: measured,
+      ratio: {
+        ...spread(limited.map((r, i) => r.rate / (worker[i] as WorkerRun).rate)),
+        median: spread(limited.map((r) => r.rate)).median / measured.median,
+      },
+      target: undefined,
+      unit: "ev/s",
+      note: `limits ${JSON.stringify(UNBINDING_LIMITS)}`,
+    },
+    {
       scenario: "B6 worker peak RSS under B1e",
       driver: options.client,
       measured: spread(worker.map((r) => r.peakRssMiB)),
@@ -100,8 +141,11 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
       partitions: PARTITIONS,
       events: options.events,
       valueBytes: VALUE_BYTES,
+      tenants: TENANTS,
+      limits: UNBINDING_LIMITS,
       engine,
       worker,
+      limited,
     },
   };
 }

@@ -7,7 +7,8 @@ import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { connectionsTo, rssBytes } from "../lib/proc";
 import type { Row } from "../lib/report";
-import { WorkerProcess, sleep } from "../lib/worker-process";
+import { sleep } from "@omnidaemon/lifecycle";
+import { WorkerProcess } from "../lib/worker-process";
 import type { ScenarioOutcome } from "./common";
 
 export interface B6Options {

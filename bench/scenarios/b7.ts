@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEnvelope, type KafkaClientName } from "@omnidaemon/bus-kafka";
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import { rotation } from "../lib/clients";
 import type { Comparison } from "../lib/compare";
 import type { BenchContext } from "../lib/context";
@@ -23,8 +23,9 @@ import {
   type ScaleEvent,
 } from "../lib/rebalance-cost";
 import { spread, type Row } from "../lib/report";
-import { WorkerProcess, sleep } from "../lib/worker-process";
-import { perClient, type ScenarioOutcome } from "./common";
+import { sleep } from "@omnidaemon/lifecycle";
+import { WorkerProcess } from "../lib/worker-process";
+import { fleetWorkerEnv, perClient, publishPaced, type ScenarioOutcome } from "./common";
 
 export interface B7Options {
   rate: number;
@@ -63,13 +64,7 @@ async function scaleCycle(
   await ctx.createTopic(topic, PARTITIONS);
   await ctx.createAgent(topic, agent, PARTITIONS);
   const logDir = mkdtempSync(join(tmpdir(), "bench-b7-"));
-  const env = {
-    BENCH_TOPIC: topic,
-    BENCH_AGENT: agent,
-    BENCH_LOG_DIR: logDir,
-    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs),
-    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(options.sessionTimeoutMs / 10))),
-  };
+  const env = fleetWorkerEnv(topic, agent, logDir, options.sessionTimeoutMs);
   const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, client, env);
   const workers: WorkerProcess[] = [];
   const total = options.rate * options.seconds;
@@ -83,19 +78,7 @@ async function scaleCycle(
     let added: WorkerProcess[] = [];
     let addedReady: Promise<number[]> = Promise.resolve([]);
     let addedStopped: Promise<number[]> = Promise.resolve([]);
-    const started = performance.now();
-    let sent = 0;
-    const sends: Array<Promise<void>> = [];
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate));
-      for (; sent < due; sent++) {
-        publishedAt[sent] = Date.now();
-        sends.push(
-          ctx.producer.publish(
-            createEnvelope({ topic, content: { i: sent }, correlationId: `k${sent % 1000}` }),
-          ),
-        );
-      }
+    await publishPaced(ctx, topic, { total, rate: options.rate, publishedAt }, async (sent) => {
       if (events.length === 0 && sent >= total / 3) {
         const at = Date.now();
         added = [await start(), await start()];
@@ -115,9 +98,7 @@ async function scaleCycle(
           }),
         );
       }
-      await sleep(5);
-    }
-    await Promise.all(sends);
+    });
     const addedStopMs = await addedStopped;
     const addedReadyMs = await addedReady;
     // Wait for the backlog: up to a session timeout plus a rebalance after the last publish.

@@ -9,12 +9,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEnvelope, type KafkaClientName } from "@omnidaemon/bus-kafka";
+import type { KafkaClientName } from "@omnidaemon/bus-kafka";
 import type { BenchContext } from "../lib/context";
 import { readFleetLogs, summarizeFleet, type FleetSummary } from "../lib/fleet-log";
 import type { Row } from "../lib/report";
-import { WorkerProcess, sleep } from "../lib/worker-process";
-import type { ScenarioOutcome } from "./common";
+import { sleep } from "@omnidaemon/lifecycle";
+import { WorkerProcess } from "../lib/worker-process";
+import { fleetWorkerEnv, publishPaced, type ScenarioOutcome } from "./common";
 
 export interface FleetOptions {
   rate: number;
@@ -45,13 +46,7 @@ async function runFleet(
   await ctx.createTopic(topic, PARTITIONS);
   await ctx.createAgent(topic, agent, PARTITIONS);
   const logDir = mkdtempSync(join(tmpdir(), `bench-${id.toLowerCase()}-`));
-  const env = {
-    BENCH_TOPIC: topic,
-    BENCH_AGENT: agent,
-    BENCH_LOG_DIR: logDir,
-    OMNIDAEMON_KAFKA_SESSION_TIMEOUT_MS: String(options.sessionTimeoutMs),
-    OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS: String(Math.max(100, Math.floor(options.sessionTimeoutMs / 10))),
-  };
+  const env = fleetWorkerEnv(topic, agent, logDir, options.sessionTimeoutMs);
   const start = () => WorkerProcess.start(FIXTURE, ctx.brokers, options.client, env);
   const workers: WorkerProcess[] = [];
   const total = options.rate * options.seconds;
@@ -62,20 +57,8 @@ async function runFleet(
     for (let i = 0; i < (id === "B4" ? 1 : 3); i++) workers.push(await start());
     await Promise.all(workers.map((w) => w.ready(120_000)));
     await sleep(2000);
-    const started = performance.now();
-    let sent = 0;
-    const sends: Array<Promise<void>> = [];
     let event: Promise<void> | undefined;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate));
-      for (; sent < due; sent++) {
-        publishedAt[sent] = Date.now();
-        sends.push(
-          ctx.producer.publish(
-            createEnvelope({ topic, content: { i: sent }, correlationId: `k${sent % 1000}` }),
-          ),
-        );
-      }
+    await publishPaced(ctx, topic, { total, rate: options.rate, publishedAt }, (sent) => {
       if (event === undefined && sent >= total / 3) {
         eventAt = Date.now();
         event =
@@ -89,9 +72,7 @@ async function runFleet(
             : (workers[0] as WorkerProcess).kill();
         extra.eventPid = id === "B5" ? (workers[0] as WorkerProcess).pid : Number.NaN;
       }
-      await sleep(5);
-    }
-    await Promise.all(sends);
+    });
     await event;
     // Wait for the stragglers: up to the session timeout plus a rebalance after the last publish.
     const deadline = Date.now() + options.sessionTimeoutMs + 60_000;

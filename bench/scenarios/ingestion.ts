@@ -18,6 +18,7 @@ import { clientEnv } from "../lib/clients";
 import type { BenchContext } from "../lib/context";
 import { spread, type Row } from "../lib/report";
 import type { ScenarioOutcome } from "./common";
+import { raceDeadline, sleep } from "@omnidaemon/lifecycle";
 
 export interface IngestionOptions {
   events: number;
@@ -37,8 +38,6 @@ function databaseUrl(): string {
     throw new Error("ingestion: OMNIDAEMON_DATABASE_URL is unset (start the stack or source .stack/env)");
   return url;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function completed(run: string, i: number): TaskEvent {
   return {
@@ -99,9 +98,7 @@ async function stopCoordinator(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 30_000)))]);
-  clearTimeout(timer);
+  await raceDeadline(exited, 30_000);
   if (child.exitCode === null) child.kill("SIGKILL");
 }
 

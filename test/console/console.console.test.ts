@@ -7,18 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import {
+  type AgentSpec,
+  type CoordinatorProcess,
   FixtureLog,
   KafkaLeftovers,
-  Publisher,
-  Worker,
   newAgent,
   newTopic,
-  startCoordinator,
+  Publisher,
+  startCoordinatorProcess,
   stopAll,
   waitFor,
-  type AgentSpec,
-  type Coordinator,
-} from "../../apps/worker/test/support";
+  Worker,
+} from "@omnidaemon/testkit";
 import { launchConsoleBrowser, screenshot, type ConsoleBrowser } from "./support";
 
 const TOKEN = "console-test-token-0123456789abcdef";
@@ -31,7 +31,7 @@ const flaky: AgentSpec = {
   config: { maxRetries: 0 },
 };
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 let log: FixtureLog;
 let workers: Worker[];
 let publisher: Publisher;
@@ -61,7 +61,7 @@ async function consumerStatuses(agent: AgentSpec): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  coordinator = await startCoordinator({ token: TOKEN });
+  coordinator = await startCoordinatorProcess({ token: TOKEN });
   leftovers.agent(pausable.topic, pausable.name);
   leftovers.agent(flaky.topic, flaky.name);
   log = new FixtureLog();
@@ -162,6 +162,44 @@ it("pauses an agent fleet-wide from the agents page: events wait, and resuming p
   await screenshot(page, "agents");
 });
 
+it("changes an agent's limits fleet-wide from the agents page; a bad field is named; clearing brings back the config", async () => {
+  await open(href("agents", { topic: pausable.topic, name: pausable.name }));
+  const section = page.getByTestId("agent-limits");
+  await expectText(section.getByTestId("limits-rate"), /no limit/);
+  await expectText(section.getByTestId("limits-source"), /the agent's config/);
+
+  await section.getByTestId("limits-edit").click();
+  await section.getByTestId("limits-perSecond").fill("-3");
+  await section.getByTestId("limits-apply").click();
+  await expectText(section.getByTestId("limits-outcome"), /Events per second must be a number above 0/);
+
+  await section.getByTestId("limits-perSecond").fill("20");
+  await section.getByTestId("limits-maxInFlight").fill("4");
+  await section.getByTestId("limits-apply").click();
+  await expectText(
+    section.getByTestId("limits-outcome"),
+    /limits changed fleet-wide; every worker applies revision/,
+  );
+  await expectText(section.getByTestId("limits-rate"), /^20\/s, burst 20$/);
+  await expectText(section.getByTestId("limits-in-flight"), /^4$/);
+  await expectText(section.getByTestId("limits-source"), /an operator's override/);
+  // The API holds the override, and the effective limits every worker reads from the control topic.
+  const answer = await coordinator.api("GET", `/agents/${pausable.topic}/${pausable.name}/limits`);
+  expect(answer.body).toMatchObject({
+    limits: {
+      override: { rateLimit: { perSecond: 20, scope: "agent" }, maxInFlight: 4 },
+      effective: { rateLimit: { perSecond: 20, scope: "agent" }, maxInFlight: 4 },
+    },
+  });
+  await screenshot(page, "agents-limits");
+
+  await section.getByTestId("limits-clear").click();
+  await expectText(section.getByTestId("limits-rate"), /no limit/);
+  await expectText(section.getByTestId("limits-source"), /the agent's config/);
+  const cleared = await coordinator.api("GET", `/agents/${pausable.topic}/${pausable.name}/limits`);
+  expect(cleared.body).toMatchObject({ limits: { override: null, effective: {} } });
+});
+
 it("finds a dead-lettered event, inspects its provenance and error, and replays it once the bug is fixed", async () => {
   // The handler fails while this file exists; deleting it is the fix.
   const bug = join(scratch, "bug");
@@ -227,12 +265,17 @@ it("looks a task up by its id: its record per agent, status and result", async (
 
 it("shows the console's own changes in the audit log", async () => {
   await open("#/audit");
-  for (const action of ["pause", "resume", "dlq_replay"]) {
+  for (const action of ["pause", "resume", "set_limits", "dlq_replay"]) {
     await page.locator(`[data-testid="audit-row"][data-action="${action}"]`).first().waitFor();
   }
   const pause = await page.locator('[data-testid="audit-row"][data-action="pause"]').first().innerText();
   expect(pause).toContain("console");
   expect(pause).toContain(pausable.name);
+  const limits = await page
+    .locator('[data-testid="audit-row"][data-action="set_limits"]')
+    .first()
+    .innerText();
+  expect(limits).toContain("console");
   await screenshot(page, "audit");
 });
 

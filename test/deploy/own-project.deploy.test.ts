@@ -7,16 +7,16 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import {
-  KafkaLeftovers,
   databaseUrl,
   dropSchema,
   freePort,
   kafkaBrokers,
+  KafkaLeftovers,
   newAgent,
   newTopic,
   uniqueName,
   waitFor,
-} from "../../apps/worker/test/support";
+} from "@omnidaemon/testkit";
 import { ROOT } from "./support";
 
 /** Every package the SDK and the CLI need; unpublished, so each comes from its own tarball. */

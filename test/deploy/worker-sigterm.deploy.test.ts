@@ -3,23 +3,23 @@
 // does (ConfigMap, Secret, pod name) — under load, then stopped as the kubelet stops a pod: preStop, SIGTERM, and
 // SIGKILL when the chart's terminationGracePeriodSeconds runs out. It must exit 0 within the grace period with
 // every in-flight event finished, and a replacement must not run any event again.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  FixtureLog,
-  KafkaLeftovers,
-  Publisher,
   delay,
   duplicates,
+  FixtureLog,
   freePort,
   kafkaBrokers,
+  KafkaLeftovers,
   newAgent,
   newTopic,
+  Publisher,
   waitFor,
-} from "../../apps/worker/test/support";
-import { ROOT, containerEnv, find, fromImage, render, type Obj } from "./support";
+  Proc,
+} from "@omnidaemon/testkit";
+import { containerEnv, find, fromImage, render, type Obj } from "./support";
 
 const leftovers = new KafkaLeftovers();
 const log = new FixtureLog();
@@ -31,52 +31,38 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Pod {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
 /** Starts the worker container's process as the kubelet would, with the image's /app as this checkout. */
-function startPod(objects: Obj[], name: string, overrides: Record<string, string>): Pod {
+function startPod(objects: Obj[], name: string, overrides: Record<string, string>): Proc {
   const container = find(objects, "Deployment", "omnidaemon-worker").spec.template.spec.containers[0];
   const [program, ...rest] = [...container.command, ...(container.args ?? [])] as string[];
   expect(program).toBe("node");
   const args = rest.map((arg) => (arg.startsWith("/app/") ? fromImage(arg) : arg));
   const env = { ...containerEnv(objects, container, name), ...overrides };
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT, // the image's WORKDIR
+  // The image's WORKDIR is the checkout's root, Proc's default; the container's environment and nothing else.
+  return new Proc(name, args, {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    detached: false,
   });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { name, child, exited, output: () => output };
 }
 
 /** What the kubelet does to a pod being removed: preStop, SIGTERM, then SIGKILL once the grace period is over. */
-async function terminate(pod: Pod, preStop: string[], graceSeconds: number) {
+async function terminate(pod: Proc, preStop: string[], graceSeconds: number) {
   const started = Date.now();
   expect(preStop[0]).toBe("sleep");
   await delay(Number(preStop[1]) * 1000);
-  pod.child.kill("SIGTERM");
+  pod.signal("SIGTERM");
   const remaining = graceSeconds * 1000 - (Date.now() - started);
   let timer: NodeJS.Timeout | undefined;
   const killed = new Promise<"killed">((resolve) => {
     timer = setTimeout(() => {
-      pod.child.kill("SIGKILL");
+      pod.signal("SIGKILL");
       resolve("killed");
     }, remaining);
   });
   const outcome = await Promise.race([pod.exited, killed]);
   clearTimeout(timer);
   if (outcome === "killed")
-    throw new Error(`${pod.name} outlived the grace period and was SIGKILLed\n${pod.output()}`);
+    throw new Error(`${pod.label} outlived the grace period and was SIGKILLed\n${pod.tail()}`);
   return outcome;
 }
 
@@ -93,7 +79,7 @@ it("a worker started as the chart starts it drains on SIGTERM within the chart's
     JSON.stringify({
       kafka: { brokers: kafkaBrokers().join(",") },
       worker: {
-        agentsModule: "/app/apps/worker/test/fixtures/agents.js",
+        agentsModule: "/app/packages/testkit/fixtures/agents.js",
         metricsPort,
         extraEnv: [
           {
@@ -115,7 +101,7 @@ it("a worker started as the chart starts it drains on SIGTERM within the chart's
   const coordinator = { OMNIDAEMON_COORDINATOR_URL: `http://127.0.0.1:${await freePort()}` };
 
   const publisher = await new Publisher().start();
-  const pods: Pod[] = [];
+  const pods: Proc[] = [];
   try {
     const first = startPod(objects, "omnidaemon-worker-5d8f7-abcde", coordinator);
     pods.push(first);
@@ -124,9 +110,9 @@ it("a worker started as the chart starts it drains on SIGTERM within the chart's
       async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status === 200,
       60_000,
       200,
-      first.output,
+      () => first.tail(),
     );
-    const firstPid = await log.pidOf(first.name);
+    const firstPid = await log.pidOf(first.label);
     const inFlight = await publisher.publishMany(
       topic,
       [1, 2, 3, 4].map((n) => ({ content: { n }, key: `k${n}` })),
@@ -161,7 +147,7 @@ it("a worker started as the chart starts it drains on SIGTERM within the chart's
       () => all.every((id) => log.ended(agent).has(id)),
       60_000,
       100,
-      second.output,
+      () => second.tail(),
     );
     // Time for a wrongly uncommitted event to come back before looking for re-runs.
     await delay(2000);
@@ -170,8 +156,7 @@ it("a worker started as the chart starts it drains on SIGTERM within the chart's
     expect(started.sort()).toEqual([...all].sort());
     expect(await terminate(second, preStop, grace)).toEqual({ code: 0, signal: null });
   } finally {
-    for (const pod of pods)
-      if (pod.child.exitCode === null && pod.child.signalCode === null) pod.child.kill("SIGKILL");
+    for (const pod of pods) pod.signal("SIGKILL");
     await Promise.all(pods.map((pod) => pod.exited));
     await publisher.stop();
   }

@@ -2,7 +2,8 @@
 // kafka-server-stop.sh sends) and a crash (SIGKILL of the JVM), each followed by a start on the same data once the
 // worker has drained half its buffer, so back-pressure releases while the broker is away.
 // See docs/faults.md.
-import { STEADY_RATE, SteadyLoad, delay, runScenario, stack, waitFor, type Scenario } from "./support";
+import { stackCommand, waitFor } from "@omnidaemon/testkit";
+import { STEADY_RATE, SteadyLoad, runScenario, type Scenario } from "./support";
 
 /**
  * Events waiting before the worker starts: more than the engine buffers (`maxBufferedRecords`, today
@@ -47,7 +48,7 @@ async function brokerRestart(s: Scenario, kill: boolean) {
     kill ? "SIGKILL of the broker JVM" : "a controlled broker restart",
     async () => {
       const endedBefore = backlog.filter((id) => s.tally.refresh().ended(id)).length;
-      await stack("stop", "kafka", ...(kill ? ["--kill"] : []));
+      await stackCommand("stop", "kafka", ...(kill ? ["--kill"] : []));
       const drained = await waitFor(
         "the worker to drain half its buffer while the broker is down",
         () => backlog.filter((id) => s.tally.refresh().ended(id)).length - endedBefore > ENGINE_BUFFER / 2,
@@ -57,30 +58,14 @@ async function brokerRestart(s: Scenario, kill: boolean) {
       if (drained)
         s.notes.push("half the buffer drained while the broker was down: back-pressure let go in the outage");
       else s.notes.push("the buffer did not drain by half within 45 s of the outage");
-      await stack("start", "kafka");
+      await stackCommand("start", "kafka");
     },
   );
-  const ended = (id: string): boolean => s.tally.ended(id, spec.name);
-  const recovery = await s.recovery(fault, [...backlog, ...load.ids], ended, 180_000);
-  const recoveredAt = Date.now();
-  await delay(3_000);
-  const ids = [...backlog, ...(await load.stop()).filter((id) => s.publisher.acked.has(id))];
-
-  const missing = await s.settle(ids, ended, 120_000);
   // In flight during the outage: what was running or done but not yet committed may run again after it.
-  const { processed, duplicates } = s.checkDeliveries(
-    spec.name,
-    ids,
-    s.inFaultWindow(recoveredAt - fault.endAt),
-  );
-  await s.finish();
-  return {
-    published: ids.length,
-    processed,
-    lost: missing.length,
-    duplicates: duplicates.length,
-    recoverySeconds: recovery,
-  };
+  return s.conclude(fault, [{ spec, load, also: backlog, mayRepeat: s.inFaultWindow("recovery") }], {
+    recoveryTimeoutMs: 180_000,
+    settleTimeoutMs: 120_000,
+  });
 }
 
 it("broker restart (controlled) under load with back-pressure engaged: the worker stays up, nothing is lost, it stops cleanly afterwards", async () => {

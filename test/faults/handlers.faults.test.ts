@@ -1,6 +1,7 @@
 // Faults inside the workload rather than the infrastructure: a handler that hangs ignoring its signal next to
 // steady traffic, and a burst of ten times the steady rate. See docs/faults.md.
-import { STEADY_RATE, SteadyLoad, delay, runScenario } from "./support";
+import { delay } from "@omnidaemon/testkit";
+import { STEADY_RATE, SteadyLoad, runScenario } from "./support";
 
 it("hanging handler: a callback that never settles and ignores its signal is reclaimed and dead-lettered, while the steady traffic on the same worker loses nothing", async () => {
   await runScenario("hanging handler", async (s) => {
@@ -20,32 +21,33 @@ it("hanging handler: a callback that never settles and ignores its signal is rec
       for (let i = 0; i < 3; i++) hangIds.push(await s.publisher.publishNow(hangs.topic, { i }));
       await delay(5_000);
     });
-    const recovery = await s.recovery(fault, load.ids, (id) => s.tally.ended(id, steady.name));
-    await delay(2_000);
-    const ids = await load.stop();
-
-    const missing = await s.settle(ids, (id) => s.tally.ended(id, steady.name));
-    const { processed, duplicates } = s.checkDeliveries(steady.name, ids, () => false);
-    const dead = await s.waitDlq(hangs, (entries) =>
-      hangIds.every((id) => entries.some((e) => e.task_id === id)),
-    );
-    for (const id of hangIds) {
-      const entry = dead.find((e) => e.task_id === id);
-      if (entry === undefined) s.violations.push(`hanging event ${id} is not in the DLQ`);
-      else if (entry.error_class !== "DeadlineExceededError") {
-        s.violations.push(
-          `hanging event ${id} was dead-lettered with ${String(entry.error_class)}, not its deadline`,
+    let deadLettered = 0;
+    const steadyOutcome = await s.conclude(fault, [{ spec: steady, load }], {
+      pauseMs: 2_000,
+      before: async () => {
+        const dead = await s.waitDlq(hangs, (entries) =>
+          hangIds.every((id) => entries.some((e) => e.task_id === id)),
         );
-      }
-    }
-    await s.finish();
-    const deadLettered = hangIds.filter((id) => dead.some((e) => e.task_id === id)).length;
+        for (const id of hangIds) {
+          const entry = dead.find((e) => e.task_id === id);
+          if (entry === undefined) {
+            s.violations.push(`hanging event ${id} is not in the DLQ`);
+            continue;
+          }
+          deadLettered++;
+          if (entry.error_class !== "DeadlineExceededError") {
+            s.violations.push(
+              `hanging event ${id} was dead-lettered with ${String(entry.error_class)}, not its deadline`,
+            );
+          }
+        }
+      },
+    });
     return {
-      published: ids.length + hangIds.length,
-      processed: processed + deadLettered,
-      lost: missing.length + hangIds.length - deadLettered,
-      duplicates: duplicates.length,
-      recoverySeconds: recovery,
+      ...steadyOutcome,
+      published: steadyOutcome.published + hangIds.length,
+      processed: (steadyOutcome.processed ?? 0) + deadLettered,
+      lost: (steadyOutcome.lost ?? 0) + hangIds.length - deadLettered,
     };
   });
 }, 480_000);
@@ -65,19 +67,6 @@ it("burst 10×: ten times the steady rate for three seconds is absorbed; nothing
       await delay(3_000);
       load.setRate(STEADY_RATE);
     });
-    const recovery = await s.recovery(fault, load.ids, (id) => s.tally.ended(id, spec.name));
-    await delay(2_000);
-    const ids = await load.stop();
-
-    const missing = await s.settle(ids, (id) => s.tally.ended(id, spec.name));
-    const { processed, duplicates } = s.checkDeliveries(spec.name, ids, () => false);
-    await s.finish();
-    return {
-      published: ids.length,
-      processed,
-      lost: missing.length,
-      duplicates: duplicates.length,
-      recoverySeconds: recovery,
-    };
+    return s.conclude(fault, [{ spec, load }], { pauseMs: 2_000 });
   });
 }, 480_000);

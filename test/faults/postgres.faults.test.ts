@@ -1,6 +1,7 @@
 // PostgreSQL stopped for 30 s under load and started again on its data. Workers do not use it: they keep
 // processing; the coordinator reports the outage in /health and catches up by itself. See docs/faults.md.
-import { STEADY_RATE, SteadyLoad, delay, runScenario, stack } from "./support";
+import { delay, stackCommand } from "@omnidaemon/testkit";
+import { STEADY_RATE, SteadyLoad, runScenario } from "./support";
 
 it("postgres down 30 s under load: workers keep processing, /health reports it and recovers by itself, every result is ingested afterwards", async () => {
   await runScenario("postgres down 30 s", async (s) => {
@@ -14,10 +15,10 @@ it("postgres down 30 s under load: workers keep processing, /health reports it a
     await delay(4_000);
     let stoppedAt = 0;
     const fault = await s.fault("Postgres stopped for 30 s", async () => {
-      await stack("stop", "postgres");
+      await stackCommand("stop", "postgres");
       stoppedAt = Date.now();
       await delay(30_000);
-      await stack("start", "postgres");
+      await stackCommand("start", "postgres");
     });
     const during = s.tally.refresh().endedBetween(load.ids, stoppedAt + 1_000, fault.endAt);
     if (during === 0) s.violations.push("the workers processed nothing while Postgres was down");
@@ -29,21 +30,7 @@ it("postgres down 30 s under load: workers keep processing, /health reports it a
       );
     }
 
-    const ended = (id: string): boolean => s.tally.ended(id, spec.name);
-    const recovery = await s.recovery(fault, load.ids, ended);
-    await delay(3_000);
-    const ids = (await load.stop()).filter((id) => s.publisher.acked.has(id));
-    const missing = await s.settle(ids, ended);
-    // Postgres is not on the data path: nothing may run twice.
-    const { processed, duplicates } = s.checkDeliveries(spec.name, ids, () => false);
-    await s.checkResultsIngested(ids);
-    await s.finish();
-    return {
-      published: ids.length,
-      processed,
-      lost: missing.length,
-      duplicates: duplicates.length,
-      recoverySeconds: recovery,
-    };
+    // Postgres is not on the data path: nothing may run twice; every result is ingested once it is back.
+    return s.conclude(fault, [{ spec, load }], { before: ([ids]) => s.checkResultsIngested(ids ?? []) });
   });
 }, 480_000);

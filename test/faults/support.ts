@@ -1,72 +1,38 @@
 // The fault suite's harness (npm run test:faults; docs/faults.md). A scenario is a real fleet started as users start
 // it — the built CLI's `coordinator` and `worker --agents <module>` on the local stack's Kafka and Postgres — fed by
 // a steady stream of events whose ids are all known, hit by one fault, and then checked id by id: which ids the
-// callbacks saw (the recording fixture apps/worker/test/fixtures/agents.js writes a JSON line per start and end,
+// callbacks saw (the recording fixture packages/testkit/fixtures/agents.js writes a JSON line per start and end,
 // one file per process), which ones were dead-lettered, which results reached Postgres.
 //
-// The processes, the fixture log and the coordinator come from apps/worker/test/support.ts; this file adds what
-// only faults need: breaking the stack's services (scripts/stack.sh stop|start|restart), a load generator that
-// remembers every id it published, an incremental reader of the fixture's log (tens of thousands of lines are
-// re-read every 250 ms otherwise), a /health watcher, and the verdict with its table row.
+// The processes, the fixture log and the coordinator come from @omnidaemon/testkit; this file adds what only faults
+// need: a load generator that remembers every id it published, an incremental reader of the fixture's log (tens of
+// thousands of lines are re-read every 250 ms otherwise), a /health watcher, and the verdict with its table row.
 import { appendFileSync, closeSync, fstatSync, openSync, readSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BusAdmin, KafkaProducer, agentNames, createEnvelope, encodeEnvelope } from "@omnidaemon/bus-kafka";
+import { createEnvelope, encodeEnvelope } from "@omnidaemon/bus-kafka";
 import { type Envelope } from "@omnidaemon/protocol";
-import { ConfigResourceTypes, Kafka, logLevel } from "kafkajs";
-import { Client } from "pg";
-import { stackCommand } from "../helpers";
 import {
   FixtureLog,
   KafkaLeftovers,
+  Publisher,
+  StopWaiting,
   Worker,
-  connection,
-  databaseUrl,
   delay,
   http,
-  kafkaBrokers,
-  logger,
   newAgent,
   newTopic,
-  startCoordinator,
-  waitFor as workerWaitFor,
+  rawKafka,
+  stackCommand,
+  startCoordinatorProcess,
+  waitFor,
+  withBusAdmin,
+  withPostgres,
   type AgentSpec,
-  type Coordinator,
+  type CoordinatorProcess,
   type FixtureLine,
-} from "../../apps/worker/test/support";
-
-export { delay, newAgent, newTopic, type AgentSpec, type Coordinator };
-
-/** Thrown by a probe to end a wait at once (a process the wait depends on is gone). */
-class StopWaiting extends Error {}
-
-/** apps/worker/test/support.ts' waitFor, except that a probe throwing StopWaiting ends the wait at once. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-  intervalMs = 100,
-  diagnostics?: () => string,
-): Promise<T> {
-  let stopped: StopWaiting | undefined;
-  const value = await workerWaitFor(
-    what,
-    async () => {
-      try {
-        return await probe();
-      } catch (error) {
-        if (!(error instanceof StopWaiting)) throw error;
-        stopped = error;
-        return true;
-      }
-    },
-    timeoutMs,
-    intervalMs,
-    diagnostics,
-  );
-  if (stopped) throw new Error(`gave up waiting for ${what}: ${stopped.message}`);
-  return value as T;
-}
+} from "@omnidaemon/testkit";
+import { ConfigResourceTypes } from "kafkajs";
 
 /** The steady rate every scenario publishes at (events/s); modest, for a shared 2-core machine. */
 export const STEADY_RATE = 40;
@@ -84,9 +50,6 @@ const EXIT_GRACE_MS = 25_000;
 const COMMIT_SLACK_MS = 2_000;
 
 // --- the local stack -----------------------------------------------------------------------------------------------
-
-/** `bash scripts/stack.sh <args>` (stop|start|restart kafka|postgres [--kill]), without blocking the event loop. */
-export const stack = stackCommand;
 
 // --- publishing ------------------------------------------------------------------------------------------------------
 
@@ -106,21 +69,15 @@ export class FaultPublisher {
   readonly resent = new Set<string>();
   private readonly pending = new Set<Promise<void>>();
   // A broker restart takes 10–20 s here: the publisher waits it out rather than give up on the records.
-  private readonly producer = new KafkaProducer({
-    connection: connection(),
-    logger,
-    publishTimeoutMs: 180_000,
-  });
-  private readonly admin = new BusAdmin({ connection: connection(), logger, defaultPartitions: 12 });
+  private readonly publisher = new Publisher({ publishTimeoutMs: 180_000 });
 
   async start(): Promise<this> {
-    await this.producer.start();
-    await this.admin.start();
+    await this.publisher.start();
     return this;
   }
 
-  ensureTopic(topic: string): Promise<unknown> {
-    return this.admin.ensureTopic(topic);
+  ensureTopic(topic: string): Promise<void> {
+    return this.publisher.ensureTopic(topic);
   }
 
   /** Publishes one envelope without waiting for the acknowledgement; returns its id at once. */
@@ -148,7 +105,7 @@ export class FaultPublisher {
 
   /** A record whose value is not an envelope (not JSON, or JSON of another shape), on one partition. */
   async publishRaw(topic: string, value: string, partition: number): Promise<void> {
-    await this.producer.send({ topic, key: "poison", value: Buffer.from(value, "utf8"), partition });
+    await this.publisher.send({ topic, key: "poison", value: Buffer.from(value, "utf8"), partition });
   }
 
   /** Waits until every publish so far was acknowledged or failed. */
@@ -156,24 +113,18 @@ export class FaultPublisher {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  async groupMembers(topic: string, agent: string): Promise<number> {
-    const group = await this.admin.describeGroup(agentNames(topic, agent).groupId);
-    if (group.state !== "Stable") return -1;
-    const holding = group.members.filter((m) => (m.assignments[topic]?.length ?? 0) > 0);
-    return holding.length === group.members.length ? group.members.length : -1;
+  waitGroupStable(spec: AgentSpec, members: number, timeoutMs: number): Promise<void> {
+    return this.publisher.waitGroupStable(spec.topic, spec.name, members, timeoutMs);
   }
 
   async stop(): Promise<void> {
     await this.settled();
-    await this.admin.stop();
-    await this.producer.stop();
+    await this.publisher.stop();
   }
 
   private sendEnvelope(envelope: Envelope, options: { key?: string; partition?: number }): Promise<void> {
-    if (options.partition === undefined) {
-      return this.producer.publish(envelope, options.key === undefined ? {} : { key: options.key });
-    }
-    return this.producer.send({
+    if (options.partition === undefined) return this.publisher.publishEnvelope(envelope, options);
+    return this.publisher.send({
       topic: envelope.topic,
       key: options.key ?? envelope.id,
       value: encodeEnvelope(envelope),
@@ -379,6 +330,34 @@ export interface Fault {
   endAt: number;
 }
 
+/** Whether a repeated run of an id (more than one start) is explained by the fault. */
+export type MayRepeat = (id: string, starts: FixtureLine[]) => boolean;
+
+/** The events of one agent that a scenario's verdict checks. */
+export interface Checked {
+  spec: AgentSpec;
+  /** Its steady load: every id the load published that the broker acknowledged is checked. */
+  load: SteadyLoad;
+  /** Its ids published besides the load (a backlog before it, events sent during the fault), checked alike. */
+  also?: readonly string[];
+  /** Which repeats the fault explains. @default none: the fault is not on the data path */
+  mayRepeat?: MayRepeat;
+}
+
+export interface ConcludeOptions {
+  /** Bound of the wait for recovery (see {@link Scenario.recovery}). @default 120000 */
+  recoveryTimeoutMs?: number;
+  /** A pause after recovery, before the loads stop, so the fleet is seen working normally again. @default 3000 */
+  pauseMs?: number;
+  /** Bound of the wait until every checked id was processed. @default 90000 */
+  settleTimeoutMs?: number;
+  /**
+   * The scenario's own checks, before the workers are stopped: gets the checked ids of each entry of `checked`, in
+   * order (results in Postgres, DLQ entries); it pushes what it finds wrong to `violations`.
+   */
+  before?: (ids: string[][]) => Promise<void>;
+}
+
 export interface Row {
   scenario: string;
   published: number;
@@ -397,7 +376,7 @@ export interface Row {
  * reports all of them; the test ends with `expect(violations).toEqual([])`.
  */
 export class Scenario {
-  coordinator!: Coordinator;
+  coordinator!: CoordinatorProcess;
   readonly log = new FixtureLog();
   readonly tally = new Tally(this.log.dir);
   readonly publisher = new FaultPublisher();
@@ -408,6 +387,8 @@ export class Scenario {
   readonly notes: string[] = [];
   /** Workers the scenario stops or kills on purpose: not counted as "died". */
   readonly departed = new Set<Worker>();
+  /** When the fleet had recovered from the fault (set by {@link Scenario.conclude}). */
+  private recoveredAt: number | undefined;
   private readonly leftovers = new KafkaLeftovers();
   private readonly extraTopics: string[] = [];
 
@@ -420,7 +401,7 @@ export class Scenario {
 
   static async open(name: string): Promise<Scenario> {
     const scenario = new Scenario(name);
-    scenario.coordinator = await startCoordinator();
+    scenario.coordinator = await startCoordinatorProcess();
     scenario.health = new HealthWatch(scenario.coordinator.url).start();
     await scenario.publisher.start();
     return scenario;
@@ -440,11 +421,7 @@ export class Scenario {
     // with config entries fails now and then with UNKNOWN_TOPIC_OR_PARTITION on a fresh topic.
     await this.publisher.ensureTopic(topic);
     this.extraTopics.push(topic);
-    const admin = new Kafka({
-      brokers: kafkaBrokers(),
-      clientId: "faults-admin",
-      logLevel: logLevel.NOTHING,
-    }).admin();
+    const admin = rawKafka("faults-admin").admin();
     await admin.connect();
     try {
       await waitFor(
@@ -485,13 +462,8 @@ export class Scenario {
     return worker;
   }
 
-  async waitGroup(spec: AgentSpec, members: number, timeoutMs = 60_000): Promise<void> {
-    await waitFor(
-      `${spec.name}'s group stable with ${members} members`,
-      async () => (await this.publisher.groupMembers(spec.topic, spec.name)) === members,
-      timeoutMs,
-      250,
-    );
+  waitGroup(spec: AgentSpec, members: number, timeoutMs = 60_000): Promise<void> {
+    return this.publisher.waitGroupStable(spec, members, timeoutMs);
   }
 
   /** Whether /health reads `status` within `timeoutMs`; false at once when the coordinator process is gone. */
@@ -611,12 +583,55 @@ export class Scenario {
 
   /**
    * A repeat is explained when its first run started inside a fault's window: from one commit interval before the
-   * fault until `afterEndMs` after its end (a restarted broker: until the fleet recovered).
+   * fault until `afterEnd` after its end: a number of ms, or "recovery" (a restarted broker: until the fleet had
+   * recovered, as {@link Scenario.conclude} measured it).
    */
-  inFaultWindow(afterEndMs = COMMIT_SLACK_MS): (id: string, starts: FixtureLine[]) => boolean {
+  inFaultWindow(afterEnd: number | "recovery" = COMMIT_SLACK_MS): MayRepeat {
     return (_id, starts) => {
       const first = Math.min(...starts.map((s) => s.t));
-      return this.faults.some((f) => first >= f.at - COMMIT_SLACK_MS && first <= f.endAt + afterEndMs);
+      return this.faults.some((f) => {
+        const until = afterEnd === "recovery" ? (this.recoveredAt ?? f.endAt) : f.endAt + afterEnd;
+        return first >= f.at - COMMIT_SLACK_MS && first <= until;
+      });
+    };
+  }
+
+  /**
+   * The tail every scenario shares once its fault is over: waits for recovery (/health running and every event
+   * published before the fault's end processed), lets the fleet run a moment, stops the loads, waits until every
+   * acknowledged id was processed, checks them id by id (lost, repeats the fault does not explain), runs the
+   * scenario's own checks, and finishes (survivors, health, clean exits). Returns the row's figures.
+   */
+  async conclude(fault: Fault, checked: Checked[], options: ConcludeOptions = {}): Promise<Outcome> {
+    const ended = (id: string): boolean => this.tally.ended(id);
+    const recovery = await this.recovery(
+      fault,
+      checked.flatMap((c) => [...(c.also ?? []), ...c.load.ids]),
+      ended,
+      options.recoveryTimeoutMs,
+    );
+    this.recoveredAt = Date.now();
+    await delay(options.pauseMs ?? 3_000);
+    const ids: string[][] = [];
+    for (const { load, also = [] } of checked) {
+      ids.push([...also, ...(await load.stop())].filter((id) => this.publisher.acked.has(id)));
+    }
+    const missing = await this.settle(ids.flat(), ended, options.settleTimeoutMs);
+    let processed = 0;
+    let duplicates = 0;
+    checked.forEach(({ spec, mayRepeat = () => false }, i) => {
+      const verdict = this.checkDeliveries(spec.name, ids[i] as string[], mayRepeat);
+      processed += verdict.processed;
+      duplicates += verdict.duplicates.length;
+    });
+    await options.before?.(ids);
+    await this.finish();
+    return {
+      published: ids.flat().length,
+      processed,
+      lost: missing.length,
+      duplicates,
+      recoverySeconds: recovery,
     };
   }
 
@@ -669,22 +684,18 @@ export class Scenario {
     proc.signalGroup("SIGKILL");
     await proc.exited;
     await delay(downMs);
-    this.coordinator = await startCoordinator({ schema, port: Number(new URL(url).port) });
+    this.coordinator = await startCoordinatorProcess({ schema, port: Number(new URL(url).port) });
   }
 
   /** Task status per id, straight from the coordinator's Postgres schema. */
   async taskStatuses(ids: string[]): Promise<Map<string, string>> {
-    const client = new Client({ connectionString: databaseUrl() });
-    await client.connect();
-    try {
+    return withPostgres(async (client) => {
       const { rows } = await client.query<{ task_id: string; status: string }>(
         `select task_id, status from "${this.coordinator.schema}".tasks where task_id = any($1) and agent <> ''`,
         [ids],
       );
       return new Map(rows.map((r) => [r.task_id, r.status]));
-    } finally {
-      await client.end();
-    }
+    });
   }
 
   /** Waits (bounded) until every id has a `completed` task record; a violation names the missing ones. */
@@ -793,17 +804,16 @@ export class Scenario {
   async close(): Promise<void> {
     for (const worker of this.workers) await worker.proc.stop(15_000);
     // A scenario that broke off mid-fault must not leave the next one without a broker or a database.
-    await stack("start", "kafka").catch((error: Error) => console.error(error.message));
-    await stack("start", "postgres").catch((error: Error) => console.error(error.message));
+    await stackCommand("start", "kafka").catch((error: Error) => console.error(error.message));
+    await stackCommand("start", "postgres").catch((error: Error) => console.error(error.message));
     await this.health?.stop();
     await this.publisher.stop().catch(() => undefined);
     await this.coordinator?.close();
     await this.leftovers.clean().catch(() => undefined);
     if (this.extraTopics.length > 0) {
-      const admin = new BusAdmin({ connection: connection(), logger });
-      await admin.start();
-      for (const topic of this.extraTopics) await admin.deleteTopic(topic).catch(() => undefined);
-      await admin.stop();
+      await withBusAdmin(async (admin) => {
+        for (const topic of this.extraTopics) await admin.deleteTopic(topic).catch(() => undefined);
+      });
     }
     this.log.remove();
   }

@@ -1,6 +1,7 @@
 // Workers leave under load: one of three SIGKILLed (its partitions go to the survivors after the session timeout),
 // and the fleet scaled 1 → 3 → 1 (SIGTERM for the scale-down), as `kubectl scale` does. See docs/faults.md.
-import { STEADY_RATE, SteadyLoad, delay, runScenario } from "./support";
+import { delay, type FixtureLine } from "@omnidaemon/testkit";
+import { STEADY_RATE, SteadyLoad, runScenario } from "./support";
 
 it("worker SIGKILL (1 of 3) under load: the survivors process its events; only what it had started runs twice", async () => {
   await runScenario("worker SIGKILL (1 of 3)", async (s) => {
@@ -19,23 +20,9 @@ it("worker SIGKILL (1 of 3) under load: the survivors process its events; only w
     const load = new SteadyLoad(s.publisher, spec.topic, STEADY_RATE, (i) => ({ i, delayMs: 50 })).start();
     await delay(5_000);
     const fault = await s.fault(`SIGKILL of ${victim.id}`, () => s.killWorker(victim));
-    const ended = (id: string): boolean => s.tally.ended(id, spec.name);
-    const recovery = await s.recovery(fault, load.ids, ended);
-    await delay(3_000);
-    const ids = (await load.stop()).filter((id) => s.publisher.acked.has(id));
-    const missing = await s.settle(ids, ended);
     // Bounded by what was in flight: an event runs twice only if the killed worker had started it.
-    const { processed, duplicates } = s.checkDeliveries(spec.name, ids, (_id, starts) =>
-      starts.some((start) => start.pid === victimPid),
-    );
-    await s.finish();
-    return {
-      published: ids.length,
-      processed,
-      lost: missing.length,
-      duplicates: duplicates.length,
-      recoverySeconds: recovery,
-    };
+    const mayRepeat = (_id: string, starts: FixtureLine[]) => starts.some((start) => start.pid === victimPid);
+    return s.conclude(fault, [{ spec, load, mayRepeat }]);
   });
 }, 480_000);
 
@@ -62,19 +49,6 @@ it("scale 1 → 3 → 1 under load: nothing lost; repeats only around the member
     s.notes.push(
       `scale-up took ${((added.endAt - added.at) / 1000).toFixed(1)} s until the group was stable`,
     );
-    const ended = (id: string): boolean => s.tally.ended(id, spec.name);
-    const recovery = await s.recovery(fault, load.ids, ended);
-    await delay(3_000);
-    const ids = (await load.stop()).filter((id) => s.publisher.acked.has(id));
-    const missing = await s.settle(ids, ended);
-    const { processed, duplicates } = s.checkDeliveries(spec.name, ids, s.inFaultWindow());
-    await s.finish();
-    return {
-      published: ids.length,
-      processed,
-      lost: missing.length,
-      duplicates: duplicates.length,
-      recoverySeconds: recovery,
-    };
+    return s.conclude(fault, [{ spec, load, mayRepeat: s.inFaultWindow() }]);
   });
 }, 480_000);

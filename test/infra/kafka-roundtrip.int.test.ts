@@ -2,7 +2,7 @@
 // write, serves it to a consumer group and keeps the group's committed offset. This is the one place outside
 // packages/bus-kafka that imports kafkajs, because it tests the stack, not the product's Kafka code.
 import { Kafka, logLevel, Partitioners, type RecordMetadata } from "kafkajs";
-import { kafkaBrokers, uniqueName } from "../helpers";
+import { kafkaBrokers, uniqueName } from "@omnidaemon/testkit";
 
 const RECEIVE_TIMEOUT_MS = 30_000;
 

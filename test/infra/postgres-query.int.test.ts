@@ -1,7 +1,7 @@
 // Proves the integration services themselves: the database the global setup resolved answers queries and lets a
 // test work in a schema of its own, then drop it.
 import { Client } from "pg";
-import { databaseUrl, uniqueName } from "../helpers";
+import { databaseUrl, uniqueName } from "@omnidaemon/testkit";
 
 describe("Postgres (integration services)", () => {
   it("runs queries in a schema of its own and drops it", async () => {

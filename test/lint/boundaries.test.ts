@@ -120,6 +120,24 @@ describe("eslint boundaries (no-restricted-imports)", () => {
       `import { consoleAssetsDir } from "@omnidaemon/console";`,
       /packages\/sdk may import only/,
     ],
+    [
+      "a package's runtime code importing the tests' helpers",
+      "packages/bus-kafka/src/fixture.ts",
+      `import { waitFor } from "@omnidaemon/testkit";`,
+      /the tests' shared helpers: runtime code never imports it/,
+    ],
+    [
+      "an app's runtime code reaching into the testkit's files",
+      "apps/worker/src/fixture.ts",
+      `import { waitFor } from "../../../packages/testkit/src/wait";`,
+      /the tests' shared helpers: runtime code never imports it/,
+    ],
+    [
+      "a unit test next to the code importing the tests' helpers",
+      "packages/lifecycle/src/fixture.test.ts",
+      `import { delay } from "@omnidaemon/testkit";`,
+      /the tests' shared helpers: runtime code never imports it/,
+    ],
   ])("refuses %s", async (_what, filePath, importLine, expected) => {
     const messages = restricted(
       await lint(filePath, `${importLine}\nexport const used = [${importLine.match(/\{ (\w+) \}/)?.[1]}];\n`),
@@ -159,6 +177,11 @@ describe("eslint boundaries (no-restricted-imports)", () => {
       "a test observing Kafka directly",
       "packages/cli/test/fixture.int.test.ts",
       `import { Kafka } from "kafkajs";`,
+    ],
+    [
+      "an integration test on the tests' helpers",
+      "apps/coordinator/test/fixture.int.test.ts",
+      `import { waitFor } from "@omnidaemon/testkit";`,
     ],
   ])("allows %s", async (_what, filePath, importLine) => {
     const messages = restricted(

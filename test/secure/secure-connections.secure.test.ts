@@ -2,7 +2,7 @@
 // the stack's own CA) and PostgreSQL over TLS with a password, both configured only through the OMNIDAEMON_*
 // variables of .stack/env.secure (test/secure/global-setup.js), with the passwords given as files. The coordinator
 // and the worker are the built CLI's processes; the CLI drives them.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,19 +10,22 @@ import { BusAdmin, agentNames, loadKafkaEnv } from "@omnidaemon/bus-kafka";
 import { Client } from "pg";
 import {
   CLI,
+  childEnv,
+  cliProcess,
   FixtureLog,
-  Proc,
-  ROOT,
-  Worker,
   freePort,
   http,
   newAgent,
   newTopic,
+  Proc,
+  runProcess,
   stopAll,
   uniqueName,
   waitFor,
-} from "../../apps/worker/test/support";
-import { kafkaClient } from "../helpers";
+  Worker,
+  kafkaClient,
+  type RunResult,
+} from "@omnidaemon/testkit";
 
 /** The secure services' variables, exactly as the stack wrote them. */
 function secureEnv(): Record<string, string> {
@@ -54,31 +57,14 @@ async function pgClient(): Promise<Client> {
   return client;
 }
 
-function cli(
-  args: string[],
-  coordinatorUrl: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        OMNIDAEMON_COORDINATOR_URL: coordinatorUrl,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+function cli(args: string[], coordinatorUrl: string): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], {
+    env: childEnv({ OMNIDAEMON_COORDINATOR_URL: coordinatorUrl }),
   });
 }
 
 function startCoordinator(schema: string, port: number, env: Record<string, string> = {}): Proc {
-  return new Proc("coordinator", "coordinator", ["coordinator"], {
+  const settings: Record<string, string> = {
     ...secureEnv(),
     OMNIDAEMON_DATABASE_SCHEMA: schema,
     OMNIDAEMON_KAFKA_CLIENT_ID: uniqueName("secure-coord"),
@@ -88,7 +74,8 @@ function startCoordinator(schema: string, port: number, env: Record<string, stri
     // debug: the most the apps log, so the secrets check below covers it.
     OMNIDAEMON_LOG_LEVEL: "debug",
     ...env,
-  });
+  };
+  return cliProcess("coordinator", ["coordinator"], settings, "coordinator");
 }
 
 /** The "build failed, rolling back" line of a process that failed at start, and its error's message. */
@@ -177,7 +164,7 @@ describe("a coordinator and a worker started only from env, on SASL_SSL Kafka an
     });
     await worker.ready(60_000);
     // The CI runs this suite once per Kafka client (.ci/run): the apps must run the one selected, not the default.
-    // Their env carries OMNIDAEMON_KAFKA_CLIENT (apps/worker/test/support.ts, and secureEnv() above); each states
+    // Their env carries OMNIDAEMON_KAFKA_CLIENT (testkit's childEnv, and secureEnv() above); each states
     // the client it runs in its start line.
     const coordinatorStart = await coordinator.waitForLog(
       "coordinator starting",

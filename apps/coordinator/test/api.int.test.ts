@@ -13,24 +13,22 @@ import {
 import { type DesiredState } from "@omnidaemon/protocol";
 import type { Consumer } from "kafkajs";
 import {
-  KafkaLeftovers,
-  connection,
   dropSchema,
-  field,
-  logger,
+  type HttpAnswer,
+  kafkaConnection,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
   rawKafka,
-  readUntil,
+  readTopicJson,
   reportTaskEvents,
-  startCoordinator,
   startedProducer,
   taskEvent,
+  testLogger as logger,
   waitFor,
-  type ApiResponse,
-  type RunningCoordinator,
-} from "./support";
+  delay,
+} from "@omnidaemon/testkit";
+import { field, newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("api");
 const leftovers = new KafkaLeftovers();
@@ -42,7 +40,7 @@ beforeAll(async () => {
   // The cleanup job's timer is pushed out of the way: the cleanup test drives it with runOnce().
   // Counters sampled every half second, so GET /metrics/history has points within the test.
   coordinator = await startCoordinator({ schema }, { cleanupIntervalMs: 3_600_000, historyIntervalMs: 500 });
-  admin = new BusAdmin({ connection: connection(), logger });
+  admin = new BusAdmin({ connection: kafkaConnection(), logger });
   await admin.start();
   producer = await startedProducer();
 });
@@ -68,7 +66,7 @@ async function register(topic: string, name: string, extra: Record<string, unkno
   return response.body;
 }
 
-function expectInvalid(response: ApiResponse, fieldName: string): void {
+function expectInvalid(response: HttpAnswer, fieldName: string): void {
   expect(response.status).toBe(400);
   expect(response.body.error.code).toBe("invalid_input");
   expect(response.body.error.field).toBe(fieldName);
@@ -217,7 +215,7 @@ describe("agents", () => {
     const created = await register(topic, name);
     const seen: DesiredState[] = [];
     const follower = new ControlFollower({
-      connection: connection(),
+      connection: kafkaConnection(),
       logger,
       onState: (state) => {
         if (state.topic === topic && state.agent === name) seen.push(state);
@@ -275,7 +273,7 @@ describe("agents", () => {
     await register(topic, name);
     const seen: DesiredState[] = [];
     const follower = new ControlFollower({
-      connection: connection(),
+      connection: kafkaConnection(),
       logger,
       onState: (state) => {
         if (state.topic === topic && state.agent === name) seen.push(state);
@@ -473,7 +471,7 @@ describe("tasks", () => {
     expect(published.body).toEqual({ task_id: expect.any(String), topic, status: "published" });
     const taskId: string = published.body.task_id;
 
-    const onTopic = await readUntil(topic, (values) =>
+    const onTopic = await readTopicJson(topic, (values) =>
       values.some((v) => (v as { id: string }).id === taskId),
     );
     expect(onTopic.find((v) => (v as { id: string }).id === taskId)).toMatchObject({
@@ -530,7 +528,7 @@ describe("tasks", () => {
     expect(published.status).toBe(200);
     expect(published.body).toEqual({ task_id: id, topic, status: "published" });
 
-    const values = await readUntil(topic, (vs) => vs.some((v) => (v as { id: string }).id === id));
+    const values = await readTopicJson(topic, (vs) => vs.some((v) => (v as { id: string }).id === id));
     const envelope = values.find((v) => (v as { id: string }).id === id) as Record<string, unknown>;
     expect(envelope).toMatchObject({
       id,
@@ -832,7 +830,7 @@ describe("metrics and bus inspection", () => {
     // This test is about the answer's shape, so it retries a dependency error briefly and shows it if it persists.
     let dryRun = await api("POST", "/bus/dlq/replay", { topic, agent: name, all: true, dry_run: true });
     for (let attempt = 1; dryRun.status >= 500 && attempt < 5; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await delay(1000);
       dryRun = await api("POST", "/bus/dlq/replay", { topic, agent: name, all: true, dry_run: true });
     }
     expect({

@@ -1,15 +1,7 @@
 // Bearer-token auth on a real coordinator configured with api.token: everything but the probes, Prometheus and the
 // OpenAPI document needs `Authorization: Bearer <OMNIDAEMON_API_TOKEN>`.
-import {
-  API_TOKEN,
-  KafkaLeftovers,
-  dropSchema,
-  newAgent,
-  newSchema,
-  newTopic,
-  startCoordinator,
-  type RunningCoordinator,
-} from "./support";
+import { dropSchema, KafkaLeftovers, newAgent, newTopic } from "@omnidaemon/testkit";
+import { API_TOKEN, newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("auth");
 const leftovers = new KafkaLeftovers();

@@ -1,14 +1,7 @@
 // Issue 10, items 2 and 3, against the real services (Kafka and Postgres): each of these answered 500, 503, or
 // was accepted before the fix. Unit tests (src/http/bad-input.test.ts, browser.test.ts) cover the HTTP layer alone.
-import {
-  KafkaLeftovers,
-  dropSchema,
-  newAgent,
-  newSchema,
-  newTopic,
-  startCoordinator,
-  type RunningCoordinator,
-} from "./support";
+import { dropSchema, KafkaLeftovers, newAgent, newTopic } from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("badinput");
 const leftovers = new KafkaLeftovers();

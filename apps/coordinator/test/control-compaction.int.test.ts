@@ -8,19 +8,19 @@ import { controlKey, type DesiredState } from "@omnidaemon/protocol";
 import { PgStore } from "@omnidaemon/store-pg";
 import { ControlPublisher } from "../src/services/control-publisher";
 import {
-  connection,
   databaseUrl,
   delay,
   dropSchema,
-  logger,
+  kafkaConnection,
   newAgent,
-  newSchema,
   newTopic,
   rawKafka,
   startedProducer,
+  testLogger as logger,
   uniqueName,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema } from "./support";
 
 /** Every record of the topic, from the beginning to its current end, by a throwaway reader. */
 async function readAll(topic: string): Promise<Array<{ key: string; offset: number }>> {
@@ -140,7 +140,7 @@ describe("the control topic under compaction", () => {
       // A worker starting now reads only what compaction kept.
       const applied: DesiredState[] = [];
       const follower = new ControlFollower({
-        connection: connection(),
+        connection: kafkaConnection(),
         logger,
         topic: controlTopic,
         onState: (state) => void applied.push(state),

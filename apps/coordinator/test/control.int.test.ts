@@ -5,18 +5,16 @@ import { ControlFollower } from "@omnidaemon/bus-kafka";
 import { type DesiredState } from "@omnidaemon/protocol";
 import { PgStore, type AgentRecord } from "@omnidaemon/store-pg";
 import {
-  KafkaLeftovers,
-  connection,
   databaseUrl,
   dropSchema,
-  logger,
+  kafkaConnection,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
-  startCoordinator,
+  testLogger as logger,
   waitFor,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("control");
 const leftovers = new KafkaLeftovers();
@@ -53,7 +51,7 @@ beforeAll(async () => {
   }
 
   follower = new ControlFollower({
-    connection: connection(),
+    connection: kafkaConnection(),
     logger,
     onState: (state) => {
       if (state.topic === topic) seen.push(state);

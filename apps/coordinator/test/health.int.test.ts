@@ -3,25 +3,23 @@
 // not simulated: that would mean stopping the broker every other suite shares.
 import type { KafkaProducer } from "@omnidaemon/bus-kafka";
 import {
-  KafkaLeftovers,
-  PostgresProxy,
   connectionRefused,
   connectionsNamed,
   databaseUrlWith,
   delay,
   dropSchema,
   httpRequest,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
+  PostgresProxy,
   reportTaskEvents,
-  startCoordinator,
   startedProducer,
   taskEvent,
   uniqueName,
   waitFor,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const HEARTBEAT_TIMEOUT_MS = 1500;
 
@@ -306,7 +304,7 @@ describe("shutdown", () => {
 
       expect(coordinator.handles.http.address()).toBeUndefined();
       expect(await connectionRefused(coordinator.port)).toBe(true);
-      await expect(httpRequest(coordinator.url, "GET", "/livez")).rejects.toThrow();
+      await expect(httpRequest(`${coordinator.url}/livez`)).rejects.toThrow();
       // A backend exits a moment after its client hangs up.
       await waitFor(
         "the pool's connections to close",

@@ -12,19 +12,18 @@ import {
   rateHintRecord,
 } from "@omnidaemon/bus-kafka";
 import { rateHintKey, type AgentLimits, type DesiredState } from "@omnidaemon/protocol";
-import { ControlTopicReader, type SeenControlRecord } from "../../../test/helpers/control-reader";
 import {
-  KafkaLeftovers,
-  connection,
+  ControlTopicReader,
   dropSchema,
-  logger,
+  kafkaConnection,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
-  startCoordinator,
+  type SeenControlRecord,
+  testLogger as logger,
   waitFor,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("limits");
 const leftovers = new KafkaLeftovers();
@@ -59,7 +58,7 @@ beforeAll(async () => {
   await reader.start();
   // The follower every worker runs today: it must hand the limits on, and shrug off rate hints.
   follower = new ControlFollower({
-    connection: connection(),
+    connection: kafkaConnection(),
     logger,
     onState: (state) => {
       if (state.topic === topic) followed.push(state);
@@ -72,7 +71,7 @@ afterAll(async () => {
   await follower?.stop();
   await reader?.stop();
   await coordinator?.close();
-  const producer = new KafkaProducer({ connection: connection(), logger });
+  const producer = new KafkaProducer({ connection: kafkaConnection(), logger });
   await producer.start();
   await producer.send({ topic: SYSTEM_TOPICS.control, key: rateHintKey(topic, agent), value: null });
   await producer.stop();
@@ -189,7 +188,7 @@ describe("rate hints between workers", () => {
     writer.onAssignment(12, 24, now);
     const hold = writer.onRetryAfter(5000, now);
     if (hold === undefined) throw new Error("the writer's throttle lowered nothing");
-    const producer = new KafkaProducer({ connection: connection(), logger });
+    const producer = new KafkaProducer({ connection: kafkaConnection(), logger });
     await producer.start();
     try {
       await producer.send(rateHintRecord(rateHint({ topic, agent }, hold, new Date(now), "worker-a")));

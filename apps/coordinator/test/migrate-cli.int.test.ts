@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Client } from "pg";
-import { databaseUrl, kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { databaseUrl, kafkaBrokers, uniqueName } from "@omnidaemon/testkit";
 
 const bin = join(__dirname, "..", "..", "..", "packages", "cli", "dist", "bin.js");
 

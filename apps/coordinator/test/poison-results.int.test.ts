@@ -3,18 +3,16 @@
 // and every later task stayed `pending`.
 import type { KafkaProducer } from "@omnidaemon/bus-kafka";
 import {
-  KafkaLeftovers,
   dropSchema,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
   reportTaskEvents,
-  startCoordinator,
   startedProducer,
   taskEvent,
   waitFor,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("poison");
 const leftovers = new KafkaLeftovers();

@@ -5,15 +5,13 @@ import type { KafkaProducer } from "@omnidaemon/bus-kafka";
 import {
   dropSchema,
   newAgent,
-  newSchema,
   newTopic,
   reportTaskEvents,
-  startCoordinator,
   startedProducer,
   taskEvent,
   waitFor,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const schema = newSchema("replicas");
 const replicas: RunningCoordinator[] = [];

@@ -5,19 +5,16 @@
 // One coordinator at a time: they all join the same task-events group, and two would split the partitions.
 import type { KafkaProducer } from "@omnidaemon/bus-kafka";
 import {
-  KafkaLeftovers,
   dropSchema,
+  KafkaLeftovers,
   newAgent,
-  newSchema,
   newTopic,
   reportTaskEvents,
-  startCoordinator,
   startedProducer,
   taskEvent,
   waitFor,
-  type JsonObject,
-  type RunningCoordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type JsonObject, type RunningCoordinator } from "./support";
 
 const schema = newSchema("results");
 const ttlSchema = newSchema("ttl");

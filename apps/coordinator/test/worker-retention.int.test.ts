@@ -1,15 +1,8 @@
 // Stopped workers leave the registry after OMNIDAEMON_WORKER_RETENTION_MS: a real coordinator on real Postgres,
 // workers registering over the worker protocol. The first suite runs the purge through the coordinator's own job
 // (its handle) with the timer out of the way, so what stays is deterministic; the second lets the timer do it.
-import {
-  delay,
-  dropSchema,
-  newSchema,
-  startCoordinator,
-  uniqueName,
-  waitFor,
-  type RunningCoordinator,
-} from "./support";
+import { delay, dropSchema, uniqueName, waitFor } from "@omnidaemon/testkit";
+import { newSchema, startCoordinator, type RunningCoordinator } from "./support";
 
 const RETENTION_MS = 1500;
 

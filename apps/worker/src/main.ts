@@ -1,13 +1,16 @@
 import { runService } from "@omnidaemon/lifecycle";
-import { errorSummary, failureStatusOf } from "@omnidaemon/protocol";
+import { failureStatusOf } from "@omnidaemon/protocol";
 import { loadSdkConfig, OmniDaemon, SdkConfigError, type EngineObserver } from "@omnidaemon/sdk";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { agentsModuleFrom, loadWorkerConfig, WorkerConfigError, type WorkerConfig } from "./config";
 import { loadAgents } from "./load-agents";
-import { WorkerMetrics } from "./metrics";
+import { ThrottleMetrics, WorkerMetrics } from "./metrics";
 import { ProbeServer } from "./probes";
 import { WebhookDeliverer, webhookMetricOutcome } from "./webhooks";
+
+/** How often each agent's DLQ depth is read for `omnidaemon_dlq_depth` (the worker's own dead letters count at once). */
+const DLQ_DEPTH_INTERVAL_MS = 30_000;
 
 function fail(message: string): never {
   process.stderr.write(`omnidaemon worker: ${message}\n`);
@@ -15,9 +18,9 @@ function fail(message: string): never {
 }
 
 /**
- * `omnidaemon worker --agents ./agents.js`: the SDK plus a loader. One lifecycle stack, entered in order —
- * webhooks, the SDK (producer → coordinator link → control follower → one consumer per agent), the probe and
- * metrics server — and stopped in reverse on SIGTERM: stop probes, drain and commit every agent, deregister, flush.
+ * `omnidaemon worker --agents ./agents.js`: the SDK plus a loader. One lifecycle stack, entered in start-up order
+ * (below) and stopped in reverse on SIGTERM: probes, the DLQ manager's depth reads, every agent drains and commits
+ * and leaves its group, the control follower, deregistration, the admin client, the producer's flush, webhooks.
  */
 export async function main(
   env: NodeJS.ProcessEnv = process.env,
@@ -53,6 +56,8 @@ export async function main(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "omnidaemon_worker_" });
   const metrics = new WorkerMetrics({ registry });
+  // Each agent's fleet-wide limits as this worker enforces them, read from its throttle at scrape time.
+  const throttleMetrics = new ThrottleMetrics({ registry });
   const webhooks = new WebhookDeliverer({
     logger,
     allowPrivateAddresses: config.webhookAllowPrivate,
@@ -74,7 +79,7 @@ export async function main(
       };
       void webhooks.deliver(envelope.webhook, body, { taskId: envelope.id, topic: envelope.topic, agent });
     },
-    onFailed: ({ envelope, agent, error, outcome, attempt }) => {
+    onFailed: ({ envelope, agent, summary, outcome, attempt }) => {
       if (!envelope.webhook || outcome === "retry") return;
       // The same status and error summary the task event reports (the protocol's mapping).
       const body = {
@@ -83,24 +88,41 @@ export async function main(
         agent,
         status: failureStatusOf(outcome),
         attempt,
-        error: errorSummary(error),
+        error: summary,
       };
       void webhooks.deliver(envelope.webhook, body, { taskId: envelope.id, topic: envelope.topic, agent });
     },
   };
-  const sdk = new OmniDaemon({ env, logger, observers: [metrics, webhookObserver] });
+  const sdk = new OmniDaemon({
+    env,
+    logger,
+    observers: [metrics, webhookObserver],
+    dlqDepthIntervalMs: DLQ_DEPTH_INTERVAL_MS,
+  });
   for (const definition of definitions) await sdk.registerAgent(definition);
+  // Built, not started: each starts when entered below.
+  const { producer, admin, coordinatorLink, controlFollower, agents, dlqManager } = sdk.services();
+  metrics.readDlqDepthsFrom(dlqManager);
 
   await runService(
     async (stack) => {
       await stack.enter(webhooks);
-      await stack.enter(
-        { name: "omnidaemon", start: () => sdk.start(), stop: () => sdk.shutdown() },
-        // The SDK keeps its drain inside the budget and closes in the rest of it. The margin is for a drain that
-        // ends by aborting callbacks that ignore their signal: waiting for them briefly, then committing,
-        // deregistering and flushing still beats exiting half-closed; runService's deadline is the hard stop.
-        { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 },
-      );
+      await stack.enter(producer);
+      await stack.enter(admin);
+      await admin.ensureSystemTopics();
+      // Stopped after the consumers, so the worker deregisters only once they have left their groups.
+      await stack.enter(coordinatorLink);
+      // Every agent's desired state, read before any consumer starts: a paused agent never consumes.
+      await stack.enter(controlFollower);
+      // All consumers stop fetching at once and drain in parallel within the drain budget. The margin is for a drain
+      // that ends by aborting callbacks that ignore their signal: waiting for them briefly, then committing still
+      // beats exiting half-closed; runService's deadline is the hard stop.
+      await stack.enter(agents, { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 });
+      for (const consumer of sdk.agentConsumers()) {
+        throttleMetrics.track(consumer.names.topic, consumer.names.agent, consumer.throttle);
+      }
+      // Its writes need only the producer, so the consumers draining after it stopped still dead-letter.
+      await stack.enter(dlqManager);
       // A paused agent has no running consumer, so its lag comes from committed offsets (section 8: lag is
       // reported while paused too). Every worker reports it; dashboards take the max per partition.
       const lagTimer = setInterval(() => {

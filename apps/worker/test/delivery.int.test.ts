@@ -1,38 +1,38 @@
 // One real worker process (the built CLI) at a time, next to a real coordinator process, on real Kafka and
 // Postgres: per-key order and wide concurrency, per-delivery workdirs, callbacks that throw, hang or return
 // non-JSON, webhooks, and the Prometheus series of a known run.
+import { existsSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verifyWebhookSignature } from "../src/webhooks";
 import {
-  FixtureLog,
-  KafkaLeftovers,
-  Publisher,
-  Worker,
+  type AgentSpec,
+  type CoordinatorProcess,
   duplicates,
+  FixtureLog,
   intervals,
+  KafkaLeftovers,
   maxOverlap,
-  metric,
   newAgent,
   newTopic,
-  pathExists,
-  startCoordinator,
+  Publisher,
+  startCoordinatorProcess,
   stopAll,
   stopWorkers,
   waitFor,
-  type AgentSpec,
-  type Coordinator,
-} from "./support";
+  Worker,
+} from "@omnidaemon/testkit";
+import { metric } from "./support";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 const leftovers = new KafkaLeftovers();
 let publisher: Publisher | undefined;
 let log: FixtureLog;
 
 beforeAll(async () => {
-  coordinator = await startCoordinator();
+  coordinator = await startCoordinatorProcess();
 });
 
 beforeEach(async () => {
@@ -123,7 +123,7 @@ describe("keys, concurrency and workdirs", () => {
     expect(workdirs).toHaveLength(300);
     expect(workdirs.every((dir) => typeof dir === "string" && dir.length > 0)).toBe(true);
     expect(duplicates(workdirs)).toEqual([]);
-    expect(workdirs.filter((dir) => pathExists(dir as string))).toEqual([]);
+    expect(workdirs.filter((dir) => existsSync(dir as string))).toEqual([]);
   });
 });
 
@@ -396,7 +396,9 @@ describe("Prometheus metrics of a worker", () => {
           metric(t, "omnidaemon_events_dead_lettered_total", at) === 2 &&
           metric(t, "omnidaemon_events_in_flight", at) === 0 &&
           // Committed up to the end: lag back to 0 on every partition that saw events.
-          metric(t, "omnidaemon_consumer_lag", at) === 0;
+          metric(t, "omnidaemon_consumer_lag", at) === 0 &&
+          // The DLQ manager counts the dead letters it wrote at once (its periodic read is 30 s away).
+          metric(t, "omnidaemon_dlq_depth", at) === 2;
         return settled ? t : undefined;
       },
       30_000,
@@ -417,6 +419,7 @@ describe("Prometheus metrics of a worker", () => {
     expect(metric(text, "omnidaemon_handler_duration_seconds_bucket", { ...at, le: "+Inf" })).toBe(12);
     expect(metric(text, "omnidaemon_events_in_flight", at)).toBe(0);
     expect(metric(text, "omnidaemon_consumer_lag", at)).toBe(0);
+    expect(metric(text, "omnidaemon_dlq_depth", at)).toBe(2);
     expect(metric(text, "omnidaemon_rebalances_total", at)).toBeGreaterThanOrEqual(1);
     expect(metric(text, "omnidaemon_offsets_committed_total", at)).toBeGreaterThanOrEqual(1);
     expect(metric(text, "omnidaemon_worker_uptime_seconds")).toBeGreaterThan(0);

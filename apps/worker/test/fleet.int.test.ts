@@ -2,35 +2,35 @@
 // and real Postgres: load balancing, graceful and abrupt departures, and fleet-wide pause and resume.
 import { OmniDaemon } from "@omnidaemon/sdk";
 import {
-  FixtureLog,
-  KafkaLeftovers,
-  Publisher,
-  Worker,
+  type AgentSpec,
+  type CoordinatorProcess,
   delay,
   duplicates,
+  type FixtureLine,
+  FixtureLog,
   kafkaBrokers,
-  logger,
+  KafkaLeftovers,
   newAgent,
   newTopic,
-  startCoordinator,
+  Publisher,
+  startCoordinatorProcess,
   stopAll,
   stopWorkers,
+  testLogger as logger,
   waitFor,
-  type AgentSpec,
-  type Coordinator,
-  type FixtureLine,
-} from "./support";
+  Worker,
+} from "@omnidaemon/testkit";
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const ids = (lines: FixtureLine[]): string[] => lines.map((l) => l.taskId as string);
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 const leftovers = new KafkaLeftovers();
 let publisher: Publisher | undefined;
 let log: FixtureLog;
 
 beforeAll(async () => {
-  coordinator = await startCoordinator();
+  coordinator = await startCoordinatorProcess();
 });
 
 beforeEach(async () => {

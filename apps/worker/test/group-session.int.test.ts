@@ -2,17 +2,18 @@
 // OMNIDAEMON_KAFKA_HEARTBEAT_INTERVAL_MS are validated before anything connects, and a worker killed with SIGKILL
 // loses its partitions to the survivors after the configured session timeout, not kafkajs's 30 s default.
 import {
-  Publisher,
-  Worker,
   deadCoordinatorUrl,
+  fleetConnection,
   newAgent,
   newTopic,
-  waitFor,
+  Publisher,
   stopAll,
+  testLogger as logger,
+  waitFor,
+  Worker,
   workerSuite,
-} from "./support";
+} from "@omnidaemon/testkit";
 import { agentNames, BusAdmin } from "@omnidaemon/bus-kafka";
-import { connection, logger } from "./support";
 
 const suite = workerSuite();
 const { leftovers } = suite;
@@ -41,7 +42,7 @@ describe("the group session settings of a worker", () => {
     const agent = newAgent("session");
     leftovers.agent(topic, agent);
     const publisher = await new Publisher().start();
-    const admin = new BusAdmin({ connection: connection(), logger });
+    const admin = new BusAdmin({ connection: fleetConnection(), logger });
     await admin.start();
     try {
       await publisher.ensureTopic(topic);

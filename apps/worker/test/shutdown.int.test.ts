@@ -1,16 +1,17 @@
 // Graceful shutdown of a worker process (the built CLI) carrying several busy agents: one budget
 // (OMNIDAEMON_SHUTDOWN_TIMEOUT_MS) for the whole worker, not one per agent.
 import {
-  Publisher,
-  Worker,
   duplicates,
   freePort,
   newAgent,
   newTopic,
-  waitFor,
+  Publisher,
   stopAll,
+  waitFor,
+  Worker,
   workerSuite,
-} from "./support";
+  delay,
+} from "@omnidaemon/testkit";
 
 const suite = workerSuite();
 const { leftovers } = suite;
@@ -70,7 +71,7 @@ describe("SIGTERM to a worker with two busy agents", () => {
         );
       }
       // Let the backlog reach the worker's buffers (its fetch waits at most 100 ms on an idle topic).
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await delay(1500);
 
       first.proc.term();
       // Within the budget: the handlers in flight end about 18 s after the signal, the closing steps take a few
@@ -101,7 +102,7 @@ describe("SIGTERM to a worker with two busy agents", () => {
         );
       }
       // Give a wrongly uncommitted event time to come back before looking for re-runs.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      await delay(2000);
       for (const spec of agents) {
         const started = suite.log.lines({ event: "start", agent: spec.name }).map((l) => l.taskId as string);
         expect(duplicates(started)).toEqual([]);

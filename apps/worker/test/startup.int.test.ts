@@ -2,16 +2,16 @@
 // worker whose coordinator is down still starts, processes events on real Kafka, and shuts down cleanly.
 import { join } from "node:path";
 import {
-  FIXTURES,
-  Publisher,
-  Worker,
   deadCoordinatorUrl,
   newAgent,
   newTopic,
-  waitFor,
+  Publisher,
   stopAll,
+  waitFor,
+  Worker,
   workerSuite,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { FIXTURES } from "./support";
 
 const suite = workerSuite();
 const { leftovers } = suite;

@@ -1,38 +1,32 @@
 import { randomUUID } from "node:crypto";
+import { raceDeadline, TIMED_OUT } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { BusAdmin } from "./admin";
 import type { KafkaConnectionInput } from "./config";
 import { BusError } from "./errors";
 import { agentNames, type AgentNames } from "./naming";
-import type { Publisher } from "./producer";
+import type { OutgoingRecord, Publisher } from "./producer";
+import { DlqDepths, type DlqDepth } from "./dlq/depth";
+import { DlqReplays, type DlqReplayResult } from "./dlq/replay";
+import type { DeadLetterMeta, DeadLetterSink } from "./engine/types";
 import {
-  compareEntries,
   DEFAULT_MAX_VALUE_CHARS,
   entryKey,
   parseDlqRecord,
-  parseEntryKey,
-  parseMarker,
   type DlqEntry,
   type DlqRecord,
 } from "./dlq/entry";
 import { matchesDlqFilter, parseDlqFilter, type DlqFilter } from "./dlq/filter";
-import { OffsetRuns } from "./dlq/offset-runs";
 import { OldestEntries } from "./dlq/oldest-entries";
 import { readRanges, type ReadRange } from "./dlq/reader";
 import { DlqSummaryTally, type DlqSummary } from "./dlq/summary";
-import {
-  markerHeaders,
-  parseReplaySelector,
-  RequestedTally,
-  replayHeaders,
-  replayVerdict,
-  type DlqReplayOptions,
-} from "./dlq/replay-plan";
-import { withDeadline } from "./util/deadline";
+import type { DlqReplayOptions } from "./dlq/replay-plan";
 
+export type { DlqDepth } from "./dlq/depth";
 export type { DlqEntry } from "./dlq/entry";
 export type { DlqFilter } from "./dlq/filter";
 export type { DlqReplayOptions } from "./dlq/replay-plan";
+export type { DlqReplayResult } from "./dlq/replay";
 export type { DlqSummary } from "./dlq/summary";
 
 /** Prefix of the throwaway groups DLQ reads join; outside "omnidaemon." so `listGroups()` never shows them. */
@@ -56,6 +50,11 @@ export interface DlqManagerOptions {
   maxReportedEntries?: number;
   /** How long `stop()` waits for reads and replays in progress before abandoning them. @default 10000 */
   stopTimeoutMs?: number;
+  /**
+   * How often the depth of every watched agent's DLQ is read (`watch`, `depths`), from `start()` to `stop()`; 0
+   * reads it never (the coordinator, which has no agents of its own). @default 0
+   */
+  depthIntervalMs?: number;
 }
 
 /** Most entries one list returns: a list holds at most this many entries in memory. */
@@ -67,28 +66,14 @@ export interface DlqListOptions {
   filter?: DlqFilter;
 }
 
-export interface DlqReplayResult {
-  dryRun: boolean;
-  /**
-   * Entries published to the retry topic (with `dryRun`: that would be), oldest first; at most
-   * `maxReportedEntries` of them (`replayedCount` counts every one).
-   */
-  replayed: DlqEntry[];
-  /** Entries selected but not replayed, with why; at most `maxReportedEntries` (`skippedCount` counts all). */
-  skipped: Array<{ entry: DlqEntry; reason: string }>;
-  /** Requested task ids or `<partition>:<offset>` that are not in the DLQ. */
-  notFound: string[];
-  replayedCount: number;
-  skippedCount: number;
-  /** Whether `replayed` or `skipped` leave entries out (a replay larger than `maxReportedEntries`). */
-  truncated: boolean;
-}
-
-/** One page of a replay: the entries to publish and their original records (none on a dry run). */
-type ReplayPage = Array<{ entry: DlqEntry; record: DlqRecord }>;
-
 /**
- * Operator access to an agent's dead-letter topic: list, inspect, replay, purge.
+ * An agent's dead-letter topic, for the worker and for operators. The worker's engine hands it its dead letters
+ * (`deadLetter`, the engine's {@link DeadLetterSink}) and it reports the depth of each agent's DLQ (`watch`,
+ * `depths`); operators list, inspect, replay and purge (the coordinator's bus inspection, the CLI).
+ *
+ * Dead-letter writes need only the publisher, which its owner starts before and stops after every consumer: they
+ * work whether this manager is started or not, so a consumer that drains after the manager stopped (the worker
+ * enters it after its consumers, and the stack stops it first) still hands over every dead letter.
  *
  * The DLQ topic is its own replay ledger. Replaying record (p, o) publishes it to the agent's retry topic and then
  * appends a marker (null value, header `omni-replayed: "p:o"`) to partition p of the DLQ itself; a later read sees
@@ -103,7 +88,7 @@ type ReplayPage = Array<{ entry: DlqEntry; record: DlqRecord }>;
  * a replay first reads the ledger (markers only, as runs of offsets), then pages through the records, publishing
  * each page before reading the next.
  */
-export class DlqManager {
+export class DlqManager implements DeadLetterSink {
   readonly name = "dlq-manager";
   private readonly logger: Logger;
   private readonly publisher: Publisher;
@@ -120,6 +105,11 @@ export class DlqManager {
   /** Aborted by stop(): reads in progress disconnect their consumers. */
   private readonly stopping = new AbortController();
   private readonly active = new Set<Promise<unknown>>();
+  private readonly depthReadings = new DlqDepths();
+  private readonly replays: DlqReplays;
+  private readonly depthIntervalMs: number;
+  private depthTimer: NodeJS.Timeout | undefined;
+  private depthRead: Promise<void> | undefined;
 
   constructor(private readonly options: DlqManagerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "dlq-manager" });
@@ -130,6 +120,16 @@ export class DlqManager {
     this.replayChunkSize = Math.max(1, options.replayChunkSize ?? 500);
     this.maxReportedEntries = Math.max(0, options.maxReportedEntries ?? 1000);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.depthIntervalMs = options.depthIntervalMs ?? 0;
+    this.replays = new DlqReplays({
+      admin: this.admin,
+      publisher: this.publisher,
+      logger: this.logger,
+      read: (names, ranges, onRecord) => this.read(names, ranges, onRecord),
+      maxValueChars: this.maxValueChars,
+      replayChunkSize: this.replayChunkSize,
+      maxReportedEntries: this.maxReportedEntries,
+    });
   }
 
   /** Connects its admin client. Idempotent; a failed start closes what it opened and may be retried. */
@@ -145,7 +145,62 @@ export class DlqManager {
   private async doStart(): Promise<void> {
     await this.admin.start();
     if (this.state === "new") this.state = "running";
-    this.logger.info({}, "DLQ manager started");
+    if (this.state === "running" && this.depthIntervalMs > 0) {
+      // Read once now, in the background (start does not wait on a broker round trip per agent), then periodically.
+      this.readDepths();
+      this.depthTimer = setInterval(() => this.readDepths(), this.depthIntervalMs);
+    }
+    this.logger.info({ depthIntervalMs: this.depthIntervalMs }, "DLQ manager started");
+  }
+
+  /**
+   * Writes one dead letter (acks=all); resolves once the broker acknowledged it. One attempt: the engine retries a
+   * failed write until it succeeds or the record's partition is revoked. Works in every phase (see the class comment).
+   */
+  async deadLetter(record: OutgoingRecord, meta: DeadLetterMeta): Promise<void> {
+    await this.publisher.send(record);
+    this.depthReadings.wrote(record.topic);
+    this.logger.debug({ topic: meta.topic, agent: meta.agent, reason: meta.reason }, "dead letter written");
+  }
+
+  /** Reports the depth of this agent's DLQ from now on (the worker watches each agent it runs). */
+  watch(topic: string, agent: string): void {
+    this.depthReadings.watch(topic, agent);
+  }
+
+  unwatch(topic: string, agent: string): void {
+    this.depthReadings.unwatch(topic, agent);
+  }
+
+  /** The DLQ depth of every watched agent read so far (see {@link DlqDepths}). */
+  depths(): DlqDepth[] {
+    return this.depthReadings.readings();
+  }
+
+  private readDepths(): void {
+    if (this.depthRead !== undefined || this.state !== "running") return;
+    const read = this.refreshDepths().finally(() => {
+      this.depthRead = undefined;
+      this.active.delete(read);
+    });
+    // Tracked like an operator's read: stop() waits for it within its deadline.
+    this.depthRead = read;
+    this.active.add(read);
+  }
+
+  private async refreshDepths(): Promise<void> {
+    const watermarks = (dlqTopic: string) => this.admin.topicOffsets(dlqTopic);
+    let result = await this.depthReadings.refresh(watermarks);
+    // A DLQ this worker wrote to while it was read is read again at once (a few times at most), so a burst of dead
+    // letters during a read does not leave the gauge off until the next period.
+    for (let again = 0; again < 3 && result.raced.length > 0 && this.state === "running"; again++) {
+      const failed = result.failed;
+      result = await this.depthReadings.refresh(watermarks, result.raced);
+      result.failed.push(...failed);
+    }
+    for (const { dlqTopic, error } of result.failed) {
+      this.logger.debug({ err: error, dlqTopic }, "DLQ depth not read; the last value stands");
+    }
   }
 
   /** Aborts reads in progress, waits (bounded) for them and for replays, disconnects. Idempotent; safe before start(). */
@@ -158,12 +213,10 @@ export class DlqManager {
     this.state = "stopped";
     this.stopping.abort();
     await this.startPromise?.catch(() => undefined);
-    const settled = await withDeadline(
-      Promise.allSettled([...this.active]).then(() => true),
-      this.stopTimeoutMs,
-      () => undefined,
-    );
-    if (!settled)
+    clearInterval(this.depthTimer);
+    this.depthTimer = undefined;
+    const settled = await raceDeadline(Promise.allSettled([...this.active]), this.stopTimeoutMs);
+    if (settled === TIMED_OUT)
       this.logger.warn({ pending: this.active.size }, "DLQ operations still running at stop deadline");
     await this.admin.stop();
     this.logger.info({}, "DLQ manager stopped");
@@ -241,70 +294,10 @@ export class DlqManager {
   /**
    * Publishes dead-lettered events again, to the agent's retry topic as a first attempt due now, with the original
    * key, value and headers. Exactly one selector (`all`, `ids`, `offsets`, `filter`); entries replayed before are
-   * skipped unless `force`. With `dryRun` nothing is published.
+   * skipped unless `force`. With `dryRun` nothing is published (dlq/replay.ts).
    */
   replay(topic: string, agent: string, options: DlqReplayOptions): Promise<DlqReplayResult> {
-    return this.track(async () => {
-      const names = agentNames(topic, agent);
-      const selector = parseReplaySelector(options);
-      const dryRun = options.dryRun === true;
-      const force = options.force === true;
-      const result: DlqReplayResult = {
-        dryRun,
-        replayed: [],
-        skipped: [],
-        notFound: [],
-        replayedCount: 0,
-        skippedCount: 0,
-        truncated: false,
-      };
-      const tally = new RequestedTally(selector);
-      const offsets = await this.admin.topicOffsets(names.dlqTopic);
-      if (offsets !== undefined) {
-        // Both passes read up to the same high watermarks, so markers this replay writes are not read back.
-        const ranges = offsets.map(({ partition, low, high }) => ({ partition, from: low, to: high }));
-        const ledger = await this.readLedger(names, ranges);
-        let page: ReplayPage = [];
-        const flush = async (): Promise<void> => {
-          const full = page;
-          page = [];
-          if (dryRun) for (const { entry } of full) this.reportReplayed(result, entry);
-          else await this.replayPage(names, full, result);
-        };
-        await this.read(names, ranges, async (record) => {
-          const parsed = parseDlqRecord(record, this.maxValueChars);
-          if (parsed.kind === "marker") return;
-          const entry = parsed.entry;
-          entry.replayed = ledger.has(entry.partition, BigInt(entry.offset));
-          const verdict = replayVerdict(selector, entry, force);
-          if (verdict.kind === "ignore") return;
-          tally.saw(entry);
-          if (verdict.kind === "skip") {
-            this.reportSkipped(result, entry, verdict.reason);
-            return;
-          }
-          page.push({ entry, record });
-          if (page.length >= this.replayChunkSize) await flush();
-        });
-        await flush();
-      }
-      result.notFound = tally.notFound();
-      result.replayed.sort(compareEntries);
-      result.skipped.sort((a, b) => compareEntries(a.entry, b.entry));
-      if (!dryRun) {
-        this.logger.info(
-          {
-            topic,
-            agent,
-            replayed: result.replayedCount,
-            skipped: result.skippedCount,
-            selector: selector.kind,
-          },
-          "DLQ entries replayed",
-        );
-      }
-      return result;
-    });
+    return this.track(() => this.replays.replay(agentNames(topic, agent), options));
   }
 
   /** Deletes every record in the agent's DLQ up to now (records and replay markers alike). */
@@ -327,76 +320,6 @@ export class DlqManager {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-
-  private async replayPage(names: AgentNames, page: ReplayPage, result: DlqReplayResult): Promise<void> {
-    const now = Date.now();
-    const published = await Promise.all(
-      page.map(async ({ entry, record }) => {
-        try {
-          await this.publisher.send({
-            topic: names.retryTopic,
-            key: record.key === null ? null : record.key.toString("utf8"),
-            value: record.value,
-            headers: replayHeaders(entry, names.dlqTopic, now),
-          });
-          return true;
-        } catch (error) {
-          this.reportSkipped(result, entry, `publish failed: ${(error as Error).message}`);
-          return false;
-        }
-      }),
-    );
-    // Markers only after the replays were acknowledged (see the class comment).
-    const replayed = page.filter((_, index) => published[index]);
-    await Promise.all(
-      replayed.map(async ({ entry }) => {
-        try {
-          await this.publisher.send({
-            topic: names.dlqTopic,
-            key: null,
-            value: null,
-            headers: markerHeaders(entry),
-            partition: entry.partition,
-          });
-        } catch (error) {
-          // The replay happened; without its marker a later replay would publish it once more.
-          this.logger.warn(
-            { err: error, partition: entry.partition, offset: entry.offset },
-            "replay marker not written; the entry may be replayed again",
-          );
-        }
-        this.reportReplayed(result, { ...entry, replayed: true });
-      }),
-    );
-  }
-
-  private reportReplayed(result: DlqReplayResult, entry: DlqEntry): void {
-    result.replayedCount++;
-    if (result.replayed.length < this.maxReportedEntries) result.replayed.push(entry);
-    else result.truncated = true;
-  }
-
-  private reportSkipped(result: DlqReplayResult, entry: DlqEntry, reason: string): void {
-    result.skippedCount++;
-    if (result.skipped.length < this.maxReportedEntries) result.skipped.push({ entry, reason });
-    else result.truncated = true;
-  }
-
-  /**
-   * The replay ledger: which records of the ranges a marker says were replayed. Marker offsets join the set too
-   * (they are never entries), so a DLQ replayed in full stays one run per partition however often it was replayed.
-   */
-  private async readLedger(names: AgentNames, ranges: ReadRange[]): Promise<OffsetRuns> {
-    const ledger = new OffsetRuns();
-    await this.read(names, ranges, (record) => {
-      const marker = parseMarker(record);
-      if (marker === undefined) return;
-      ledger.add(record.partition, BigInt(record.offset));
-      const target = marker.target === undefined ? undefined : parseEntryKey(marker.target);
-      if (target !== undefined) ledger.add(target.partition, BigInt(target.offset));
-    });
-    return ledger;
-  }
 
   /**
    * Streams the DLQ to `onRecord`: `ranges` as given, one partition from an offset (`only`), or (undefined) every

@@ -4,6 +4,8 @@
  */
 export const HEADER = {
   attempt: "omni-attempt",
+  /** Times the event waited on a provider's push-back without it counting as an attempt (agents with limits). */
+  waits: "omni-waits",
   firstFailureAt: "omni-first-failure-at",
   lastFailureAt: "omni-last-failure-at",
   notBefore: "omni-not-before",

@@ -37,7 +37,7 @@ export {
   parseEnvelope,
   type NewEnvelope,
 } from "./envelope";
-export { HEADER, type RecordHeaders } from "./headers";
+export { HEADER, decodeHeaders, type RecordHeaders } from "./headers";
 export { MAX_JSON_DEPTH, findNonJson } from "./json-value";
 export {
   RESERVED_PREFIX,
@@ -59,7 +59,9 @@ export {
 export { AgentConsumer, type AgentConsumerOptions, type AgentConsumerStatus } from "./engine/agent-consumer";
 export type {
   AgentHandler,
+  DeadLetterMeta,
   DeadLetterReason,
+  DeadLetterSink,
   DeliveryContext,
   EngineObserver,
   RecordOrigin,
@@ -80,6 +82,7 @@ export {
 export {
   DLQ_READER_GROUP_PREFIX,
   DlqManager,
+  type DlqDepth,
   type DlqEntry,
   type DlqFilter,
   type DlqListOptions,

@@ -1,14 +1,16 @@
+// Long on purpose (about 450 lines): batching, the unknown-topic wait and the isolation of a refused record all act on
+// the one queue and the one client (renewed after a failed batch); apart, they would share that private state.
+import { raceDeadline, sleep, StartStop, TIMED_OUT, withDeadline } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { parseKafkaConnection, type KafkaConnection, type KafkaConnectionInput } from "./config";
 import { DEFAULT_MAX_ENVELOPE_BYTES, encodeEnvelope, keyOf, type Envelope } from "./envelope";
 import { BusError } from "./errors";
-import type { RecordHeaders } from "./headers";
+import { HEADER, type RecordHeaders } from "./headers";
 import { connectFailure } from "./connect-errors";
 import type { AdminDriver } from "./driver/admin";
 import { createAdminDriver, createProducerDriver } from "./driver/factories";
 import { hasBrokerError, rejectionOf } from "./driver/errors";
 import type { OutgoingRecord, ProducerDriver } from "./driver/producer";
-import { sleep, withDeadline } from "./util/deadline";
 
 export type { OutgoingRecord } from "./driver/producer";
 
@@ -89,9 +91,12 @@ export class KafkaProducer implements Publisher {
   private admin: Promise<AdminDriver> | undefined;
   private queue: Pending[] = [];
   private sending: Promise<void> | undefined;
-  private state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
-  private startPromise: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private readonly lifecycle = new StartStop(
+    this.name,
+    { start: () => this.doStart(), stop: () => this.doStop() },
+    { stoppedError: () => new BusError("STOPPED", "producer is stopped; build a new one") },
+  );
 
   constructor(private readonly options: KafkaProducerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "kafka-producer" });
@@ -104,21 +109,23 @@ export class KafkaProducer implements Publisher {
     this.unknownTopicWaitMs = options.unknownTopicWaitMs ?? 5000;
   }
 
+  /** Connects. Idempotent; a failed start leaves nothing open and may be tried again. */
   start(): Promise<void> {
-    this.startPromise ??= this.doStart();
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   private async doStart(): Promise<void> {
-    this.state = "starting";
-    this.producer = createProducerDriver(this.connection, this.logger);
+    const producer = createProducerDriver(this.connection, this.logger);
     try {
-      await this.producer.connect();
+      await producer.connect();
     } catch (error) {
+      await producer.disconnect().catch(() => undefined);
       // The first connection of most apps: a wrong password or CA shows here, named by its setting.
       throw connectFailure("producer", error, this.connection);
     }
-    this.state = "running";
+    this.producer = producer;
+    // stop() may have been called meanwhile: it waits for this start, then drains what was queued and stops.
+    if (!this.lifecycle.stopped) this.state = "running";
     this.logger.info({}, "producer connected");
     if (this.unverified.size > 0) this.startChecking();
     this.flush();
@@ -135,12 +142,17 @@ export class KafkaProducer implements Publisher {
       topic: envelope.topic,
       key: keyOf(envelope, options.key),
       value,
-      headers: { ...options.headers },
+      // The tenant in a header too: consumers schedule fairly by tenant (docs/rate-limits.md) without parsing the
+      // value first.
+      headers: {
+        ...(envelope.tenant_id ? { [HEADER.tenantId]: envelope.tenant_id } : {}),
+        ...options.headers,
+      },
     });
   }
 
   send(record: OutgoingRecord): Promise<void> {
-    if (this.state === "stopping" || this.state === "stopped") {
+    if (this.lifecycle.stopped) {
       return Promise.reject(new BusError("STOPPED", "producer is stopped; the record was not sent"));
     }
     return new Promise<void>((resolve, reject) => {
@@ -209,7 +221,7 @@ export class KafkaProducer implements Publisher {
       this.flush();
       if (this.unverified.size === 0) return;
       // A topic that arrives meanwhile is checked at once; otherwise back off up to 1 s between rounds.
-      await sleep(pause, wake.signal);
+      await sleep(pause, { signal: wake.signal });
       pause = wake.signal.aborted ? 50 : Math.min(pause * 2, 1000);
     }
   }
@@ -386,24 +398,17 @@ export class KafkaProducer implements Publisher {
 
   /** Stops accepting records, waits (bounded) for queued ones, disconnects. Idempotent; safe before start(). */
   stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
+  /** Runs once, after a start in progress settled: drains (bounded) what a started producer holds, disconnects. */
   private async doStop(): Promise<void> {
-    const wasRunning = this.state === "running" || this.state === "starting";
     this.state = "stopping";
-    if (wasRunning) {
-      await this.startPromise?.catch(() => undefined);
-      if (this.producer !== undefined) {
-        this.flush();
-        const drained = await withDeadline(
-          this.drain().then(() => true),
-          this.flushTimeoutMs,
-          () => undefined,
-        );
-        if (!drained) this.logger.warn({ queued: this.queue.length }, "producer flush deadline passed");
-      }
+    if (this.producer !== undefined) {
+      this.flush();
+      const drained = await raceDeadline(this.drain(), this.flushTimeoutMs);
+      if (drained === TIMED_OUT)
+        this.logger.warn({ queued: this.queue.length }, "producer flush deadline passed");
     }
     const unsent = [...this.queue.splice(0), ...[...this.unverified.values()].flatMap((w) => w.records)];
     this.unverified.clear();

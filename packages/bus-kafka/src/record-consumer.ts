@@ -1,9 +1,9 @@
+import { sleep, StartStop } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import type { KafkaConnectionInput } from "./config";
 import { type GroupBatch, type GroupConsumer } from "./driver/consumer";
 import { createGroupConsumer } from "./driver/factories";
 import { backoffMs } from "./engine/backoff";
-import { sleep } from "./util/deadline";
 
 export interface ConsumedRecord {
   topic: string;
@@ -60,8 +60,7 @@ export class RecordConsumer {
   readonly name: string;
   private readonly logger: Logger;
   private consumer: GroupConsumer | undefined;
-  private startPromise: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private readonly lifecycle: StartStop;
   /** Aborted by stop(): a handle being retried stops waiting. */
   private readonly stopping = new AbortController();
   private lastBatchAt: number | undefined;
@@ -81,6 +80,11 @@ export class RecordConsumer {
       topic: options.topic,
     });
     this.nextRestartDelayMs = (options.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS).initial;
+    this.lifecycle = new StartStop(
+      this.name,
+      { start: () => this.runConsumer(), stop: () => this.doStop() },
+      { stoppedError: () => new Error(`${this.name} was stopped`) },
+    );
   }
 
   /** Epoch ms of the last batch handled. */
@@ -97,10 +101,9 @@ export class RecordConsumer {
     };
   }
 
+  /** Joins the group and starts consuming. Idempotent; a failed start leaves nothing open and may be tried again. */
   start(): Promise<void> {
-    if (this.stopPromise !== undefined) return Promise.reject(new Error(`${this.name} was stopped`));
-    this.startPromise ??= this.runConsumer();
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   /** Builds and starts one group consumer; a crash it will not recover from schedules a rebuild. */
@@ -198,7 +201,7 @@ export class RecordConsumer {
           { err: error, attempt, waitMs, partition: batch.partition },
           "handling a batch failed; retrying",
         );
-        await sleep(waitMs, this.stopping.signal);
+        await sleep(waitMs, { signal: this.stopping.signal });
         // Long retries must not cost the group membership (kafkajs heartbeats only when told to).
         await batch.heartbeat().catch(() => undefined);
       }
@@ -222,7 +225,7 @@ export class RecordConsumer {
   }
 
   private scheduleRestart(crashed: GroupConsumer): void {
-    if (this.stopPromise !== undefined || this.restartTimer !== undefined) return;
+    if (this.lifecycle.stopped || this.restartTimer !== undefined) return;
     const delayMs = this.nextRestartDelayMs;
     const { max } = this.options.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS;
     this.nextRestartDelayMs = Math.min(max, delayMs * 2);
@@ -234,7 +237,7 @@ export class RecordConsumer {
 
   private async restart(crashed: GroupConsumer): Promise<void> {
     await crashed.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
-    if (this.stopPromise !== undefined) return;
+    if (this.lifecycle.stopped) return;
     this.restarts += 1;
     try {
       await this.runConsumer();
@@ -247,15 +250,16 @@ export class RecordConsumer {
   }
 
   stop(): Promise<void> {
-    this.stopPromise ??= (async () => {
-      this.stopping.abort();
-      clearTimeout(this.restartTimer);
-      this.restartTimer = undefined;
-      await this.startPromise?.catch(() => undefined);
-      await this.restarting?.catch(() => undefined);
-      this.running = false;
-      await this.consumer?.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
-    })();
-    return this.stopPromise;
+    // A handle being retried stops waiting at once, before the stop waits for a start in progress.
+    this.stopping.abort();
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    return this.lifecycle.stop();
+  }
+
+  private async doStop(): Promise<void> {
+    await this.restarting?.catch(() => undefined);
+    this.running = false;
+    await this.consumer?.stop().catch((error: unknown) => this.logger.warn({ err: error }, "disconnect"));
   }
 }

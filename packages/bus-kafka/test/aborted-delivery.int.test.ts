@@ -7,16 +7,14 @@ import type { AgentHandler, EngineObserver } from "../src/engine/types";
 import type { AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import {
-  connection,
-  createAgentTopics,
   delay,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  kafkaConnection,
   rawKafka,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -55,7 +53,7 @@ async function startedEngine(
   const names = await createAgentTopics(admin, 1, "aborted");
   made.push(names);
   const engine = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     handler,

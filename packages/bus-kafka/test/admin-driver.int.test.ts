@@ -3,7 +3,15 @@
 // classic group (a kafkajs consumer) and a KIP-848 consumer-protocol group (a bare @platformatic/kafka consumer with
 // group.protocol=consumer), which the classic DescribeGroups request reports as Dead.
 import type { Admin, Consumer as KafkajsConsumer, Kafka } from "kafkajs";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import {
+  createTopics,
+  kafkaBrokers,
+  kafkaConnection,
+  rawKafka,
+  testLogger as logger,
+  uniqueName,
+  waitFor,
+} from "@omnidaemon/testkit";
 import { BusAdmin } from "../src/admin";
 import { KAFKA_CLIENTS, parseKafkaConnection, type KafkaClientName } from "../src/config";
 import type { AdminDriver, DriverGroup } from "../src/driver/admin";
@@ -11,7 +19,6 @@ import { createAdminDriver } from "../src/driver/factories";
 import { hasBrokerError, KafkaDriverError } from "../src/driver/errors";
 import { platformatic, type Platformatic } from "../src/driver/platformatic/load";
 import { BusError } from "../src/errors";
-import { connection, createTopics, logger, rawKafka, waitFor } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -107,7 +114,7 @@ describe.each(KAFKA_CLIENTS)("the admin driver on %s", (client: KafkaClientName)
   let driver: AdminDriver;
 
   beforeAll(async () => {
-    driver = createAdminDriver(parseKafkaConnection({ ...connection(), client }), logger);
+    driver = createAdminDriver(parseKafkaConnection({ ...kafkaConnection(), client }), logger);
     await driver.connect();
   });
 
@@ -168,7 +175,7 @@ describe.each(KAFKA_CLIENTS)("the admin driver on %s", (client: KafkaClientName)
     const name = uniqueName("adriver_race");
     topics.push(name);
     const spec = { topic: name, partitions: 1, replicationFactor: -1, configs: {} };
-    const other = createAdminDriver(parseKafkaConnection({ ...connection(), client }), logger);
+    const other = createAdminDriver(parseKafkaConnection({ ...kafkaConnection(), client }), logger);
     await other.connect();
     try {
       const outcomes = await Promise.all([
@@ -255,7 +262,7 @@ describe.each(KAFKA_CLIENTS)("the admin driver on %s", (client: KafkaClientName)
         expect(hasBrokerError(refused, "NON_EMPTY_GROUP")).toBe(true);
 
         // The same through BusAdmin, on this driver: what the coordinator's cleanup and `bus groups` see.
-        const bus = new BusAdmin({ connection: { ...connection(), client }, logger });
+        const bus = new BusAdmin({ connection: { ...kafkaConnection(), client }, logger });
         await bus.start();
         try {
           expect(await bus.listGroups({ prefix: groupId })).toEqual([

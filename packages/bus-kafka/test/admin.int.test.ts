@@ -1,11 +1,10 @@
 // BusAdmin against the real broker: topic creation (idempotent, racing workers), group listing with live members,
 // lag of a group without members, and the refusals that protect live groups.
 import { ConfigResourceTypes, type Admin, type Consumer, type Kafka } from "kafkajs";
-import { uniqueName } from "../../../test/helpers";
+import { kafkaConnection, rawKafka, testLogger as logger, uniqueName, waitFor } from "@omnidaemon/testkit";
 import { BusAdmin } from "../src/admin";
 import { BusError } from "../src/errors";
 import { agentNames, type AgentNames } from "../src/naming";
-import { connection, logger, rawKafka, waitFor } from "./support";
 
 // testTimeout in a jest project entry is not applied (it is a global option), so set it here.
 jest.setTimeout(60_000);
@@ -21,7 +20,7 @@ beforeAll(async () => {
   kafka = rawKafka();
   raw = kafka.admin();
   await raw.connect();
-  admin = new BusAdmin({ connection: connection(), logger, defaultPartitions: 3 });
+  admin = new BusAdmin({ connection: kafkaConnection(), logger, defaultPartitions: 3 });
   await admin.start();
 });
 
@@ -79,7 +78,7 @@ describe("lifecycle", () => {
     await Promise.all([fresh.stop(), fresh.stop()]);
     expect((await errorOf(fresh.start())).code).toBe("STOPPED");
 
-    const other = new BusAdmin({ connection: connection(), logger });
+    const other = new BusAdmin({ connection: kafkaConnection(), logger });
     await Promise.all([other.start(), other.start()]);
     const ping = await other.ping();
     expect(ping).toEqual({
@@ -143,7 +142,7 @@ describe("topics", () => {
 
   it("lets two workers create the same agent's topics at the same moment", async () => {
     const names = agentFixture("race");
-    const second = new BusAdmin({ connection: connection(), logger, defaultPartitions: 3 });
+    const second = new BusAdmin({ connection: kafkaConnection(), logger, defaultPartitions: 3 });
     await second.start();
     try {
       const [a, b, c] = await Promise.all([

@@ -9,17 +9,15 @@ import type { AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import {
   committedTotal,
-  connection,
-  createAgentTopics,
   delay,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  kafkaConnection,
   rawKafka,
-  readAll,
+  readTopic,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -59,7 +57,7 @@ async function consumer(
   options: Partial<AgentConsumerOptions> = {},
 ): Promise<AgentConsumer> {
   const engine = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     handler,
@@ -121,7 +119,7 @@ describe("AgentConsumer against a real broker", () => {
       const ends = await admin.fetchTopicOffsets(names.dlqTopic);
       return ends.reduce((sum, p) => sum + Number(p.high), 0) >= 2;
     });
-    const dlq = await readAll(kafka, admin, names.dlqTopic);
+    const dlq = await readTopic(names.dlqTopic);
     expect(dlq).toHaveLength(2);
     const byKey = Object.fromEntries(dlq.map((r) => [r.key, r]));
     expect(byKey["bad-1"]?.value).toBe("this is not json");
@@ -151,7 +149,7 @@ describe("AgentConsumer against a real broker", () => {
     expect(attempts).toEqual([1, 2, 3]);
     expect(done[0]?.id).toBe(event?.id);
     expect(done[0]?.delivery_attempts).toBe(3);
-    expect(await readAll(kafka, admin, names.dlqTopic)).toHaveLength(0);
+    expect(await readTopic(names.dlqTopic)).toHaveLength(0);
   });
 
   it("dead-letters an always-failing event after exactly 1 + maxRetries attempts, with provenance", async () => {
@@ -166,10 +164,10 @@ describe("AgentConsumer against a real broker", () => {
       { config: { maxRetries: 2 } },
     );
     const [event] = await publishMany(producer, names.topic, 1, () => ({ content: "x", key: "k1" }));
-    await waitFor("a DLQ record", async () => (await readAll(kafka, admin, names.dlqTopic)).length === 1);
+    await waitFor("a DLQ record", async () => (await readTopic(names.dlqTopic)).length === 1);
     await delay(300);
     expect(attempts).toEqual([1, 2, 3]);
-    const [record] = await readAll(kafka, admin, names.dlqTopic);
+    const [record] = await readTopic(names.dlqTopic);
     expect(record?.key).toBe("k1");
     expect(JSON.parse(record?.value ?? "{}")).toMatchObject({ id: event?.id, content: "x" });
     expect(record?.headers).toMatchObject({
@@ -202,11 +200,9 @@ describe("AgentConsumer against a real broker", () => {
     await publishMany(producer, names.topic, 2, (i) => ({
       content: { kind: i === 0 ? "fatal" : "transient" },
     }));
-    await waitFor("two DLQ records", async () => (await readAll(kafka, admin, names.dlqTopic)).length === 2);
+    await waitFor("two DLQ records", async () => (await readTopic(names.dlqTopic)).length === 2);
     expect(attempts).toHaveLength(2);
-    const reasons = (await readAll(kafka, admin, names.dlqTopic))
-      .map((r) => r.headers[HEADER.dlqReason])
-      .sort();
+    const reasons = (await readTopic(names.dlqTopic)).map((r) => r.headers[HEADER.dlqReason]).sort();
     expect(reasons).toEqual(["non_retriable", "retries_exhausted"]);
   });
 
@@ -361,8 +357,8 @@ describe("AgentConsumer against a real broker", () => {
     const names = await agentTopics(1);
     await consumer(names, () => ({ when: new Date() }));
     await publishMany(producer, names.topic, 1);
-    await waitFor("a DLQ record", async () => (await readAll(kafka, admin, names.dlqTopic)).length === 1);
-    const [record] = await readAll(kafka, admin, names.dlqTopic);
+    await waitFor("a DLQ record", async () => (await readTopic(names.dlqTopic)).length === 1);
+    const [record] = await readTopic(names.dlqTopic);
     expect(record?.headers).toMatchObject({
       [HEADER.dlqReason]: "non_retriable",
       [HEADER.errorClass]: "ResultNotJsonError",
@@ -382,8 +378,8 @@ describe("AgentConsumer against a real broker", () => {
       webhook: "https://example.test/hook",
     });
     await producer.publish(source);
-    await waitFor("the reply", async () => (await readAll(kafka, admin, replies.topic)).length === 1);
-    const [reply] = await readAll(kafka, admin, replies.topic);
+    await waitFor("the reply", async () => (await readTopic(replies.topic)).length === 1);
+    const [reply] = await readTopic(replies.topic);
     expect(JSON.parse(reply?.value ?? "{}")).toMatchObject({
       topic: replies.topic,
       content: { echoed: "hi" },

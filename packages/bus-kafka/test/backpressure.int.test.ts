@@ -5,14 +5,13 @@ import { createEnvelope, encodeEnvelope, type Envelope } from "../src/envelope";
 import type { AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import {
-  connection,
-  createAgentTopics,
-  deleteAgentTopics,
-  logger,
+  kafkaConnection,
   rawKafka,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -65,7 +64,7 @@ function engine(
   options: Partial<ConstructorParameters<typeof AgentConsumer>[0]>,
 ): AgentConsumer {
   const consumer = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     publisher: producer,

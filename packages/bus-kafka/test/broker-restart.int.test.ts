@@ -5,19 +5,22 @@ import type { Admin, Kafka } from "kafkajs";
 import { AgentConsumer } from "../src/engine/agent-consumer";
 import { agentNames, type AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
-import { uniqueName } from "../../../test/helpers";
-import { EngineProcess } from "./engine-process";
-import { localBroker, startLocalBroker, stopLocalBroker } from "./local-broker";
 import {
   committedTotal,
-  connection,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  onLocalStack,
+  startLocalBroker,
+  StopWaiting,
+  stopLocalBroker,
+  kafkaConnection,
   rawKafka,
   startedProducer,
+  testLogger as logger,
+  uniqueName,
   waitFor,
-} from "./support";
+  delay,
+} from "@omnidaemon/testkit";
+import { deleteAgentTopics, publishMany } from "./support";
+import { EngineProcess } from "./engine-process";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -81,9 +84,9 @@ async function reconnectAdmin(): Promise<void> {
 }
 
 // Restarting the broker needs the local stack's process (scripts/stack.sh), which CI and development use.
-const onLocalStack = localBroker() ? it : it.skip;
+const onTheLocalStack = onLocalStack() ? it : it.skip;
 
-onLocalStack(
+onTheLocalStack(
   "keeps a consumer process up through a broker restart while back-pressure is engaged: back-pressure holds after the restart, nothing is lost, and stop() still drains and commits",
   async () => {
     const names = restartTopics as AgentNames;
@@ -117,7 +120,7 @@ onLocalStack(
     );
 
     await stopLocalBroker();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await delay(3000);
     await startLocalBroker();
     const restartedAt = Date.now();
     writeFileSync(delayFile, "2");
@@ -127,7 +130,8 @@ onLocalStack(
     await waitFor(
       "every published id to run",
       () => {
-        if (!engine.alive) throw new Error(`the engine process died: ${engine.child.exitCode}`);
+        if (!engine.alive)
+          throw new StopWaiting(`the engine process died: ${JSON.stringify(engine.proc.exit)}`);
         const seen = new Set(engine.runs().map((run) => run.id));
         return [...expected].every((id) => seen.has(id));
       },
@@ -151,7 +155,7 @@ onLocalStack(
   300_000,
 );
 
-onLocalStack(
+onTheLocalStack(
   "stop() during a broker outage (the consumer crashed) completes, leaves no phase wedged, and nothing is lost",
   async () => {
     const names = outageTopics as AgentNames;
@@ -163,7 +167,7 @@ onLocalStack(
     const seen = new Set<string>();
     const published = await publishMany(producer, names.topic, 2000);
     const engine = new AgentConsumer({
-      connection: connection(),
+      connection: kafkaConnection(),
       topic: names.topic,
       agent: names.agent,
       publisher: producer,
@@ -175,7 +179,7 @@ onLocalStack(
       maxBufferedRecords: 50,
       config: { concurrency: 2 },
       handler: async (envelope) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await delay(5);
         seen.add(envelope.id);
       },
     });
@@ -195,7 +199,7 @@ onLocalStack(
 
     // What the stopped engine did not commit is processed by the next one: nothing lost.
     const next = new AgentConsumer({
-      connection: connection(),
+      connection: kafkaConnection(),
       topic: names.topic,
       agent: names.agent,
       publisher: producer,

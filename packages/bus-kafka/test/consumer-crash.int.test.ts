@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,20 +5,19 @@ import type { Admin, Kafka } from "kafkajs";
 import { AgentConsumer } from "../src/engine/agent-consumer";
 import type { KafkaProducer } from "../src/producer";
 import {
-  connection,
-  createAgentTopics,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  kafkaConnection,
   rawKafka,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+  Proc,
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
 let producer: KafkaProducer;
-let child: ChildProcess | undefined;
+let child: Proc | undefined;
 let workdir: string;
 
 beforeAll(async () => {
@@ -31,7 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) child.kill("SIGKILL");
+  child?.signal("SIGKILL");
   await producer.stop();
   await admin.disconnect();
   rmSync(workdir, { recursive: true, force: true });
@@ -44,8 +42,8 @@ function linesOf(file: string): string[] {
 it("loses no event when a consumer process is killed with SIGKILL mid-batch", async () => {
   const names = await createAgentTopics(admin, 6, "crash");
   const outFile = join(workdir, "child.txt");
-  child = spawn(
-    process.execPath,
+  child = new Proc(
+    "the child consumer",
     [
       "--import",
       "tsx",
@@ -55,22 +53,20 @@ it("loses no event when a consumer process is killed with SIGKILL mid-batch", as
       outFile,
       "20",
     ],
-    { stdio: ["ignore", "pipe", "inherit"], env: process.env },
+    { env: process.env, detached: false },
   );
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor("the child consumer to join", () => output.includes("ready"), 30_000);
+  await child.waitForLine("ready", (line) => (line.includes("ready") ? true : undefined));
 
   const published = await publishMany(producer, names.topic, 600);
   await waitFor("the child to be mid-way", () => linesOf(outFile).length >= 150, 30_000);
-  child.kill("SIGKILL");
-  await new Promise((resolve) => child?.once("exit", resolve));
+  child.signal("SIGKILL");
+  await child.exited;
   const seenByChild = new Set(linesOf(outFile));
   expect(seenByChild.size).toBeLessThan(600);
 
   const seenBySurvivor = new Set<string>();
   const survivor = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     publisher: producer,

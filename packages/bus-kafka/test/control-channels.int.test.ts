@@ -2,12 +2,20 @@ import type { Admin, Kafka } from "kafkajs";
 import { BusAdmin } from "../src/admin";
 import { ControlFollower } from "../src/control/control-follower";
 import { desiredStateRecord, type DesiredState } from "../src/control/desired-state";
+import { rateHint, rateHintRecord } from "../src/control/rate-hint";
+import type { RateHint } from "@omnidaemon/protocol";
 import { SYSTEM_TOPICS } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import { RecordConsumer, type ConsumedRecord } from "../src/record-consumer";
 import { taskEventRecord } from "../src/task-events";
-import { uniqueName } from "../../../test/helpers";
-import { connection, logger, rawKafka, startedProducer, waitFor } from "./support";
+import {
+  kafkaConnection,
+  rawKafka,
+  startedProducer,
+  testLogger as logger,
+  uniqueName,
+  waitFor,
+} from "@omnidaemon/testkit";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -18,7 +26,7 @@ beforeAll(async () => {
   kafka = rawKafka();
   admin = kafka.admin();
   await admin.connect();
-  busAdmin = new BusAdmin({ connection: connection(), logger });
+  busAdmin = new BusAdmin({ connection: kafkaConnection(), logger });
   await busAdmin.start();
   await busAdmin.ensureSystemTopics();
   producer = await startedProducer();
@@ -58,7 +66,7 @@ describe("control topic", () => {
     await producer.send(desiredStateRecord(state(topic, "b", "active", 1_000_003)));
     const seen = new Map<string, string>();
     const follower = new ControlFollower({
-      connection: connection(),
+      connection: kafkaConnection(),
       logger,
       onState: (s) => void (s.topic === topic && seen.set(s.agent, s.state)),
     });
@@ -78,6 +86,60 @@ describe("control topic", () => {
     }
     const groups = await busAdmin.listGroups({ prefix: "omnidaemon.control-reader." });
     expect(groups.filter((g) => g.members.length > 0 && !busyBefore.has(g.groupId))).toEqual([]);
+  });
+});
+
+describe("control topic: limits and rate hints (docs/rate-limits.md)", () => {
+  it("passes every rate hint to onRateHint (no revision rule), a desired state's limits to onState, and skips garbage", async () => {
+    const topic = uniqueName("ctl-hint");
+    const hints: RateHint[] = [];
+    const states: DesiredState[] = [];
+    const follower = new ControlFollower({
+      connection: kafkaConnection(),
+      logger,
+      onState: (s) => void (s.topic === topic && states.push(s)),
+      onRateHint: (h) => void (h.topic === topic && hints.push(h)),
+    });
+    await follower.start();
+    try {
+      const now = Date.now();
+      const first = rateHint(
+        { topic, agent: "a" },
+        { factor: 0.8, holdUntil: now + 5000, retryAfterMs: 5000 },
+        new Date(),
+        "w1",
+      );
+      const second = rateHint(
+        { topic, agent: "a" },
+        { factor: 0.64, holdUntil: now + 6000, retryAfterMs: 6000 },
+        new Date(),
+        "w2",
+      );
+      await producer.send(rateHintRecord(first));
+      // Not a control record at all: logged and skipped, the follower goes on.
+      await producer.send({
+        topic: SYSTEM_TOPICS.control,
+        key: `${topic}/a/garbage`,
+        value: Buffer.from("{not json"),
+      });
+      await producer.send(rateHintRecord(second));
+      await producer.send(
+        desiredStateRecord({
+          ...state(topic, "a", "active", 2_000_001),
+          limits: { rateLimit: { perSecond: 50 } },
+        }),
+      );
+      await waitFor("both hints and the state", () => hints.length === 2 && states.length === 1, 10_000);
+      expect(hints.map((h) => [h.factor, h.worker_id])).toEqual([
+        [0.8, "w1"],
+        [0.64, "w2"],
+      ]);
+      expect(states[0]?.limits?.rateLimit).toMatchObject({ perSecond: 50 });
+      // Hints are not desired states: the agent's revision is the state's.
+      expect(follower.revisionOf(topic, "a")).toBe(2_000_001);
+    } finally {
+      await follower.stop();
+    }
   });
 });
 
@@ -102,7 +164,7 @@ describe("RecordConsumer", () => {
     const handled: ConsumedRecord[] = [];
     let failOnce = true;
     const consumer = new RecordConsumer({
-      connection: connection(),
+      connection: kafkaConnection(),
       topic: SYSTEM_TOPICS.taskEvents,
       groupId,
       logger,

@@ -8,17 +8,15 @@ import { RetryAfterError } from "../src/handler-errors";
 import type { KafkaProducer } from "../src/producer";
 import { EngineProcess } from "./engine-process";
 import {
-  connection,
-  createAgentTopics,
   delay,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  kafkaConnection,
   rawKafka,
-  readAll,
+  readTopic,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -98,7 +96,7 @@ it("a crash while a delayed retry is pending re-runs no completed retry: at most
 
   const survivorRuns: Array<{ id: string; attempt: number }> = [];
   const survivor = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     publisher: producer,
@@ -129,7 +127,7 @@ it("a crash while a delayed retry is pending re-runs no completed retry: at most
 
   expect(runsOfB(all())).toBe(maxRetries + 1);
   expect(all().filter((run) => run.id === slow?.id)).toHaveLength(2);
-  const deadLetters = await readAll(kafka, admin, names.dlqTopic);
+  const deadLetters = await readTopic(names.dlqTopic);
   expect(deadLetters.filter((record) => record.value?.includes(failing?.id ?? "?"))).toHaveLength(1);
 }, 180_000);
 
@@ -138,7 +136,7 @@ it("a backlog of delayed retries does not pause the agent's topic", async () => 
   stops.push(() => deleteAgentTopics(admin, names));
   const runs: Array<{ id: string; attempt: number }> = [];
   const engine = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     publisher: producer,

@@ -1,7 +1,14 @@
 // DlqManager against the real broker. Dead letters are written the way the engine writes them (deadLetterRecord),
 // so the provenance the manager parses is the real one.
 import type { Admin, Kafka } from "kafkajs";
-import { uniqueName } from "../../../test/helpers";
+import {
+  kafkaConnection,
+  rawKafka,
+  readTopic,
+  startedProducer,
+  testLogger as logger,
+  uniqueName,
+} from "@omnidaemon/testkit";
 import { BusAdmin } from "../src/admin";
 import { DLQ_READER_GROUP_PREFIX, DlqManager } from "../src/dlq-manager";
 import { compareEntries } from "../src/dlq/entry";
@@ -12,7 +19,6 @@ import { BusError } from "../src/errors";
 import { HEADER } from "../src/headers";
 import { agentNames, type AgentNames } from "../src/naming";
 import type { KafkaProducer, Publisher } from "../src/producer";
-import { connection, logger, rawKafka, readAll, startedProducer } from "./support";
 
 // testTimeout in a jest project entry is not applied (it is a global option), so set it here.
 jest.setTimeout(60_000);
@@ -33,10 +39,10 @@ beforeAll(async () => {
   kafka = rawKafka();
   raw = kafka.admin();
   await raw.connect();
-  admin = new BusAdmin({ connection: connection(), logger });
+  admin = new BusAdmin({ connection: kafkaConnection(), logger });
   await admin.start();
   producer = await startedProducer();
-  manager = new DlqManager({ connection: connection(), publisher: producer, logger });
+  manager = new DlqManager({ connection: kafkaConnection(), publisher: producer, logger });
   await manager.start();
   readerGroupsBefore = new Set(
     (await admin.listGroups({ prefix: DLQ_READER_GROUP_PREFIX })).map((g) => g.groupId),
@@ -103,7 +109,9 @@ async function deadLetter(names: AgentNames, failure: Failure): Promise<Envelope
     },
     retry: false,
     attempt: failure.attempt ?? 4,
+    waits: 0,
     key: key ?? `${names.topic}:${partition}:${offset}`,
+    tenant: "tenant-1",
   };
   await producer.send(
     deadLetterRecord(record, names, {
@@ -239,7 +247,7 @@ describe("replay", () => {
     expect(result.replayed.map((e) => [e.taskId, e.replayed])).toEqual([["r-1", true]]);
 
     // The retry topic got the original key and value, and headers that make the engine run it now as attempt 1.
-    const retried = await readAll(kafka, raw, names.retryTopic);
+    const retried = await readTopic(names.retryTopic);
     expect(retried).toHaveLength(1);
     const [record] = retried;
     expect(record?.key).toBe(envelope.id);
@@ -267,7 +275,7 @@ describe("replay", () => {
 
     // The ledger: one marker in the same DLQ partition, hidden from the list, shown as replayed.
     expect(await highWatermarks(names.dlqTopic)).toBe(dlqEndBefore + 1);
-    const markers = (await readAll(kafka, raw, names.dlqTopic)).filter(
+    const markers = (await readTopic(names.dlqTopic)).filter(
       (r) => r.headers[HEADER.replayedMarker] !== undefined,
     );
     expect(markers).toEqual([
@@ -287,10 +295,10 @@ describe("replay", () => {
     const again = await manager.replay(names.topic, names.agent, { ids: ["r-1"] });
     expect(again.replayed).toEqual([]);
     expect(again.skipped.map((s) => [s.entry.taskId, s.reason])).toEqual([["r-1", "already replayed"]]);
-    expect((await readAll(kafka, raw, names.retryTopic)).length).toBe(1);
+    expect((await readTopic(names.retryTopic)).length).toBe(1);
     const forced = await manager.replay(names.topic, names.agent, { ids: ["r-1"], force: true });
     expect(forced.replayed).toHaveLength(1);
-    expect((await readAll(kafka, raw, names.retryTopic)).length).toBe(2);
+    expect((await readTopic(names.retryTopic)).length).toBe(2);
 
     // The same ledger answers for records selected by their coordinates.
     const byOffset = await manager.replay(names.topic, names.agent, {
@@ -325,7 +333,7 @@ describe("replay", () => {
       filter: { errorClass: "PaymentDeclined" },
     });
     expect(result.replayed.map((e) => e.taskId).sort()).toEqual(["f-1", "f-3"]);
-    const retried = await readAll(kafka, raw, names.retryTopic);
+    const retried = await readTopic(names.retryTopic);
     expect(retried.map((r) => (JSON.parse(r.value ?? "{}") as { id: string }).id).sort()).toEqual([
       "f-1",
       "f-3",
@@ -412,7 +420,7 @@ describe("a DLQ larger than one page", () => {
       },
     };
     const paged = new DlqManager({
-      connection: connection(),
+      connection: kafkaConnection(),
       publisher: counting,
       logger,
       replayChunkSize: PAGE,
@@ -441,7 +449,7 @@ describe("a DLQ larger than one page", () => {
       expect(mostInFlight).toBeLessThanOrEqual(PAGE);
 
       // Every dead letter reached the retry topic exactly once.
-      const retried = (await readAll(kafka, raw, names.retryTopic)).map((r) => r.key);
+      const retried = (await readTopic(names.retryTopic)).map((r) => r.key);
       expect(retried.sort()).toEqual(Array.from({ length: TOTAL }, (_, i) => `k-${i}`).sort());
 
       // The ledger now covers everything, across pages and partitions.
@@ -488,11 +496,11 @@ describe("lifecycle", () => {
   });
 
   it("refuses work before start and after stop; stop is idempotent and safe before start", async () => {
-    const fresh = new DlqManager({ connection: connection(), publisher: producer, logger });
+    const fresh = new DlqManager({ connection: kafkaConnection(), publisher: producer, logger });
     expect((await errorOf(fresh.list("a", "b"))).code).toBe("NOT_STARTED");
     await Promise.all([fresh.stop(), fresh.stop()]);
 
-    const other = new DlqManager({ connection: connection(), publisher: producer, logger });
+    const other = new DlqManager({ connection: kafkaConnection(), publisher: producer, logger });
     await Promise.all([other.start(), other.start()]);
     // A read in progress when stop() is called ends (with its entries or STOPPED) and closes its consumer.
     const names = await agent(1);

@@ -1,8 +1,7 @@
-// Starts test/fixtures/engine-process.ts as a child process and follows what its callbacks ran.
-import { spawn, type ChildProcess } from "node:child_process";
+// Starts test/fixtures/engine-process.ts as a child process (testkit's Proc) and follows what its callbacks ran.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "./support";
+import { Proc } from "@omnidaemon/testkit";
 
 export interface EngineProcessSettings {
   topic: string;
@@ -18,39 +17,34 @@ export interface EngineProcessSettings {
 }
 
 export class EngineProcess {
-  readonly child: ChildProcess;
-  private output = "";
+  readonly proc: Proc;
 
   constructor(readonly settings: EngineProcessSettings) {
-    this.child = spawn(
-      process.execPath,
+    this.proc = new Proc(
+      "the engine process",
       ["--import", "tsx", join(__dirname, "fixtures", "engine-process.ts")],
       {
-        stdio: ["ignore", "pipe", "inherit"],
         env: { ...process.env, OMNI_TEST_ENGINE: JSON.stringify(settings) },
+        detached: false,
       },
     );
-    this.child.stdout?.on("data", (chunk: Buffer) => {
-      this.output += chunk.toString();
-      // The process's logs (TEST_LOG_LEVEL), kept next to its runs for a look after a failure.
-      appendFileSync(`${settings.outFile}.stdout`, chunk);
-    });
+    // The process's logs (TEST_LOG_LEVEL), kept next to its runs for a look after a failure.
+    this.proc.child.stdout?.on("data", (chunk: string) =>
+      appendFileSync(`${settings.outFile}.stdout`, chunk),
+    );
   }
 
   get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.proc.running;
   }
 
   get stdout(): string {
-    return this.output;
+    return this.proc.stdout;
   }
 
+  /** Waits until the engine joined its group (its "ready" line); rejects at once if the process exits first. */
   async ready(): Promise<void> {
-    await waitFor("the engine process to join its group", () => {
-      if (!this.alive)
-        throw new Error(`the engine process exited (${this.child.exitCode ?? this.child.signalCode})`);
-      return this.output.includes("ready");
-    });
+    await this.proc.waitForLine("ready", (line) => (line.includes("ready") ? true : undefined));
   }
 
   /** Every callback run so far: task id and attempt. */
@@ -78,10 +72,9 @@ export class EngineProcess {
       });
   }
 
+  /** Sends `signal` and resolves with the exit code once the process is gone. */
   async kill(signal: NodeJS.Signals): Promise<number | null> {
-    if (!this.alive) return this.child.exitCode;
-    const exit = new Promise<number | null>((resolve) => this.child.once("exit", (code) => resolve(code)));
-    this.child.kill(signal);
-    return exit;
+    this.proc.signal(signal);
+    return (await this.proc.exited).code;
   }
 }

@@ -4,9 +4,15 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { KAFKA_CLIENTS, type KafkaClientName } from "../src/config";
 import { type GroupBatch, type GroupConsumer, type GroupConsumerOptions } from "../src/driver/consumer";
 import { createGroupConsumer } from "../src/driver/factories";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
-import { localBroker, restartLocalBroker } from "./local-broker";
-import { logger, rawKafka, waitFor } from "./support";
+import {
+  kafkaBrokers,
+  onLocalStack,
+  rawKafka,
+  restartLocalBroker,
+  testLogger as logger,
+  uniqueName,
+  waitFor,
+} from "@omnidaemon/testkit";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -448,10 +454,10 @@ describe("members of both drivers in one group", () => {
 
 // Restarting the broker needs the local stack's process (scripts/stack.sh). Last in the file: the other cases need
 // not wait for the broker to settle.
-const onLocalStack = localBroker() ? it : it.skip;
+const onTheLocalStack = onLocalStack() ? it : it.skip;
 
 describe.each(KAFKA_CLIENTS)("the group consumer on %s across a broker restart", (client) => {
-  onLocalStack(
+  onTheLocalStack(
     "stays a member of its group: its assignment is reported again after the crash, a partition paused before the restart is fetched once resumed, and a member joining later shares the partitions with it",
     async () => {
       const topic = await topicWith(4);

@@ -6,7 +6,15 @@ import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import type { Admin, Kafka } from "kafkajs";
-import { uniqueName } from "../../../test/helpers";
+import {
+  createTopics,
+  kafkaConnection,
+  rawKafka,
+  type ReadRecord,
+  readTopic,
+  testLogger as logger,
+  uniqueName,
+} from "@omnidaemon/testkit";
 import { BusAdmin } from "../src/admin";
 import {
   KAFKA_CLIENTS,
@@ -19,8 +27,9 @@ import { KafkaDriverError, rejectionOf } from "../src/driver/errors";
 import { createProducerDriver } from "../src/driver/factories";
 import type { OutgoingRecord, ProducerDriver } from "../src/driver/producer";
 import { BusError } from "../src/errors";
+import { createEnvelope } from "../src/envelope";
+import { HEADER } from "../src/headers";
 import { KafkaProducer } from "../src/producer";
-import { connection, createTopics, logger, rawKafka, readAll, type ReadRecord } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -51,7 +60,7 @@ async function topic(partitions: number, configs: Record<string, string> = {}): 
 }
 
 function connectionOf(client: KafkaClientName, overrides: Partial<KafkaConnection> = {}): KafkaConnection {
-  return parseKafkaConnection({ ...connection(), client, ...overrides });
+  return parseKafkaConnection({ ...kafkaConnection(), client, ...overrides });
 }
 
 async function connected(client: KafkaClientName): Promise<ProducerDriver> {
@@ -104,7 +113,7 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
     await driver.send(batch(1));
 
     for (const name of [orders, audit]) {
-      const stored = await readAll(kafka, admin, name);
+      const stored = await readTopic(name);
       const expected = sent.filter((record) => record.topic === name);
       expect(stored).toHaveLength(expected.length);
       for (const [key, records] of byKey(stored)) {
@@ -122,7 +131,7 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
       { topic: name, key: "gone", value: null, partition: 2 },
       { topic: name, key: null, value: Buffer.from("keyless") },
     ]);
-    const stored = await readAll(kafka, admin, name);
+    const stored = await readTopic(name);
     expect(stored).toHaveLength(2);
     expect(stored.find((r) => r.key === "gone")).toMatchObject({ partition: 2, value: null });
     expect(stored.find((r) => r.key === null)).toMatchObject({ value: "keyless" });
@@ -142,7 +151,7 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
     expect((error as Error).message).toMatch(/MESSAGE_TOO_LARGE|larger than the max message size/);
 
     await driver.send([{ topic: small, key: "after", value: Buffer.from("fine") }]);
-    const stored = await readAll(kafka, admin, small);
+    const stored = await readTopic(small);
     expect(stored.map((r) => r.key)).toContain("after");
     expect(stored.map((r) => r.key)).not.toContain("poison");
   });
@@ -158,6 +167,25 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
       expect(rejectionOf(error)).toBe("UNKNOWN_TOPIC_OR_PARTITION");
     } finally {
       await own.disconnect();
+    }
+  });
+
+  it("KafkaProducer on it: an envelope's tenant travels in the omni-tenant-id header (none without a tenant), so consumers schedule fairly without parsing the value first", async () => {
+    const name = await topic(1);
+    const producer = new KafkaProducer({ connection: connectionOf(client), logger });
+    await producer.start();
+    try {
+      await producer.publish(createEnvelope({ topic: name, content: { n: 1 }, tenantId: "acme" }), {
+        key: "a",
+      });
+      await producer.publish(createEnvelope({ topic: name, content: { n: 2 } }), { key: "b" });
+      const stored = await readTopic(name);
+      expect(Object.fromEntries(stored.map((r) => [r.key, r.headers[HEADER.tenantId] ?? null]))).toEqual({
+        a: "acme",
+        b: null,
+      });
+    } finally {
+      await producer.stop();
     }
   });
 
@@ -184,8 +212,8 @@ describe.each(KAFKA_CLIENTS)("the producer driver on %s", (client) => {
       expect(error).toMatchObject({ code: "PUBLISH_REJECTED", retriable: false, field: "topic" });
       expect((error as Error).message).toContain("(MESSAGE_TOO_LARGE)");
       const stored = new Set([
-        ...(await readAll(kafka, admin, good)).map((r) => r.key),
-        ...(await readAll(kafka, admin, small)).map((r) => r.key),
+        ...(await readTopic(good)).map((r) => r.key),
+        ...(await readTopic(small)).map((r) => r.key),
       ]);
       expect(Array.from({ length: 30 }, (_, i) => `fine-${i}`).filter((key) => !stored.has(key))).toEqual([]);
       expect(stored.has("poison")).toBe(false);
@@ -206,7 +234,7 @@ it("a key lands on the same partition whichever driver wrote it (the Java client
       await driver.disconnect();
     }
   }
-  const stored = await readAll(kafka, admin, name);
+  const stored = await readTopic(name);
   expect(stored).toHaveLength(keys.length * KAFKA_CLIENTS.length);
   const partitionOf = (client: KafkaClientName): Map<string | null, number> =>
     new Map(stored.filter((r) => r.value === client).map((r) => [r.key, r.partition]));
@@ -265,7 +293,7 @@ describe.each(KAFKA_CLIENTS)("a failed first connection on %s", (client) => {
 
   it("with TLS to the plaintext listener: says the port does not speak TLS", async () => {
     const failures = await startFailures(connectionOf(client, { ssl: true, ...quick }));
-    const brokers = connection().brokers.join(",");
+    const brokers = kafkaConnection().brokers.join(",");
     const sentence =
       `Kafka at ${brokers} does not speak TLS on this port: set OMNIDAEMON_KAFKA_SSL=false, or point ` +
       `OMNIDAEMON_KAFKA_BROKERS at the TLS listener.`;

@@ -1,7 +1,19 @@
 // A record the broker will never accept (missing topic, too large) must fail alone, quickly, and not hold up the
 // records of other callers that share the producer. Real broker with auto.create.topics.enable=false.
 import type { Admin, Kafka } from "kafkajs";
-import { uniqueName } from "../../../test/helpers";
+import {
+  committedTotal,
+  createTopics,
+  delay,
+  kafkaConnection,
+  rawKafka,
+  readTopic,
+  startedProducer,
+  testLogger as logger,
+  uniqueName,
+  waitFor,
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 import { AgentConsumer } from "../src/engine/agent-consumer";
 import type { AgentHandler, EngineObserver } from "../src/engine/types";
 import { createEnvelope, type Envelope } from "../src/envelope";
@@ -9,20 +21,6 @@ import { BusError } from "../src/errors";
 import { HEADER } from "../src/headers";
 import type { AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
-import {
-  committedTotal,
-  connection,
-  createAgentTopics,
-  createTopics,
-  delay,
-  deleteAgentTopics,
-  logger,
-  publishMany,
-  rawKafka,
-  readAll,
-  startedProducer,
-  waitFor,
-} from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -80,7 +78,7 @@ async function engine(
   observer: EngineObserver = {},
 ): Promise<AgentConsumer> {
   const consumer = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     handler,
@@ -131,7 +129,7 @@ describe("KafkaProducer: a record the broker cannot accept fails alone", () => {
     await createTopics(admin, [{ topic, numPartitions: 1 }]);
     extraTopics.push(topic);
     await expect(sent).resolves.toBeUndefined();
-    expect((await readAll(kafka, admin, topic)).map((r) => r.value)).toEqual(["late"]);
+    expect((await readTopic(topic)).map((r) => r.value)).toEqual(["late"]);
   });
 
   it("rejects a record larger than its topic's max.message.bytes without failing the other records of its batch", async () => {
@@ -157,7 +155,7 @@ describe("KafkaProducer: a record the broker cannot accept fails alone", () => {
     expect(await poison).toMatchObject({ code: "PUBLISH_REJECTED", retriable: false, field: "topic" });
     // Every acknowledged record is really there (a re-sent batch may add duplicates, never lose one).
     for (const topic of [good.topic, small]) {
-      const stored = new Set((await readAll(kafka, admin, topic)).map((r) => r.key));
+      const stored = new Set((await readTopic(topic)).map((r) => r.key));
       expect(keys[topic]?.filter((key) => !stored.has(key))).toEqual([]);
       expect(stored.has("poison")).toBe(false);
     }
@@ -234,15 +232,15 @@ describe("AgentConsumer: a poison reply or follow-up publish does not stall the 
         async () => (await committedTotal(admin, steady.groupId, steady.topic)) === steadyEvents.length,
       );
       expect(steadySeen.size).toBe(steadyEvents.length);
-      const replies = await readAll(kafka, admin, steadyReplies.topic);
+      const replies = await readTopic(steadyReplies.topic);
       const answered = new Set(replies.map((r) => (JSON.parse(r.value ?? "{}") as Envelope).causation_id));
       expect(steadyEvents.filter((e) => !answered.has(e.id))).toEqual([]);
 
       await waitFor(
         "the poison task in the DLQ",
-        async () => (await readAll(kafka, admin, poisoned.dlqTopic)).length >= 1,
+        async () => (await readTopic(poisoned.dlqTopic)).length >= 1,
       );
-      const [dead] = await readAll(kafka, admin, poisoned.dlqTopic);
+      const [dead] = await readTopic(poisoned.dlqTopic);
       expect(JSON.parse(dead?.value ?? "{}")).toMatchObject({ id: poisonEvent.id });
       expect(dead?.headers).toMatchObject({
         [HEADER.dlqReason]: "non_retriable",

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Admin, Kafka } from "kafkajs";
 import { RecordConsumer, type ConsumedRecord } from "../src/record-consumer";
-import { connection, logger, rawKafka, waitFor } from "./support";
+import { kafkaConnection, rawKafka, testLogger as logger, waitFor } from "@omnidaemon/testkit";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -33,7 +33,7 @@ test("a handler that throws a non-retriable error: the consumer restarts itself 
   let failuresLeft = 3;
   const handled: ConsumedRecord[] = [];
   const consumer = new RecordConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic,
     groupId,
     logger,

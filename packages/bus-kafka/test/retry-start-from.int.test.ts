@@ -7,15 +7,13 @@ import { HEADER } from "../src/headers";
 import type { AgentNames } from "../src/naming";
 import type { KafkaProducer } from "../src/producer";
 import {
-  connection,
-  createAgentTopics,
-  deleteAgentTopics,
-  logger,
-  publishMany,
+  kafkaConnection,
   rawKafka,
   startedProducer,
+  testLogger as logger,
   waitFor,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { createAgentTopics, deleteAgentTopics, publishMany } from "./support";
 
 let kafka: Kafka;
 let admin: Admin;
@@ -59,7 +57,7 @@ it("processes a retry written before the group's first commit even when the agen
 
   const seen: Array<{ id: string; attempt: number }> = [];
   engine = new AgentConsumer({
-    connection: connection(),
+    connection: kafkaConnection(),
     topic: names.topic,
     agent: names.agent,
     publisher: producer,

@@ -2,23 +2,20 @@
 // `omnidaemon coordinator`) on real Kafka and Postgres: show, change, clear, the exit codes, and the round trip
 // a change makes to the control topic, where a follower-side reader decodes the limits every worker will enforce.
 import { rateHintKey } from "@omnidaemon/protocol";
-import { ControlTopicReader } from "../../../test/helpers/control-reader";
 import {
-  TOKEN,
-  api,
-  cleanKafka,
+  ControlTopicReader,
+  type CoordinatorProcess,
   dropSchema,
-  runCli,
-  startCoordinator,
+  startCoordinatorProcess,
   uniqueName,
-  type Coordinator,
-} from "./support";
+} from "@omnidaemon/testkit";
+import { TOKEN, api, cleanKafka, runCli } from "./support";
 
 const topic = uniqueName("cli_limits");
 const agent = "writer";
 const CONFIGURED = { rateLimit: { perSecond: 50 }, maxInFlight: 20 };
 
-let coordinator: Coordinator;
+let coordinator: CoordinatorProcess;
 let env: Record<string, string>;
 let reader: ControlTopicReader;
 
@@ -35,7 +32,11 @@ function limitsAt(revision: number) {
 }
 
 beforeAll(async () => {
-  coordinator = await startCoordinator({ schema: uniqueName("cli_limits"), token: TOKEN });
+  coordinator = await startCoordinatorProcess({
+    schema: uniqueName("cli_limits"),
+    token: TOKEN,
+    heartbeatTimeoutMs: 600_000,
+  });
   env = { OMNIDAEMON_COORDINATOR_URL: coordinator.url, OMNIDAEMON_API_TOKEN: TOKEN };
   const registered = await api(coordinator.url, "POST", "/agents", {
     topic,

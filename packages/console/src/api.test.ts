@@ -1,13 +1,5 @@
 import { CoordinatorApiError } from "@omnidaemon/protocol";
-import {
-  CONSOLE_ACTOR,
-  consoleClient,
-  failureOf,
-  fleetHealth,
-  isUnauthorized,
-  isUnreachable,
-  replayRequest,
-} from "./api";
+import { CONSOLE_ACTOR, consoleClient, failureOf, isUnauthorized, isUnreachable, replayRequest } from "./api";
 
 const ORIGIN = "http://127.0.0.1:8765";
 
@@ -112,9 +104,11 @@ describe("the console's coordinator client (the protocol's, set up for a browser
 
   it("reads the health report from a 503 (the fleet is down), but not a 503 error body", async () => {
     answer(503, { status: "down", kafka: { ok: false, error: "refused" }, agents: [] });
-    expect(await fleetHealth(consoleClient(undefined, ORIGIN))).toMatchObject({ status: "down" });
+    expect(await consoleClient(undefined, ORIGIN).healthReport()).toMatchObject({ status: "down" });
     answer(503, { error: { code: "unavailable", message: "the coordinator is shutting down" } });
-    const error = await fleetHealth(consoleClient(undefined, ORIGIN)).catch((e: unknown) => e);
+    const error = await consoleClient(undefined, ORIGIN)
+      .healthReport()
+      .catch((e: unknown) => e);
     expect(failureOf(error)).toEqual({ message: "the coordinator is shutting down", status: 503 });
   });
 

@@ -3,7 +3,6 @@ import {
   CoordinatorClient,
   CoordinatorRequestError,
   type DlqReplayRequest,
-  type HealthReport,
 } from "@omnidaemon/protocol";
 
 /*
@@ -30,22 +29,6 @@ export function consoleClient(token: string | undefined, origin = location.origi
     ...(token !== undefined && { token }),
     fetch: (input, init) => globalThis.fetch(input, { ...init, cache: "no-store", credentials: "omit" }),
   });
-}
-
-/**
- * The fleet's health report, also when the fleet is down (503 with its report). A 503 without one (the coordinator
- * is shutting down) is an error like any other.
- */
-export async function fleetHealth(client: CoordinatorClient): Promise<HealthReport> {
-  const answer = await client.health();
-  if (answer.report !== undefined) return answer.report;
-  throw new CoordinatorApiError(
-    answer.problem ?? "no health report",
-    client.url,
-    "GET",
-    "/health",
-    answer.httpStatus,
-  );
 }
 
 type Selector<K extends "ids" | "offsets" | "filter"> = Required<Pick<DlqReplayRequest, K>>;

@@ -37,3 +37,4 @@ export {
   withDeadline,
 } from "./deadline";
 export { StartStop, type StartStopSteps } from "./start-stop";
+export { isUntrustedCertificateCode } from "./tls-errors";

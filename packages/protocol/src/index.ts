@@ -12,6 +12,7 @@ export {
   type RateHint,
 } from "./wire/control";
 export * from "./limits";
+export { formatRateLimit, formatTenantWeights, summarizeLimits } from "./limits-text";
 export { parseTaskEvent, taskEventSchema, type TaskEvent } from "./wire/task-event";
 export {
   MAX_AGENT_NAME_CHARS,

@@ -1,15 +1,20 @@
 import { z } from "zod";
 
+import { RATE_LIMIT_SCOPES } from "./limits-text";
+
+export {
+  RATE_LIMIT_SCOPES,
+  resolveRateLimit,
+  type RateLimitScope,
+  type ResolvedRateLimit,
+} from "./limits-text";
+
 /*
  * Fleet-wide limits of one agent (docs/rate-limits.md): a rate limit, a cap on deliveries in flight, and weights for
  * tenant fairness. One shape everywhere: the keys of an agent's `config` (camelCase, as every config key), the
  * operator's override (`PUT /agents/{topic}/{name}/limits`), and the limits a control record tells workers to
  * enforce. Every number is fleet-wide: each worker enforces its share (by the partitions it owns).
  */
-
-/** Whether a rate limit is one budget for the agent, or one budget per `tenant_id` (each tenant gets the rate). */
-export const RATE_LIMIT_SCOPES = ["agent", "tenant"] as const;
-export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 export const MAX_RATE_PER_SECOND = 1_000_000;
 export const MAX_BURST = 1_000_000;
@@ -141,21 +146,4 @@ export function effectiveLimits(
     }
   }
   return limits as AgentLimits;
-}
-
-/** A rate limit with its defaults resolved: the rate per second, the burst and the scope. */
-export interface ResolvedRateLimit {
-  perSecond: number;
-  burst: number;
-  scope: RateLimitScope;
-}
-
-/** The one place the defaults of a rate limit are decided: burst = one second of the rate (at least 1), scope agent. */
-export function resolveRateLimit(rateLimit: RateLimit): ResolvedRateLimit {
-  const perSecond = rateLimit.perSecond ?? (rateLimit.perMinute ?? 0) / 60;
-  return {
-    perSecond,
-    burst: rateLimit.burst ?? Math.max(1, Math.ceil(perSecond)),
-    scope: rateLimit.scope ?? "agent",
-  };
 }

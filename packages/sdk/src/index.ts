@@ -1,5 +1,6 @@
 // Public surface of @omnidaemon/sdk: what users import.
 export { OmniDaemon, type OmniDaemonOptions, type PublishTaskInput } from "./omnidaemon";
+export type { OmniDaemonServices } from "./services";
 export {
   AgentDefinitionError,
   defineAgent,

@@ -1,14 +1,15 @@
+// About 400 lines: the SDK's one public class — its start-up order and every method users call — is what users read
+// to learn the SDK; it delegates the rest (services.ts builds the services, agent-consumer-set.ts,
+// coordinator-link.ts, task-event-reporter.ts).
 import {
   AgentConsumer,
-  BusAdmin,
-  ControlFollower,
-  KafkaProducer,
   agentNames,
   createEnvelope,
+  holdOfHint,
   redactKafkaConnection,
   type AgentConsumerStatus,
   type EngineObserver,
-  type KafkaConnectionInput,
+  type NewEnvelope,
 } from "@omnidaemon/bus-kafka";
 import {
   COORDINATOR_URL_VARIABLE,
@@ -17,23 +18,23 @@ import {
   DEFAULT_COORDINATOR_URL,
   controlKey,
   type AgentDeleted,
+  type AgentLimits,
   type AgentState,
   type AgentsDeleted,
   type DesiredState,
   type DesiredStateChange,
   type HealthReport,
   type MetricsSummary,
+  type RateHint,
   type TaskRecord,
 } from "@omnidaemon/protocol";
 import { ServiceStack, StartStop } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { resolveAgent, type AgentDefinition, type ResolvedAgent } from "./agent-definition";
-import { AgentConsumerSet } from "./agent-consumer-set";
 import { forEachBounded } from "./bounded-each";
-import { CoordinatorLink } from "./coordinator-link";
 import { apiTokenFrom, loadSdkConfig, type SdkConfig } from "./sdk-config";
+import { buildServices, type OmniDaemonServices } from "./services";
 import { drainTimeoutMsOf } from "./shutdown-budget";
-import { combineObservers, TaskEventReporter } from "./task-event-reporter";
 
 export interface OmniDaemonOptions {
   /** Where configuration is read from, at `start()`. @default process.env */
@@ -41,6 +42,11 @@ export interface OmniDaemonOptions {
   logger?: Logger;
   /** Extra observers of every agent's deliveries (the worker adds Prometheus metrics and webhooks). */
   observers?: EngineObserver[];
+  /**
+   * How often the DLQ manager reads the depth of each agent's DLQ (`dlqManager.depths()`, the worker's
+   * `omnidaemon_dlq_depth`); 0 never reads it. @default 0
+   */
+  dlqDepthIntervalMs?: number;
   /** Overrides for tests and embedding (otherwise from the environment). */
   overrides?: Partial<
     Pick<
@@ -62,30 +68,8 @@ export interface OmniDaemonOptions {
   };
 }
 
-export interface PublishTaskInput {
-  topic: string;
-  content: unknown;
-  correlationId?: string | null;
-  causationId?: string | null;
-  tenantId?: string | null;
-  source?: string | null;
-  replyTo?: string | null;
-  webhook?: string | null;
-  key?: string;
-  id?: string;
-}
-
-interface Running {
-  stack: ServiceStack;
-  config: SdkConfig;
-  logger: Logger;
-  connection: KafkaConnectionInput;
-  producer: KafkaProducer;
-  admin: BusAdmin;
-  link: CoordinatorLink;
-  consumers: AgentConsumerSet;
-  observer: EngineObserver;
-}
+/** An event to publish: bus-kafka's `NewEnvelope` (its content, optional id and links, and the Kafka key). */
+export type PublishTaskInput = NewEnvelope;
 
 /**
  * The SDK: register agents, start them (one consumer group per agent), publish tasks, and drive the fleet through
@@ -97,9 +81,17 @@ export class OmniDaemon implements AsyncDisposable {
   private readonly consumers = new Map<string, AgentConsumer>();
   /** Desired state per agent, as read from the control topic. */
   private readonly desired = new Map<string, AgentState>();
+  /** Each agent's limits and last rate hint from the control topic: a consumer created later starts with them. */
+  private readonly limits = new Map<string, AgentLimits>();
+  private readonly hints = new Map<string, RateHint>();
   /** Whether the control topic has been read to its end: only then does a missing record mean "active". */
   private controlCaughtUp = false;
-  private running: Running | undefined;
+  /** The services of this run, built by `services()` (or `start()`). */
+  private built: OmniDaemonServices | undefined;
+  /** The services whose agents have started: from then on a registered agent starts at once. */
+  private live: OmniDaemonServices | undefined;
+  /** What `start()` entered, for `shutdown()`. */
+  private stack: ServiceStack | undefined;
   private client: CoordinatorClient | undefined;
   private readonly lifecycle = new StartStop(
     "OmniDaemon",
@@ -126,7 +118,7 @@ export class OmniDaemon implements AsyncDisposable {
       );
     }
     this.agents.set(key, agent);
-    if (this.running) await this.startAgent(this.running, agent);
+    if (this.live) await this.startAgent(this.live, agent);
     return { topic: agent.topic, name: agent.name };
   }
 
@@ -135,102 +127,119 @@ export class OmniDaemon implements AsyncDisposable {
     return this.lifecycle.start();
   }
 
-  private async doStart(): Promise<void> {
-    this.controlCaughtUp = false;
+  /**
+   * The SDK's services, built on the first call from the configuration (the environment is read here; no I/O, no
+   * timers). An app enters them into its own lifecycle stack in start-up order — producer, admin (then
+   * `admin.ensureSystemTopics()`), coordinatorLink, controlFollower, agents, dlqManager — as the worker's main.ts
+   * does; `start()` does the same into a stack of its own. Throws an `SdkConfigError` naming every bad variable.
+   */
+  services(): OmniDaemonServices {
+    if (this.built) return this.built;
     const overrides = this.options.overrides;
-    const config = { ...loadSdkConfig(this.env), ...overrides };
+    const config: SdkConfig = { ...loadSdkConfig(this.env), ...overrides };
     const logger = this.options.logger ?? pino({ level: config.logLevel });
-    const connection: KafkaConnectionInput = config.kafka;
+    // Logged when the services are built, right before they start (in start() or in an app's stack).
     logger.info(
       { workerId: config.workerId, kafka: redactKafkaConnection(config.kafka) },
       "omnidaemon starting",
     );
-    await using stack = new ServiceStack({ logger });
-    const producer = await stack.enter(new KafkaProducer({ connection, logger }));
-    const admin = await stack.enter(
-      new BusAdmin({ connection, logger, defaultPartitions: config.partitions }),
-    );
-    await admin.ensureSystemTopics();
-    const client = this.coordinator();
-    // Entered before the consumers, so it deregisters only after they have drained and left their groups.
-    const link = await stack.enter(
-      new CoordinatorLink({
-        client,
-        workerId: config.workerId,
-        logger,
-        agents: () => [...this.agents.values()],
-        statuses: () => this.statuses(),
-        heartbeatIntervalMs: this.options.overrides?.coordinatorHeartbeatMs ?? 5000,
-      }),
-    );
-    // The control topic is read to the end before any consumer starts, so a paused agent never consumes.
-    await stack.enter(
-      new ControlFollower({
-        connection,
-        logger,
-        onState: (state) => this.applyState(state),
-        onCaughtUp: () => this.onControlCaughtUp(),
-        ...(overrides?.controlTopic === undefined ? {} : { topic: overrides.controlTopic }),
-        ...(overrides?.controlCatchUpTimeoutMs === undefined
-          ? {}
-          : { catchUpTimeoutMs: overrides.controlCatchUpTimeoutMs }),
-      }),
-    );
-    // One service for every agent's consumer, stopped first: all stop fetching at once and drain in parallel
-    // within the drain deadline, then the stack goes on to deregister and flush within the same budget.
-    const consumers = await stack.enter(new AgentConsumerSet(), {
-      stopTimeoutMs: config.shutdownTimeoutMs + 10_000,
-    });
-    const observer = combineObservers([
-      new TaskEventReporter(producer, config.workerId, logger, {
-        policyOf: (topic, name) => this.agents.get(controlKey(topic, name))?.config,
-      }),
-      ...(this.options.observers ?? []),
-    ]);
-    const running: Running = {
-      stack,
+    this.controlCaughtUp = false;
+    this.built = buildServices(
       config,
       logger,
-      connection,
-      producer,
-      admin,
-      link,
-      consumers,
-      observer,
-    };
-    // Concurrently, bounded: each agent's start is mostly waiting on the broker (topics, connect, group join), so
-    // one after another a 50-agent worker took over a minute to become ready; all at once would open every connection in
-    // the same tick. A failure stops further starts; the stack then stops the consumers already added.
-    await forEachBounded(this.agents.values(), config.agentStartConcurrency, (agent) =>
-      this.startAgent(running, agent),
+      {
+        observers: this.options.observers ?? [],
+        coordinatorHeartbeatMs: overrides?.coordinatorHeartbeatMs ?? 5000,
+        controlTopic: overrides?.controlTopic,
+        controlCatchUpTimeoutMs: overrides?.controlCatchUpTimeoutMs,
+        dlqDepthIntervalMs: this.options.dlqDepthIntervalMs ?? 0,
+      },
+      {
+        client: this.coordinator(config.apiToken),
+        agents: () => [...this.agents.values()],
+        agentOf: (topic, name) => this.agents.get(controlKey(topic, name)),
+        statuses: () => this.statuses(),
+        onState: (state) => this.applyState(state),
+        onRateHint: (hint) => this.applyRateHint(hint),
+        onCaughtUp: () => this.onControlCaughtUp(),
+        startAgents: (services) => this.startAgents(services),
+      },
     );
-    running.stack = stack.move();
-    this.running = running;
+    return this.built;
+  }
+
+  private async doStart(): Promise<void> {
+    const services = this.services();
+    const { config, logger } = services;
+    try {
+      await using stack = new ServiceStack({ logger });
+      // The worker's start-up order (apps/worker/src/main.ts); the stack stops them in reverse.
+      await stack.enter(services.producer);
+      await stack.enter(services.admin);
+      await services.admin.ensureSystemTopics();
+      await stack.enter(services.coordinatorLink);
+      await stack.enter(services.controlFollower);
+      await stack.enter(services.agents, { stopTimeoutMs: config.shutdownTimeoutMs + 10_000 });
+      await stack.enter(services.dlqManager);
+      this.stack = stack.move();
+    } catch (error) {
+      // Rolled back: a later start() builds everything afresh.
+      this.built = undefined;
+      this.live = undefined;
+      throw error;
+    }
     logger.info({ workerId: config.workerId, agents: this.agents.size }, "omnidaemon started");
   }
 
-  private async startAgent(running: Running, agent: ResolvedAgent): Promise<void> {
+  /**
+   * The agent set's start: every registered agent, concurrently but bounded. Each agent's start is mostly waiting on
+   * the broker (topics, connect, group join), so one after another a 50-agent worker took over a minute to become
+   * ready; all at once would open every connection in the same tick. A failure stops further starts; the stack then
+   * stops the consumers already added.
+   */
+  private async startAgents(services: OmniDaemonServices): Promise<void> {
+    await forEachBounded(this.agents.values(), services.config.agentStartConcurrency, (agent) =>
+      this.startAgent(services, agent),
+    );
+    this.live = services;
+  }
+
+  private async startAgent(services: OmniDaemonServices, agent: ResolvedAgent): Promise<void> {
+    const { config, logger } = services;
     const key = controlKey(agent.topic, agent.name);
-    running.logger.debug({ topic: agent.topic, agent: agent.name }, "agent starting");
-    await running.admin.ensureAgentTopics(agent.topic, agent.name);
+    logger.debug({ topic: agent.topic, agent: agent.name }, "agent starting");
+    await services.admin.ensureAgentTopics(agent.topic, agent.name);
     const state = this.desiredOf(key);
     const consumer = new AgentConsumer({
-      connection: running.connection,
+      connection: config.kafka,
       topic: agent.topic,
       agent: agent.name,
       handler: agent.callback,
-      publisher: running.producer,
+      publisher: services.producer,
+      deadLetters: services.dlqManager,
       config: agent.config,
-      logger: running.logger,
-      observer: running.observer,
+      logger,
+      observer: services.observer,
       startPaused: state !== "active",
-      drainTimeoutMs: drainTimeoutMsOf(running.config.shutdownTimeoutMs),
-      sessionTimeoutMs: running.config.sessionTimeoutMs,
-      heartbeatIntervalMs: running.config.heartbeatIntervalMs,
+      drainTimeoutMs: drainTimeoutMsOf(config.shutdownTimeoutMs),
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      workerId: config.workerId,
+      // The share of the agent's fleet-wide limits is the share of these partitions a worker owns.
+      countPartitions: async (topics) => {
+        const counts = await Promise.all(topics.map((topic) => services.admin.topicPartitions(topic)));
+        return counts.reduce<number>((sum, count) => sum + (count ?? 0), 0);
+      },
     });
+    // Limits a control record brought before the consumer existed (read while the control topic was caught up).
+    const limits = this.limits.get(key);
+    if (limits !== undefined) consumer.setLimits(limits);
+    const hint = this.hints.get(key);
+    if (hint !== undefined) consumer.onRateHint(holdOfHint(hint));
     this.consumers.set(key, consumer);
-    await running.consumers.add(consumer);
-    running.link.agentsChanged();
+    services.dlqManager.watch(agent.topic, agent.name);
+    await services.agents.add(consumer);
+    services.coordinatorLink.agentsChanged();
   }
 
   /**
@@ -245,7 +254,20 @@ export class OmniDaemon implements AsyncDisposable {
   private applyState(state: DesiredState): void {
     const key = controlKey(state.topic, state.agent);
     this.desired.set(key, state.state);
+    // A record with limits carries the registry's (with an operator's override): they replace the agent config's.
+    // One without (a coordinator that predates limits) leaves the config's in force.
+    if (state.limits !== undefined) {
+      this.limits.set(key, state.limits);
+      this.consumers.get(key)?.setLimits(state.limits);
+    }
     this.applyTo(key, state.topic, state.agent, state.state);
+  }
+
+  /** Another worker's push-back from a provider: this worker's share of the agent's rate goes down too. */
+  private applyRateHint(hint: RateHint): void {
+    const key = controlKey(hint.topic, hint.agent);
+    this.hints.set(key, hint);
+    this.consumers.get(key)?.onRateHint(holdOfHint(hint));
   }
 
   /** The control topic was read to its end (after `start()` gave up waiting): agents with no record start. */
@@ -263,7 +285,7 @@ export class OmniDaemon implements AsyncDisposable {
     // Not awaited: a pause drains in-flight work (up to the drain deadline), and one agent's drain must not hold
     // up the next control record for another agent. The consumer applies pause/resume in order.
     const applied = state === "active" ? consumer.resume() : consumer.pause();
-    const logger = this.running?.logger ?? this.options.logger;
+    const logger = this.built?.logger ?? this.options.logger;
     const fields = { topic, agent, state };
     applied.then(
       () => logger?.info(fields, "desired state applied"),
@@ -312,17 +334,7 @@ export class OmniDaemon implements AsyncDisposable {
   /** Publishes an event (acks=all) and returns its task id. Requires `start()`. */
   async publishTask(input: PublishTaskInput): Promise<string> {
     const running = this.requireRunning("publishTask");
-    const envelope = createEnvelope({
-      topic: input.topic,
-      content: input.content,
-      ...(input.id === undefined ? {} : { id: input.id }),
-      correlationId: input.correlationId ?? null,
-      causationId: input.causationId ?? null,
-      tenantId: input.tenantId ?? null,
-      source: input.source ?? null,
-      replyTo: input.replyTo ?? null,
-      webhook: input.webhook ?? null,
-    });
+    const envelope = createEnvelope(input);
     if (!this.knownTopics.has(input.topic)) {
       await running.admin.ensureTopic(input.topic);
       this.knownTopics.add(input.topic);
@@ -369,17 +381,8 @@ export class OmniDaemon implements AsyncDisposable {
   }
 
   /** The fleet's health report; a down fleet is a report too (status "down"), not an error. */
-  async health(): Promise<HealthReport> {
-    const client = this.coordinator();
-    const answer = await client.health();
-    if (answer.report !== undefined) return answer.report;
-    throw new CoordinatorApiError(
-      answer.problem ?? "no health report",
-      client.url,
-      "GET",
-      "/health",
-      answer.httpStatus,
-    );
+  health(): Promise<HealthReport> {
+    return this.coordinator().healthReport();
   }
 
   metrics(input: { topic?: string } = {}): Promise<MetricsSummary[]> {
@@ -394,9 +397,10 @@ export class OmniDaemon implements AsyncDisposable {
   }
 
   private async doShutdown(): Promise<void> {
-    const running = this.running;
-    this.running = undefined;
-    await running?.stack.close();
+    const stack = this.stack;
+    this.stack = undefined;
+    this.live = undefined;
+    await stack?.close();
   }
 
   /** Second signal: abort every in-flight delivery now (nothing more is committed for them). */
@@ -408,10 +412,11 @@ export class OmniDaemon implements AsyncDisposable {
     return this.shutdown();
   }
 
-  private coordinator(): CoordinatorClient {
+  /** The protocol's client of the coordinator; the token comes from the configuration once it was read. */
+  private coordinator(configuredToken?: string): CoordinatorClient {
     if (!this.client) {
       const url = this.env[COORDINATOR_URL_VARIABLE] || DEFAULT_COORDINATOR_URL;
-      const token = this.running?.config.apiToken ?? apiTokenFrom(this.env);
+      const token = configuredToken ?? this.built?.config.apiToken ?? apiTokenFrom(this.env);
       this.client = new CoordinatorClient({
         url,
         ...(token ? { token } : {}),
@@ -422,8 +427,8 @@ export class OmniDaemon implements AsyncDisposable {
     return this.client;
   }
 
-  private requireRunning(what: string): Running {
-    if (!this.running) throw new Error(`${what} needs a started OmniDaemon: await sdk.start() first`);
-    return this.running;
+  private requireRunning(what: string): OmniDaemonServices {
+    if (!this.live) throw new Error(`${what} needs a started OmniDaemon: await sdk.start() first`);
+    return this.live;
   }
 }

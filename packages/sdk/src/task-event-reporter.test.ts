@@ -68,7 +68,12 @@ describe("TaskEventReporter", () => {
   });
 
   describe("per-agent policy (results, reportProcessingAfterMs)", () => {
-    const failure = { durationMs: 1, error: new Error("boom"), outcome: "retry" as const };
+    const failure = {
+      durationMs: 1,
+      error: new Error("boom"),
+      summary: { class: "Error", message: "boom" },
+      outcome: "retry" as const,
+    };
     function reporter(policy: TaskReportPolicy) {
       const publisher = scriptedPublisher([]);
       const policies: Array<[string, string]> = [];

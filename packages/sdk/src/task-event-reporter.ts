@@ -1,8 +1,8 @@
 import { BusError, taskEventRecord, type EngineObserver, type Publisher } from "@omnidaemon/bus-kafka";
 import {
-  errorSummary,
   failureStatusOf,
   type Envelope,
+  type ErrorSummary,
   type FailureOutcome,
   type TaskEvent,
 } from "@omnidaemon/protocol";
@@ -104,10 +104,11 @@ export class TaskEventReporter implements EngineObserver {
     attempt: number;
     agent: string;
     durationMs: number;
-    error: unknown;
+    summary: ErrorSummary;
     outcome: FailureOutcome;
   }): void {
-    const error = errorSummary(event.error);
+    // The failure policy's summary: the one the webhook and the DLQ report too.
+    const error = event.summary;
     const status = failureStatusOf(event.outcome);
     const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
     if (this.policyOf(event.envelope.topic, event.agent).results === "none") return;

@@ -5,26 +5,13 @@
 import { randomUUID } from "node:crypto";
 import { desiredStateRecord, KafkaProducer } from "@omnidaemon/bus-kafka";
 import { type AgentState } from "@omnidaemon/protocol";
-import { Kafka, logLevel } from "kafkajs";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, uniqueName, waitFor, rawKafka, delay } from "@omnidaemon/testkit";
 import { OmniDaemon } from "../src";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-const kafka = new Kafka({
-  brokers: kafkaBrokers(),
-  clientId: "sdk-desired-state-test",
-  logLevel: logLevel.NOTHING,
-});
+const kafka = rawKafka("sdk-desired-state-test");
 let revision = Date.now() * 10;
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function record(controlTopic: string, topic: string, agent: string, state: AgentState) {
   revision += 1;
@@ -109,15 +96,20 @@ describe("an SDK that cannot catch up with the control topic in time", () => {
       paused: await sdk.publishTask({ topic: topics.paused, content: { n: 1 } }),
       unknown: await sdk.publishTask({ topic: topics.unknown, content: { n: 2 } }),
     };
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await delay(1500);
     expect(seen).toEqual({ paused: [], unknown: [] });
 
     // The next record (one agent paused) lets the SDK read to the end: the agent without a record is active
     // (registered, never paused), the paused one stays paused.
     await producer.send({ topic: controlTopic, ...record(controlTopic, topics.paused, "held", "paused") });
-    await waitFor("the agent with no record to process its event", () => seen.unknown?.length === 1);
+    await waitFor(
+      "the agent with no record to process its event",
+      () => seen.unknown?.length === 1,
+      30_000,
+      25,
+    );
     expect(seen.unknown).toEqual([published.unknown]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await delay(1500);
     expect(seen.paused).toEqual([]);
     expect(states()).toEqual({ [topics.paused]: true, [topics.unknown]: false });
     expect(sdk.statuses().map((s) => [s.topic, s.desired])).toEqual(

@@ -1,7 +1,7 @@
 import { desiredStateRecord, KafkaProducer } from "@omnidaemon/bus-kafka";
 import { type Envelope } from "@omnidaemon/protocol";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, uniqueName, waitFor, delay } from "@omnidaemon/testkit";
 import { OmniDaemon } from "../src";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -25,14 +25,6 @@ function sdk(): OmniDaemon {
   });
   sdks.push(instance);
   return instance;
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function setDesired(topic: string, agent: string, state: "active" | "paused"): Promise<void> {
@@ -82,7 +74,7 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
       tenantId: "t1",
       correlationId: "c1",
     });
-    await waitFor("the delivery", () => seen.length === 1);
+    await waitFor("the delivery", () => seen.length === 1, 20_000, 25);
     expect(seen[0]?.envelope).toMatchObject({
       id: taskId,
       topic,
@@ -108,16 +100,16 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
     await daemon.start();
     await setDesired(topic, "worker", "paused");
     const pausedAt = Date.now();
-    await waitFor("the pause", () => daemon.statuses()[0]?.status.paused === true, 3000);
+    await waitFor("the pause", () => daemon.statuses()[0]?.status.paused === true, 3000, 25);
     expect(Date.now() - pausedAt).toBeLessThan(3000);
     const ids = await Promise.all([1, 2, 3].map((i) => daemon.publishTask({ topic, content: i })));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await delay(1000);
     expect(seen).toEqual([]);
     // Lag stays visible while paused: computed from committed offsets, not from a running consumer.
     const lag = await daemon.lag(topic, "worker");
     expect(lag.reduce((sum, p) => sum + p.lag, 0)).toBe(3);
     await setDesired(topic, "worker", "active");
-    await waitFor("the events published while paused", () => seen.length === 3);
+    await waitFor("the events published while paused", () => seen.length === 3, 20_000, 25);
     expect(seen.sort()).toEqual(ids.sort());
   });
 
@@ -133,7 +125,7 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
       status: { paused: true, member: false },
     });
     await daemon.publishTask({ topic, content: "waits" });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await delay(1500);
     expect(seen).toEqual([]);
   });
 
@@ -150,8 +142,8 @@ describe("OmniDaemon SDK against a real broker, with the coordinator down", () =
     await b.registerAgent(definition);
     await Promise.all([a.start(), b.start()]);
     const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => a.publishTask({ topic, content: i })));
-    await waitFor("all 60", () => ids.every((id) => counts.has(id)), 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitFor("all 60", () => ids.every((id) => counts.has(id)), 30_000, 25);
+    await delay(500);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
   });
 

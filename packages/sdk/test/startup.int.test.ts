@@ -1,6 +1,6 @@
 import { BusAdmin, agentNames } from "@omnidaemon/bus-kafka";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, uniqueName } from "@omnidaemon/testkit";
 import { OmniDaemon } from "../src";
 
 describe("OmniDaemon start-up with many agents", () => {

@@ -3,9 +3,9 @@
 // shows processing while it runs).
 import { BusAdmin, SYSTEM_TOPICS } from "@omnidaemon/bus-kafka";
 import { parseTaskEvent, type TaskEvent } from "@omnidaemon/protocol";
-import { Kafka, logLevel, type Consumer } from "kafkajs";
+import type { Consumer } from "kafkajs";
 import pino from "pino";
-import { kafkaBrokers, uniqueName } from "../../../test/helpers";
+import { kafkaBrokers, uniqueName, waitFor, rawKafka, delay } from "@omnidaemon/testkit";
 import { OmniDaemon, NonRetriableError } from "../src";
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -23,11 +23,7 @@ beforeAll(async () => {
   } finally {
     await admin.stop();
   }
-  const kafka = new Kafka({
-    brokers: kafkaBrokers(),
-    clientId: "task-reports-test",
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = rawKafka("task-reports-test");
   consumer = kafka.consumer({ groupId: uniqueName("task-reports"), maxWaitTimeInMs: 100 });
   await consumer.connect();
   // From the end: only what this suite causes (the topic holds everyone's events).
@@ -40,21 +36,13 @@ beforeAll(async () => {
       if (event) reported.push(event);
     },
   });
-  await waitFor("the task-events reader to join", () => joined);
+  await waitFor("the task-events reader to join", () => joined, 30_000, 25);
 });
 
 afterAll(async () => {
   await daemon?.shutdown();
   await consumer?.disconnect();
 });
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const statusesOf = (taskId: string) => reported.filter((e) => e.task_id === taskId).map((e) => e.status);
 
@@ -81,7 +69,7 @@ describe("task reports per agent config", () => {
       name: "slow",
       callback: async (envelope) => {
         if ((envelope.content as { fail?: boolean }).fail) return { ok: false };
-        await new Promise((resolve) => setTimeout(resolve, 600));
+        await delay(600);
         return { ok: true };
       },
       config: { reportProcessingAfterMs: 100 },
@@ -97,9 +85,11 @@ describe("task reports per agent config", () => {
       () =>
         ["all", "slow"].every((agent) => byAgent(ok, agent).some((e) => e.status === "completed")) &&
         ["all", "failures"].every((agent) => byAgent(bad, agent).some((e) => e.status === "dead_lettered")),
+      30_000,
+      25,
     );
     // Let anything that should not come have its chance to arrive.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await delay(1000);
 
     expect(byAgent(ok, "all").map((e) => [e.status, e.processing_skipped])).toEqual([["completed", true]]);
     expect(byAgent(ok, "slow").map((e) => [e.status, e.processing_skipped])).toEqual([

@@ -1,3 +1,4 @@
+import { isUntrustedCertificateCode } from "@omnidaemon/lifecycle";
 import { StoreError, type StoreErrorCode } from "./errors";
 
 // Socket-level failures Node reports while connecting or talking to Postgres.
@@ -112,16 +113,6 @@ export function connectError(error: unknown, target: string): StoreError {
   });
 }
 
-// Node's certificate verification failures (tls.TLSSocket#authorizationError codes).
-const UNTRUSTED_CERT_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_UNTRUSTED",
-]);
-
 /** The setting an operator must fix for a refused connection, by its variable (docs/configuration.md). */
 function connectHint(error: unknown): string | undefined {
   const inner = findDriverError(error);
@@ -133,7 +124,7 @@ function connectHint(error: unknown): string | undefined {
   if (code === "28000" && /no encryption/.test(message)) {
     return "the server requires TLS: set sslmode=verify-full (or require) in OMNIDAEMON_DATABASE_URL";
   }
-  if (typeof code === "string" && UNTRUSTED_CERT_CODES.has(code)) {
+  if (isUntrustedCertificateCode(code)) {
     return "set OMNIDAEMON_DATABASE_SSL_CA_FILE to the CA that signed the server's certificate";
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {

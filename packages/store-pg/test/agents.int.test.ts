@@ -1,7 +1,8 @@
 // The agents repository against the real Postgres: registration, durable desired state, revisions from the
 // sequence, deletion with pending cleanup, and storage clear-agents.
 import type { PgStore } from "../src";
-import { dropSchema, newSchema, startStore } from "./support";
+import { dropSchema } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("agents");
 let store: PgStore;

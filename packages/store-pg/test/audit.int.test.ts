@@ -1,6 +1,7 @@
 // The audit log against the real Postgres: who did what to which agent, newest first, filtered by topic and agent.
 import type { PgStore } from "../src";
-import { dropSchema, newSchema, startStore } from "./support";
+import { dropSchema } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("audit");
 let store: PgStore;

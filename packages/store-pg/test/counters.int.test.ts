@@ -1,7 +1,8 @@
 // The counters repository against the real Postgres: atomic increments under concurrency (one store and two
 // "coordinators"), latency buckets and the percentiles read from them.
 import { LATENCY_BUCKET_BOUNDS_MS, type PgStore } from "../src";
-import { dropSchema, newSchema, startStore } from "./support";
+import { dropSchema } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("counters");
 let store: PgStore;

@@ -1,7 +1,8 @@
 // Leader election through a Postgres advisory lock: among stores on one schema exactly one leads, a stopped or
 // disconnected leader hands over, and other schemas elect their own leader.
 import type { LeaderLock, PgStore } from "../src";
-import { dropSchema, eventually, newSchema, startStore, withAdmin } from "./support";
+import { dropSchema, waitFor, withPostgres, delay } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("leader");
 const otherSchema = newSchema("leader_other");
@@ -29,19 +30,29 @@ describe("leader lock", () => {
     const a = await lockOn(schema);
     const b = await lockOn(schema);
     const c = await lockOn(schema);
-    await eventually(() => [a, b, c].filter((lock) => lock.isLeader()).length === 1);
+    await waitFor(
+      "one leader among three",
+      () => [a, b, c].filter((lock) => lock.isLeader()).length === 1,
+      5_000,
+      50,
+    );
     const first = [a, b, c].find((lock) => lock.isLeader())!;
 
     const other = await lockOn(otherSchema);
-    await eventually(() => other.isLeader());
+    await waitFor("the other lock to lead", () => other.isLeader(), 5_000, 50);
     expect([a, b, c].filter((lock) => lock.isLeader())).toEqual([first]);
 
     await first.stop();
     expect(first.isLeader()).toBe(false);
     const rest = [a, b, c].filter((lock) => lock !== first);
-    await eventually(() => rest.filter((lock) => lock.isLeader()).length === 1);
+    await waitFor(
+      "one leader among the rest",
+      () => rest.filter((lock) => lock.isLeader()).length === 1,
+      5_000,
+      50,
+    );
     // Still exactly one, a while later.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     expect(rest.filter((lock) => lock.isLeader())).toHaveLength(1);
   });
 
@@ -54,9 +65,9 @@ describe("leader lock", () => {
       ]);
       const a = await lockOn(leaderSchema, (leader) => changes.get("a")!.push(leader));
       const b = await lockOn(leaderSchema, (leader) => changes.get("b")!.push(leader));
-      await eventually(() => a.isLeader() !== b.isLeader());
+      await waitFor("exactly one leader", () => a.isLeader() !== b.isLeader(), 5_000, 50);
       const leaderName = a.isLeader() ? "a" : "b";
-      await withAdmin((client) =>
+      await withPostgres((client) =>
         client.query(
           `select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and granted
              and pid <> pg_backend_pid() and (classid::bigint << 32) | objid::bigint = hashtextextended($1, 0)`,
@@ -64,9 +75,9 @@ describe("leader lock", () => {
         ),
       );
       // The killed session's holder stepped down; then either replica (it reconnects too) takes the lock.
-      await eventually(() => changes.get(leaderName)!.includes(false));
-      await eventually(() => a.isLeader() !== b.isLeader());
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor("the leader to see its loss", () => changes.get(leaderName)!.includes(false), 5_000, 50);
+      await waitFor("exactly one leader again", () => a.isLeader() !== b.isLeader(), 5_000, 50);
+      await delay(300);
       expect([a, b].filter((lock) => lock.isLeader())).toHaveLength(1);
     } finally {
       await dropSchema(leaderSchema);

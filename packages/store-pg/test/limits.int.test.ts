@@ -2,7 +2,8 @@
 // revision per change (so its control record is newer than every earlier one), durable across re-registration,
 // gone with a delete and re-registration.
 import type { PgStore } from "../src";
-import { dropSchema, newSchema, startStore, withAdmin } from "./support";
+import { dropSchema, withPostgres } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("limits");
 let store: PgStore;
@@ -21,7 +22,7 @@ const newTopic = () => `limits-topic-${++topicCount}`;
 
 describe("agents repository: limits override", () => {
   it("adds a nullable jsonb column, and a new agent has no override", async () => {
-    const column = await withAdmin(async (client) => {
+    const column = await withPostgres(async (client) => {
       const { rows } = await client.query<{ data_type: string; is_nullable: string }>(
         "select data_type, is_nullable from information_schema.columns " +
           "where table_schema = $1 and table_name = 'agents' and column_name = 'limits'",

@@ -1,7 +1,8 @@
 // Migrations against the real Postgres: they create everything in the configured schema (journal included), run
 // again as a no-op, and two stores starting at once on a brand-new schema take turns instead of colliding.
 import { migrateDatabase, PgStore, StoreError } from "../src";
-import { databaseUrl, dropSchema, newSchema, withAdmin } from "./support";
+import { databaseUrl, dropSchema, withPostgres } from "@omnidaemon/testkit";
+import { newSchema } from "./support";
 
 const schemas: string[] = [];
 function schemaForTest(prefix: string): string {
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 async function relationsIn(schema: string): Promise<string[]> {
-  return withAdmin(async (client) => {
+  return withPostgres(async (client) => {
     const { rows } = await client.query<{ relname: string }>(
       `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
        where n.nspname = $1 and c.relkind in ('r', 'S') order by c.relname`,
@@ -26,7 +27,7 @@ async function relationsIn(schema: string): Promise<string[]> {
 }
 
 async function journalLength(schema: string): Promise<number> {
-  return withAdmin(async (client) => {
+  return withPostgres(async (client) => {
     const { rows } = await client.query<{ n: number }>(
       `select count(*)::int as n from "${schema}".__drizzle_migrations`,
     );

@@ -3,17 +3,17 @@
 // pool that survives its connections being cut.
 import { PgStore, StoreError } from "../src";
 import {
-  closedPort,
   connectionsNamed,
   databaseUrl,
   dropSchema,
-  eventually,
+  waitFor,
+  freePort,
   memoryLogger,
-  newSchema,
   openSockets,
+  PostgresProxy,
   uniqueName,
-} from "./support";
-import { PostgresProxy } from "../../../test/helpers";
+} from "@omnidaemon/testkit";
+import { newSchema } from "./support";
 
 const schema = newSchema("store");
 
@@ -73,8 +73,13 @@ describe("PgStore lifecycle", () => {
 
     await Promise.all([store.stop(), store.stop()]);
 
-    await eventually(async () => (await connectionsNamed(applicationName)) === 0);
-    await eventually(() => openSockets() <= socketsBefore);
+    await waitFor(
+      "no connection left",
+      async () => (await connectionsNamed(applicationName)) === 0,
+      5_000,
+      50,
+    );
+    await waitFor("no socket left", () => openSockets() <= socketsBefore, 5_000, 50);
   });
 
   it("pings with a latency", async () => {
@@ -90,7 +95,7 @@ describe("PgStore lifecycle", () => {
   });
 
   it("fails start fast with a clear UNAVAILABLE error when nothing listens, and leaves nothing open", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const url = new URL(databaseUrl());
     url.hostname = "127.0.0.1";
     url.port = String(port);
@@ -108,7 +113,7 @@ describe("PgStore lifecycle", () => {
     expect((error as StoreError).message).toContain("ECONNREFUSED");
     expect((error as StoreError).message).not.toContain("secret-password");
     expect(elapsedMs).toBeLessThan(2000);
-    await eventually(() => openSockets() <= socketsBefore);
+    await waitFor("no socket left", () => openSockets() <= socketsBefore, 5_000, 50);
     await expect(store.agents.list()).rejects.toMatchObject({ code: "NOT_STARTED" });
     await store.stop();
   });
@@ -147,7 +152,12 @@ describe("PgStore lifecycle", () => {
       // them, which pg reports as an 'error' event; the store must absorb it.
       proxy.mode = "blackhole";
       proxy.cut();
-      await eventually(() => lines.some((line) => line.msg.startsWith("idle Postgres connection failed")));
+      await waitFor(
+        "the idle-connection failure logged",
+        () => lines.some((line) => line.msg.startsWith("idle Postgres connection failed")),
+        5_000,
+        50,
+      );
 
       const started = Date.now();
       const error = await store.ping(300).catch((e: unknown) => e);
@@ -156,12 +166,15 @@ describe("PgStore lifecycle", () => {
       await expect(store.agents.list()).rejects.toMatchObject({ code: "UNAVAILABLE", retriable: true });
 
       proxy.mode = "forward";
-      await eventually(
+      await waitFor(
+        "the store to answer again",
         async () =>
           (await store.ping().then(
             () => true,
             () => false,
           )) === true,
+        5_000,
+        50,
       );
       expect(await store.agents.list()).toEqual(expect.any(Array));
     } finally {

@@ -2,7 +2,8 @@
 // backwards, late and duplicate events ignored, retries), batches, listing, and TTL expiry.
 import { recordStatusOf, TASK_EVENT_STATUSES, type TaskStatus } from "@omnidaemon/protocol";
 import { shouldApply, type PgStore, type TaskEvent, type TaskProgress, type TaskRecord } from "../src";
-import { dropSchema, newSchema, startStore, uniqueName, withAdmin } from "./support";
+import { dropSchema, uniqueName, withPostgres } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("tasks");
 let store: PgStore;
@@ -167,7 +168,7 @@ describe("tasks repository", () => {
       }
     }
     // Seed the current records directly.
-    await withAdmin(async (client) => {
+    await withPostgres(async (client) => {
       for (const { taskId, current } of cases) {
         if (current === undefined) continue;
         await client.query(
@@ -228,7 +229,7 @@ describe("tasks repository", () => {
       event(ids[2]!, { status: "failed", error: { class: "E", message: "m" } }),
     ]);
     // cmin is the number of the statement, within its transaction, that wrote the row version.
-    const commands = await withAdmin(async (client) => {
+    const commands = await withPostgres(async (client) => {
       const { rows } = await client.query<{ cmin: string }>(
         `select cmin::text from "${schema}".tasks where task_id = any($1) order by task_id`,
         [ids],
@@ -273,7 +274,7 @@ describe("tasks repository", () => {
       for (const first of nexts)
         for (const second of nexts)
           cases.push({ one: uniqueName("seq"), batch: uniqueName("bat"), current, pair: [first, second] });
-    await withAdmin(async (client) => {
+    await withPostgres(async (client) => {
       for (const { one, batch, current } of cases) {
         if (current === undefined) continue;
         await client.query(
@@ -364,7 +365,7 @@ describe("tasks repository", () => {
   });
 
   it("finds a correlation id through its index, not by reading the whole table", async () => {
-    const plan = await withAdmin(async (client) => {
+    const plan = await withPostgres(async (client) => {
       await client.query(`set search_path to "${schema}"`);
       await client.query("set enable_seqscan = off");
       const { rows } = await client.query("explain select * from tasks where correlation_id = 'c'");

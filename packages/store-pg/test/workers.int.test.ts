@@ -1,7 +1,8 @@
 // The workers repository against the real Postgres: registration, heartbeats (false for unknown or stopped
 // workers), liveness by heartbeat window on the database clock, deregistration and purging.
 import type { PgStore, WorkerAgentStatus } from "../src";
-import { dropSchema, newSchema, startStore, uniqueName } from "./support";
+import { dropSchema, uniqueName, delay } from "@omnidaemon/testkit";
+import { newSchema, startStore } from "./support";
 
 const schema = newSchema("workers");
 let store: PgStore;
@@ -15,7 +16,6 @@ afterAll(async () => {
   await dropSchema(schema);
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const consuming: WorkerAgentStatus = {
   topic: "file.uploaded",
   name: "file-processor",
@@ -77,7 +77,7 @@ describe("workers repository", () => {
     const stale = await store.workers.register(registration());
     const stopped = await store.workers.register(registration());
     await store.workers.deregister(stopped.id);
-    await sleep(600);
+    await delay(600);
     const fresh = await store.workers.register(registration());
 
     const live = (await store.workers.listLive(400)).map((w) => w.id);
@@ -101,7 +101,7 @@ describe("workers repository", () => {
     const gone = await store.workers.register(registration());
     await store.workers.deregister(gone.id);
     const killed = await store.workers.register(registration()); // never deregisters: kill -9
-    await sleep(500);
+    await delay(500);
     const alive = await store.workers.register(registration());
     const justStopped = await store.workers.register(registration());
     await store.workers.deregister(justStopped.id);

@@ -17,23 +17,29 @@ const LABELS = ["method", "route", "status"] as const;
  * restart in-process) reuses the registered metrics instead of failing on the duplicate name.
  */
 export function createHttpMetrics(registry: Registry): HttpMetrics {
-  const requests =
-    (registry.getSingleMetric(HTTP_REQUESTS_TOTAL) as Counter<(typeof LABELS)[number]> | undefined) ??
-    new Counter({
-      name: HTTP_REQUESTS_TOTAL,
-      help: "HTTP requests answered by the coordinator API, by method, route pattern and status code.",
-      labelNames: LABELS,
-      registers: [registry],
-    });
-  const duration =
-    (registry.getSingleMetric(HTTP_REQUEST_DURATION) as Histogram<(typeof LABELS)[number]> | undefined) ??
-    new Histogram({
-      name: HTTP_REQUEST_DURATION,
-      help: "Time to answer an HTTP request of the coordinator API, by method, route pattern and status code.",
-      labelNames: LABELS,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+  const requests = registered(
+    registry,
+    HTTP_REQUESTS_TOTAL,
+    () =>
+      new Counter({
+        name: HTTP_REQUESTS_TOTAL,
+        help: "HTTP requests answered by the coordinator API, by method, route pattern and status code.",
+        labelNames: LABELS,
+        registers: [registry],
+      }),
+  );
+  const duration = registered(
+    registry,
+    HTTP_REQUEST_DURATION,
+    () =>
+      new Histogram({
+        name: HTTP_REQUEST_DURATION,
+        help: "Time to answer an HTTP request of the coordinator API, by method, route pattern and status code.",
+        labelNames: LABELS,
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+  );
   return {
     observe(method, route, status, seconds) {
       const labels = { method, route: route ?? UNMATCHED_ROUTE, status: String(status) };
@@ -41,4 +47,9 @@ export function createHttpMetrics(registry: Registry): HttpMetrics {
       duration.observe(labels, seconds);
     },
   };
+}
+
+/** The metric already registered as `name` on `registry`, or the one `create` makes and registers. */
+function registered<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -1,6 +1,6 @@
 import { agentNames, type BusAdmin } from "@omnidaemon/bus-kafka";
 import type { Logger } from "pino";
-import { PeriodicJob, type Leadership } from "./periodic-job";
+import { PeriodicService, type Leadership } from "./periodic-job";
 import type { AgentsRepository } from "@omnidaemon/store-pg";
 
 /**
@@ -8,9 +8,8 @@ import type { AgentsRepository } from "@omnidaemon/store-pg";
  * stopped the agent, i.e. the group has no members. The pending cleanup lives in Postgres, so a coordinator restart
  * resumes it.
  */
-export class CleanupJob {
+export class CleanupJob extends PeriodicService {
   readonly name = "cleanup-job";
-  private readonly job: PeriodicJob;
 
   constructor(
     private readonly agents: Pick<AgentsRepository, "listPendingCleanups" | "completeCleanup">,
@@ -19,23 +18,15 @@ export class CleanupJob {
     intervalMs = 2000,
     leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob("agent-cleanup", intervalMs, () => this.run(), logger, false, leadership);
-  }
-
-  start(): Promise<void> {
-    return this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
+    super({ name: "agent-cleanup", intervalMs, logger, leadership });
   }
 
   /** One pass over pending cleanups (also used by tests to avoid waiting for the timer). */
   runOnce(): Promise<void> {
-    return this.job.tick();
+    return this.runNow();
   }
 
-  private async run(): Promise<void> {
+  protected async runJob(): Promise<void> {
     for (const agent of await this.agents.listPendingCleanups()) {
       if (agent.state !== "deleted" || !agent.cleanup) continue;
       const names = agentNames(agent.topic, agent.name);

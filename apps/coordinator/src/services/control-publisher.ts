@@ -2,19 +2,18 @@ import { desiredStateRecord, SYSTEM_TOPICS, type Publisher } from "@omnidaemon/b
 import { controlKey, effectiveLimits } from "@omnidaemon/protocol";
 import type { AgentRecord, AgentsRepository } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
-import { PeriodicJob, type Leadership } from "./periodic-job";
+import { PeriodicService, type Leadership } from "./periodic-job";
 
 /**
  * Puts desired state on the control topic. Postgres is the source of truth: every change is written there first,
  * then published. A publish that fails (Kafka down) is not lost: the reconciler republishes every agent whose
  * revision it has not seen acknowledged, at start and every `reconcileIntervalMs`.
  */
-export class ControlPublisher {
+export class ControlPublisher extends PeriodicService {
   readonly name = "control-publisher";
   private readonly published = new Map<string, number>();
   /** The publish of each agent in progress: one at a time per agent, in call order. */
   private readonly inProgress = new Map<string, Promise<void>>();
-  private readonly job: PeriodicJob;
 
   constructor(
     private readonly agents: Pick<AgentsRepository, "get" | "list">,
@@ -24,22 +23,17 @@ export class ControlPublisher {
     private readonly topic: string = SYSTEM_TOPICS.control,
     leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob(
-      "control-reconcile",
-      reconcileIntervalMs,
-      () => this.reconcile(),
+    super({
+      name: "control-reconcile",
+      intervalMs: reconcileIntervalMs,
       logger,
-      true,
+      runAtStart: true,
       leadership,
-    );
+    });
   }
 
-  start(): Promise<void> {
-    return this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
+  protected runJob(): Promise<void> {
+    return this.reconcile();
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { CounterSummary, CountersRepository } from "@omnidaemon/store-pg";
 import type { Logger } from "pino";
-import { PeriodicJob } from "./periodic-job";
+import { PeriodicService } from "./periodic-job";
 import type { CounterInterval } from "./types";
 
 /** How often the counters are sampled. @default 10 s */
@@ -64,12 +64,11 @@ export interface MetricsHistoryOptions {
  * replica samples for itself (the counters are shared, so replicas agree); a restarted coordinator starts an empty
  * history. Longer history is Prometheus's job (docs/operations.md).
  */
-export class MetricsHistory {
+export class MetricsHistory extends PeriodicService {
   readonly name = "metrics-history";
   readonly intervalMs: number;
   private readonly keep: number;
   private readonly now: () => Date;
-  private readonly job: PeriodicJob;
   private snapshots: CounterSnapshot[] = [];
 
   constructor(
@@ -77,18 +76,15 @@ export class MetricsHistory {
     logger: Logger,
     options: MetricsHistoryOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
+    const intervalMs = options.intervalMs ?? DEFAULT_HISTORY_INTERVAL_MS;
+    super({ name: "metrics-history", intervalMs, logger, runAtStart: true });
+    this.intervalMs = intervalMs;
     this.keep = (options.points ?? DEFAULT_HISTORY_POINTS) + 1;
     this.now = options.now ?? (() => new Date());
-    this.job = new PeriodicJob("metrics-history", this.intervalMs, () => this.sample(), logger, true);
   }
 
-  start(): Promise<void> {
-    return this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
+  protected runJob(): Promise<void> {
+    return this.sample();
   }
 
   /** Takes one snapshot now (the timer calls this; tests call it directly). */

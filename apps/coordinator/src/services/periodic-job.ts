@@ -53,3 +53,49 @@ export class PeriodicJob {
     await this.running;
   }
 }
+
+/**
+ * A long-lived service whose work is one periodic job (the result sweeper, the worker purger, the cleanup job, the
+ * control reconciler, the metrics history): its `start()` and `stop()` are the job's; a subclass says what one run
+ * does.
+ */
+export abstract class PeriodicService {
+  abstract readonly name: string;
+  private readonly job: PeriodicJob;
+
+  protected constructor(job: {
+    /** The job's name in its log lines. */
+    name: string;
+    intervalMs: number;
+    logger: Logger;
+    /** Run once as part of `start()`. @default false */
+    runAtStart?: boolean;
+    /** When given, the timer runs the job only while this process leads. */
+    leadership?: Leadership | undefined;
+  }) {
+    this.job = new PeriodicJob(
+      job.name,
+      job.intervalMs,
+      () => this.runJob(),
+      job.logger,
+      job.runAtStart ?? false,
+      job.leadership,
+    );
+  }
+
+  /** One run of the job; a failure is logged and the next tick runs again. */
+  protected abstract runJob(): Promise<void>;
+
+  start(): Promise<void> {
+    return this.job.start();
+  }
+
+  stop(): Promise<void> {
+    return this.job.stop();
+  }
+
+  /** One run now, whoever leads (or joins the run in progress). */
+  protected runNow(): Promise<void> {
+    return this.job.tick();
+  }
+}

@@ -1,11 +1,10 @@
 import type { Logger } from "pino";
-import { PeriodicJob, type Leadership } from "./periodic-job";
+import { PeriodicService, type Leadership } from "./periodic-job";
 import type { TasksRepository } from "@omnidaemon/store-pg";
 
 /** Deletes task records past their TTL (`OMNIDAEMON_RESULT_TTL_MS`), every `intervalMs`. */
-export class ResultSweeper {
+export class ResultSweeper extends PeriodicService {
   readonly name = "result-sweeper";
-  private readonly job: PeriodicJob;
 
   constructor(
     private readonly tasks: Pick<TasksRepository, "deleteExpired">,
@@ -13,22 +12,11 @@ export class ResultSweeper {
     intervalMs = 60_000,
     leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob(
-      "result-sweeper",
-      intervalMs,
-      async () => void (await this.sweep()),
-      logger,
-      false,
-      leadership,
-    );
+    super({ name: "result-sweeper", intervalMs, logger, leadership });
   }
 
-  start(): Promise<void> {
-    return this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
+  protected async runJob(): Promise<void> {
+    await this.sweep();
   }
 
   async sweep(): Promise<number> {

@@ -41,17 +41,7 @@ export class TaskDesk implements TaskService {
     let envelope;
     try {
       validateTopic(input.topic, "topic");
-      envelope = createEnvelope({
-        topic: input.topic,
-        content: input.content,
-        ...(input.id === undefined ? {} : { id: input.id }),
-        correlationId: input.correlationId ?? null,
-        causationId: input.causationId ?? null,
-        tenantId: input.tenantId ?? null,
-        source: input.source ?? actor.name,
-        webhook: input.webhook ?? null,
-        replyTo: input.replyTo ?? null,
-      });
+      envelope = createEnvelope({ ...input, source: input.source ?? actor.name });
     } catch (error) {
       asInputError(error);
     }

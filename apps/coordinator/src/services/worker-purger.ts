@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { PeriodicJob, type Leadership } from "./periodic-job";
+import { PeriodicService, type Leadership } from "./periodic-job";
 import type { WorkersRepository } from "@omnidaemon/store-pg";
 
 /** Longest pause between purges: a short retention is honoured within a minute, a long one checked every minute. */
@@ -10,9 +10,8 @@ const MAX_INTERVAL_MS = 60_000;
  * that long (killed without deregistering). Without it every pod that ever ran stays in `GET /v1/workers` forever.
  * A purged worker that turns out to be alive is told `known: false` at its next heartbeat and registers again.
  */
-export class WorkerPurger {
+export class WorkerPurger extends PeriodicService {
   readonly name = "worker-purger";
-  private readonly job: PeriodicJob;
 
   constructor(
     private readonly workers: Pick<WorkersRepository, "purgeStopped">,
@@ -21,22 +20,11 @@ export class WorkerPurger {
     intervalMs = Math.min(retentionMs, MAX_INTERVAL_MS),
     leadership?: Leadership,
   ) {
-    this.job = new PeriodicJob(
-      "worker-purger",
-      intervalMs,
-      async () => void (await this.purge()),
-      logger,
-      false,
-      leadership,
-    );
+    super({ name: "worker-purger", intervalMs, logger, leadership });
   }
 
-  start(): Promise<void> {
-    return this.job.start();
-  }
-
-  stop(): Promise<void> {
-    return this.job.stop();
+  protected async runJob(): Promise<void> {
+    await this.purge();
   }
 
   /** One purge now (also used by tests to avoid waiting for the timer); how many workers were deleted. */

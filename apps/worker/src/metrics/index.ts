@@ -2,6 +2,7 @@
 export {
   HANDLER_DURATION_BUCKETS,
   WorkerMetrics,
+  type DlqDepthSource,
   type WebhookDeliveryOutcome,
   type WorkerMetricsOptions,
 } from "./worker-metrics";

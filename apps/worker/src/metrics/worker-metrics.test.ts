@@ -42,6 +42,7 @@ describe("WorkerMetrics", () => {
       agent: FILES.agent,
       durationMs: 2000,
       error: new Error("boom"),
+      summary: { class: "Error", message: "boom" },
       outcome: "retry",
     });
     observer.onFailed?.({
@@ -50,6 +51,7 @@ describe("WorkerMetrics", () => {
       agent: FILES.agent,
       durationMs: 0.5,
       error: new Error("bad input"),
+      summary: { class: "Error", message: "bad input" },
       outcome: "dead_letter",
     });
     observer.onDeadLettered?.({ ...FILES, reason: "non_retriable", envelope: files });
@@ -75,6 +77,7 @@ describe("WorkerMetrics", () => {
       agent: CHAT.agent,
       durationMs: 30,
       error: new Error("model down"),
+      summary: { class: "Error", message: "model down" },
       outcome: "dropped",
     });
   }
@@ -227,11 +230,29 @@ describe("WorkerMetrics", () => {
     ]);
   });
 
+  it("reads each agent's DLQ depth from its source whenever it is scraped, and drops agents that left", async () => {
+    expect(await values(registry, "omnidaemon_dlq_depth")).toEqual([]);
+    let depths = [
+      { ...FILES, depth: 3 },
+      { ...CHAT, depth: 0 },
+    ];
+    metrics.readDlqDepthsFrom({ depths: () => depths });
+    expect(await values(registry, "omnidaemon_dlq_depth")).toEqual([
+      'omnidaemon_dlq_depth{topic="file.uploaded",agent="thumbnailer"} 3',
+      'omnidaemon_dlq_depth{topic="chat.request",agent="llm"} 0',
+    ]);
+    depths = [{ ...FILES, depth: 5 }];
+    expect(await values(registry, "omnidaemon_dlq_depth")).toEqual([
+      'omnidaemon_dlq_depth{topic="file.uploaded",agent="thumbnailer"} 5',
+    ]);
+  });
+
   it("registers only on the injected registry, every series of the spec", async () => {
     const names = (await registry.getMetricsAsJSON()).map((m) => m.name).sort();
     expect(names).toEqual([
       "omnidaemon_callbacks_abandoned_total",
       "omnidaemon_consumer_lag",
+      "omnidaemon_dlq_depth",
       "omnidaemon_events_dead_lettered_total",
       "omnidaemon_events_failed_total",
       "omnidaemon_events_in_flight",

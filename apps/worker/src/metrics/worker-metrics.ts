@@ -17,6 +17,11 @@ export interface WorkerMetricsOptions {
   now?: () => number;
 }
 
+/** Where the DLQ depth gauge reads at scrape time: the SDK's DLQ manager. */
+export interface DlqDepthSource {
+  depths(): Array<{ topic: string; agent: string; depth: number }>;
+}
+
 type Labels<K extends string> = Record<K, string>;
 const AGENT = ["topic", "agent"] as const;
 
@@ -44,6 +49,7 @@ export class WorkerMetrics implements EngineObserver {
   private readonly committed: Counter<"topic" | "agent">;
   private readonly webhooks: Counter<"topic" | "agent" | "outcome">;
   private readonly callbacksAbandoned: Counter<"topic" | "agent">;
+  private dlqDepths: DlqDepthSource | undefined;
   /** Partitions with a lag series, per agent, so a rebalance can drop the ones this worker no longer holds. */
   private readonly lagPartitions = new Map<
     string,
@@ -130,6 +136,18 @@ export class WorkerMetrics implements EngineObserver {
       labelNames: AGENT,
       registers,
     });
+    const dlqDepths = (): DlqDepthSource | undefined => this.dlqDepths;
+    new Gauge({
+      name: "omnidaemon_dlq_depth",
+      help: "Records in the agent's dead-letter topic (entries and replay markers, as a purge counts them); read every 30 s, raised at once by this worker's own dead letters.",
+      labelNames: AGENT,
+      registers,
+      collect() {
+        this.reset();
+        for (const { topic, agent, depth } of dlqDepths()?.depths() ?? [])
+          this.set(labels(topic, agent), depth);
+      },
+    });
     this.webhooks = new Counter({
       name: "omnidaemon_webhook_deliveries_total",
       help: "Webhook deliveries by final outcome: delivered (2xx), failed, or refused (unsafe destination).",
@@ -214,6 +232,14 @@ export class WorkerMetrics implements EngineObserver {
       this.lag.remove({ ...labels(topic, agent), partition: String(partition) });
     }
     this.lagPartitions.delete(key);
+  }
+
+  /**
+   * Reads `omnidaemon_dlq_depth` from `source` whenever Prometheus scrapes. Every worker carrying an agent reports
+   * the same DLQ; aggregate with `max by (topic, agent)`, not `sum`.
+   */
+  readDlqDepthsFrom(source: DlqDepthSource): void {
+    this.dlqDepths = source;
   }
 
   /** One finished webhook delivery (see `webhookMetricOutcome` in ../webhooks). */

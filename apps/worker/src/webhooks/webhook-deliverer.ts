@@ -1,3 +1,6 @@
+// Long on purpose (about 430 lines): one delivery's path — resolve, refuse unsafe addresses, connect only to what was
+// validated, read the answer, retry with backoff — is one piece of security-relevant logic, kept whole to be reviewed
+// whole; its outcome vocabulary and options sit above it.
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { LookupFunction } from "node:net";

@@ -1,17 +1,24 @@
 import { randomUUID } from "node:crypto";
+import { raceDeadline, StartStop, TIMED_OUT } from "@omnidaemon/lifecycle";
 import pino, { type Logger } from "pino";
 import { BusAdmin } from "../admin";
 import type { KafkaConnectionInput } from "../config";
 import { type GroupBatch, type GroupConsumer } from "../driver/consumer";
 import { createGroupConsumer } from "../driver/factories";
-import { withDeadline } from "../util/deadline";
 import { RESERVED_PREFIX, SYSTEM_TOPICS } from "../naming";
-import { controlKey, desiredStateSchema, type DesiredState } from "./desired-state";
+import type { RateHint } from "@omnidaemon/protocol";
+import { decodeControlRecord } from "./control-record";
+import { controlKey, type DesiredState } from "./desired-state";
 
 export interface ControlFollowerOptions {
   connection: KafkaConnectionInput;
   /** Called for every newer desired state (older revisions of an agent are dropped). Must not throw. */
   onState: (state: DesiredState) => void | Promise<void>;
+  /**
+   * Called for every rate hint on the topic (a worker's throttle lowered an agent's rate: docs/rate-limits.md).
+   * Hints carry no revision: merging one is idempotent and order-free, so every hint is passed on. Must not throw.
+   */
+  onRateHint?: (hint: RateHint) => void;
   logger?: Logger;
   /** How long start() waits to catch up with the topic before going on with what it has. @default 15000 */
   catchUpTimeoutMs?: number;
@@ -38,10 +45,11 @@ export class ControlFollower {
   private consumer: GroupConsumer | undefined;
   private admin: BusAdmin | undefined;
   private groupId: string | undefined;
-  private startPromise: Promise<void> | undefined;
-  private stopPromise: Promise<void> | undefined;
+  private readonly lifecycle = new StartStop(this.name, {
+    start: () => this.doStart(),
+    stop: () => this.doStop(),
+  });
   private isCaughtUp = false;
-  private stopping = false;
 
   constructor(private readonly options: ControlFollowerOptions) {
     this.logger = (options.logger ?? pino({ level: "silent" })).child({ component: "control-follower" });
@@ -60,12 +68,22 @@ export class ControlFollower {
     return this.applied.get(controlKey(topic, agent));
   }
 
+  /** Reads the topic up to its end (bounded), then follows it. Idempotent; a failed start may be tried again. */
   start(): Promise<void> {
-    this.startPromise ??= this.doStart();
-    return this.startPromise;
+    return this.lifecycle.start();
   }
 
   private async doStart(): Promise<void> {
+    try {
+      await this.follow();
+    } catch (error) {
+      // What this attempt opened is released, so another start begins clean.
+      await this.release();
+      throw error;
+    }
+  }
+
+  private async follow(): Promise<void> {
     this.admin = new BusAdmin({ connection: this.options.connection, logger: this.logger });
     await this.admin.start();
     const topic = this.options.topic ?? SYSTEM_TOPICS.control;
@@ -94,7 +112,7 @@ export class ControlFollower {
       let taken = 0;
       for (const message of messages) {
         // A consumer's stop waits for the batch being handled: once stopping, nothing more is applied.
-        if (this.stopping) return taken;
+        if (this.lifecycle.stopped) return taken;
         await this.apply(message.value);
         taken++;
         const end = pending.get(partition);
@@ -114,13 +132,7 @@ export class ControlFollower {
     });
     await this.consumer.start();
     const timeoutMs = this.options.catchUpTimeoutMs ?? 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      caughtUpPromise.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) {
+    if ((await raceDeadline(caughtUpPromise, timeoutMs)) === TIMED_OUT) {
       this.logger.warn(
         { timeoutMs, topic },
         "control topic not caught up in time; agents without a known state start paused until it is",
@@ -131,14 +143,26 @@ export class ControlFollower {
   }
 
   private async apply(value: Buffer | null): Promise<void> {
-    if (value === null) return;
-    let state: DesiredState;
-    try {
-      state = desiredStateSchema.parse(JSON.parse(value.toString("utf8")));
-    } catch (error) {
-      this.logger.warn({ err: error }, "ignoring an invalid control record");
+    const decoded = decodeControlRecord(value);
+    // A tombstone: a removed agent's key, compacted away; nothing to apply.
+    if ("tombstone" in decoded) return;
+    if ("invalid" in decoded) {
+      this.logger.warn({ reason: decoded.invalid }, "ignoring an invalid control record");
       return;
     }
+    const { record } = decoded;
+    if (record.kind === "rate_hint") {
+      try {
+        this.options.onRateHint?.(record.hint);
+      } catch (error) {
+        this.logger.error(
+          { err: error, topic: record.hint.topic, agent: record.hint.agent },
+          "applying a rate hint failed",
+        );
+      }
+      return;
+    }
+    const { state } = record;
     const key = controlKey(state.topic, state.agent);
     if ((this.applied.get(key) ?? -1) >= state.revision) return;
     this.applied.set(key, state.revision);
@@ -153,34 +177,35 @@ export class ControlFollower {
   }
 
   stop(): Promise<void> {
-    this.stopPromise ??= this.doStop();
-    return this.stopPromise;
+    return this.lifecycle.stop();
   }
 
   private async doStop(): Promise<void> {
-    this.stopping = true;
-    await this.startPromise?.catch(() => undefined);
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
+    const { consumer, admin, groupId } = this;
+    this.consumer = undefined;
+    this.admin = undefined;
+    this.groupId = undefined;
     // Each step is bounded: after a broker restart kafkajs can sit in a rejoin or a retry loop and make
     // disconnect() wait for it, and a worker's shutdown budget must not be spent here. The reader group is
     // throwaway and never commits, so a failed delete only leaves an empty group that Kafka expires by itself.
-    await this.bounded("consumer disconnect", this.consumer?.stop());
-    if (this.groupId) await this.bounded("group delete", this.admin?.deleteGroup(this.groupId));
-    await this.bounded("admin disconnect", this.admin?.stop());
+    await this.bounded("consumer disconnect", consumer?.stop());
+    if (groupId) await this.bounded("group delete", admin?.deleteGroup(groupId));
+    await this.bounded("admin disconnect", admin?.stop());
   }
 
   private async bounded(step: string, work: Promise<unknown> | undefined): Promise<void> {
     if (work === undefined) return;
     const stepTimeoutMs = this.options.stopStepTimeoutMs ?? 3000;
-    await withDeadline(
-      work.then(
-        () => undefined,
-        () => undefined,
-      ),
+    const outcome = await raceDeadline(
+      work.catch(() => undefined),
       stepTimeoutMs,
-      () => {
-        this.logger.warn({ step, stepTimeoutMs }, "control follower stop step timed out; going on");
-        return undefined;
-      },
     );
+    if (outcome === TIMED_OUT) {
+      this.logger.warn({ step, stepTimeoutMs }, "control follower stop step timed out; going on");
+    }
   }
 }

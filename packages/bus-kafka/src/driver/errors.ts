@@ -1,3 +1,4 @@
+import { isUntrustedCertificateCode } from "@omnidaemon/lifecycle";
 import type { KafkaClientName } from "../config";
 
 /**
@@ -170,17 +171,6 @@ export function errorLinks(error: unknown): ErrorLink[] {
   return links;
 }
 
-// Node's certificate verification failures (tls.TLSSocket#authorizationError codes).
-const UNTRUSTED_CERT_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "CERT_UNTRUSTED",
-  "CERT_SIGNATURE_FAILURE",
-]);
-
 /**
  * The connection problems Node's own socket errors show, the same under either client: TLS verification, a TLS
  * handshake against a plaintext port, nothing listening. (Node gives the handshake failure no code of its own in
@@ -188,7 +178,7 @@ const UNTRUSTED_CERT_CODES = new Set([
  */
 export function socketProblems(links: ErrorLink[]): { problems: ConnectProblem[]; tlsCode?: string } {
   const problems: ConnectProblem[] = [];
-  const untrusted = links.find((link) => link.code !== undefined && UNTRUSTED_CERT_CODES.has(link.code));
+  const untrusted = links.find((link) => isUntrustedCertificateCode(link.code));
   if (untrusted) problems.push("CERT_UNTRUSTED");
   if (links.some((link) => link.code === "ERR_TLS_CERT_ALTNAME_INVALID")) problems.push("CERT_NAME_MISMATCH");
   if (

@@ -1,5 +1,4 @@
-import { RetryAfterError } from "../handler-errors";
-import { backoffMs, MAX_TIMER_MS, retryDelayMs } from "./backoff";
+import { backoffMs } from "./backoff";
 
 describe("backoffMs", () => {
   it("doubles per failed attempt, between half and the full exponential value", () => {
@@ -16,23 +15,5 @@ describe("backoffMs", () => {
   it("spreads retries with jitter", () => {
     const delays = new Set(Array.from({ length: 50 }, () => backoffMs(4, 1000, 60_000)));
     expect(delays.size).toBeGreaterThan(10);
-  });
-});
-
-describe("retryDelayMs", () => {
-  const config = { retryBackoffMs: 1000, maxRetryBackoffMs: 60_000 };
-
-  it("uses a RetryAfterError's delay instead of the backoff", () => {
-    expect(retryDelayMs(new RetryAfterError(1500), 3, config, () => 1)).toBe(1500);
-  });
-
-  it("uses the backoff for any other error", () => {
-    expect(retryDelayMs(new Error("boom"), 2, config, () => 1)).toBe(2000);
-  });
-
-  it("caps a RetryAfterError longer than a Node timer can hold instead of firing it at once", () => {
-    expect(retryDelayMs(new RetryAfterError(2 ** 40), 1, config)).toBe(MAX_TIMER_MS);
-    expect(retryDelayMs(new RetryAfterError(MAX_TIMER_MS + 1), 1, config)).toBe(2 ** 31 - 1);
-    expect(retryDelayMs(new RetryAfterError(MAX_TIMER_MS), 1, config)).toBe(MAX_TIMER_MS);
   });
 });

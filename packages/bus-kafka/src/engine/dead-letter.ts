@@ -18,8 +18,12 @@ export interface InboundRecord {
   /** Came from the agent's retry topic. */
   retry: boolean;
   attempt: number;
+  /** Push-backs the event waited on without them counting as attempts (`omni-waits`; 0 on the agent's topic). */
+  waits: number;
   /** Scheduling key: the Kafka key, or a per-record key when there is none (no ordering to keep). */
   key: string;
+  /** Its `tenant_id` for the tenant-fair ready-queue ("" for none; see `tenantOf`). */
+  tenant: string;
 }
 
 export function headersOf(record: InboundRecord): RecordHeaders {
@@ -50,7 +54,10 @@ function origin(record: InboundRecord): RecordHeaders {
   };
 }
 
-function failureHeaders(record: InboundRecord, names: AgentNames, failure: FailureInfo): RecordHeaders {
+/** What a retry record says about the failed attempt (only a dead letter carries a reason). */
+export type AttemptFailure = Omit<FailureInfo, "reason">;
+
+function failureHeaders(record: InboundRecord, names: AgentNames, failure: AttemptFailure): RecordHeaders {
   const { errorClass, message, stack } = errorFields(failure.error);
   return {
     ...origin(record),
@@ -83,13 +90,17 @@ export function deadLetterRecord(
   };
 }
 
-/** The next attempt of an event, parked on the agent's retry topic until `notBefore`. */
+/**
+ * The next attempt of an event, parked on the agent's retry topic until `notBefore`. A `wait` (a push-back under
+ * limits, see failure-policy.ts) keeps the attempt number and counts one more wait instead.
+ */
 export function retryRecord(
   record: InboundRecord,
   names: AgentNames,
-  failure: FailureInfo,
+  failure: AttemptFailure,
   value: Buffer,
   notBefore: number,
+  wait = false,
 ): OutgoingRecord {
   return {
     topic: names.retryTopic,
@@ -98,8 +109,30 @@ export function retryRecord(
     headers: {
       ...headersOf(record),
       ...failureHeaders(record, names, failure),
-      [HEADER.attempt]: String(failure.attempt + 1),
+      [HEADER.attempt]: String(wait ? failure.attempt : failure.attempt + 1),
+      ...(wait || record.waits > 0 ? { [HEADER.waits]: String(record.waits + (wait ? 1 : 0)) } : {}),
       [HEADER.notBefore]: String(notBefore),
     },
   };
+}
+
+const TENANT_FIELD = Buffer.from('"tenant_id":"');
+
+/**
+ * The tenant of a record, for scheduling: the `omni-tenant-id` header omnidaemon's producers set, else — for a
+ * record some other producer wrote — the envelope's `tenant_id`, parsed only when the value names a string tenant
+ * (an envelope without one says `"tenant_id":null`, and costs no parse). "" for none, and for a value that is not
+ * an envelope (the delivery dead-letters it).
+ */
+export function tenantOf(message: GroupMessage): string {
+  const header = message.headers()[HEADER.tenantId];
+  if (header !== undefined) return header;
+  const value = message.value;
+  if (value === null || value.indexOf(TENANT_FIELD) < 0) return "";
+  try {
+    const tenant = (JSON.parse(value.toString("utf8")) as { tenant_id?: unknown } | null)?.tenant_id;
+    return typeof tenant === "string" ? tenant : "";
+  } catch {
+    return "";
+  }
 }

@@ -1,5 +1,7 @@
+import type { ErrorSummary, FailureOutcome } from "@omnidaemon/protocol";
 import type { Logger } from "pino";
 import type { Envelope, NewEnvelope } from "../envelope";
+import type { OutgoingRecord } from "../producer";
 
 /** Per-delivery context handed to the agent callback next to the envelope. */
 export interface DeliveryContext {
@@ -30,6 +32,23 @@ export interface RecordOrigin {
 
 export type DeadLetterReason = "invalid_record" | "non_retriable" | "retries_exhausted";
 
+/** Which agent gave up on a dead letter, and why. */
+export interface DeadLetterMeta {
+  topic: string;
+  agent: string;
+  reason: DeadLetterReason;
+}
+
+/**
+ * Where the engine hands its dead letters: the worker's DLQ manager (`DlqManager.deadLetter`), or, when the consumer
+ * is given none, its publisher. One write per call; the engine retries a rejected call until it is acknowledged
+ * (or the partition is revoked), so a record is done only once its dead letter is in Kafka.
+ */
+export interface DeadLetterSink {
+  /** Resolves once the broker acknowledged the record (acks=all); rejects like `Publisher.send`. */
+  deadLetter(record: OutgoingRecord, meta: DeadLetterMeta): Promise<void>;
+}
+
 /** What the engine reports. Every method is optional and must not throw (failures are logged and ignored). */
 export interface EngineObserver {
   /** A record was taken from Kafka (main or retry topic). */
@@ -48,8 +67,10 @@ export interface EngineObserver {
     agent: string;
     durationMs: number;
     error: unknown;
+    /** `{ class, message }` of the error, as task events and webhooks report it (the failure policy's). */
+    summary: ErrorSummary;
     /** What happens next: another attempt, the DLQ, or (with the DLQ disabled) nothing. */
-    outcome: "retry" | "dead_letter" | "dropped";
+    outcome: FailureOutcome;
   }): void;
   onDeadLettered?(event: {
     agent: string;

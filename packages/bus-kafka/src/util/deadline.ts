@@ -1,32 +1,26 @@
-/**
- * Races `promise` against a timer that is always cleared, so a settled race never keeps the process alive.
- * On timeout, rejects with `onTimeout()` (or resolves undefined when it returns undefined).
+/*
+ * A shim, not a helper: the project's deadline and sleep helpers are @omnidaemon/lifecycle's (`raceDeadline`,
+ * `withDeadline`, `sleep`). These two keep the old call shapes only for the files still being rewritten elsewhere
+ * (engine/**, dlq-manager.ts, driver/platformatic/**); each is a line over lifecycle's, and this file goes once
+ * the last of those imports lifecycle directly. Do not import it from new code.
  */
-export function withDeadline<T>(
+import { raceDeadline, sleep as sleepFor, TIMED_OUT } from "@omnidaemon/lifecycle";
+
+/** lifecycle's `withDeadline`, except that an `onTimeout` returning undefined resolves undefined instead. */
+export async function withDeadline<T>(
   promise: Promise<T>,
   timeoutMs: number,
   onTimeout: () => Error | undefined,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = onTimeout();
-      if (error) reject(error);
-      else resolve(undefined as T);
-    }, timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const outcome = await raceDeadline(promise, timeoutMs);
+  if (outcome !== TIMED_OUT) return outcome;
+  const error = onTimeout();
+  if (error === undefined) return undefined as T;
+  promise.catch(() => undefined);
+  throw error;
 }
 
+/** lifecycle's `sleep` with the signal as a positional argument. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+  return sleepFor(ms, signal === undefined ? {} : { signal });
 }

@@ -1,7 +1,8 @@
+import { summarizeLimits } from "@omnidaemon/protocol";
 import { OperationError } from "../errors";
 import { compactJson, formatTime, NONE, plural, truncate } from "../output/format";
 import { agentsOfTopic, nameFlag, topicFlag } from "./common";
-import { limits, summarizeLimits } from "./limits";
+import { limits } from "./limits";
 import type { ApiCommand } from "./types";
 
 const list: ApiCommand = {

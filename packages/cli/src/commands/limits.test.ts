@@ -2,7 +2,6 @@ import { PassThrough } from "node:stream";
 import { effectiveLimits, type AgentLimitsAnswer } from "@omnidaemon/protocol";
 import type { Io } from "../io";
 import { run } from "../main";
-import { formatRateLimit, summarizeLimits } from "./limits";
 
 interface Call {
   method: string;
@@ -142,20 +141,5 @@ describe("omnidaemon agent limits", () => {
     const { code, stderr } = await cli([], CONFIGURED, 400);
     expect(code).toBe(1);
     expect(stderr).toContain("(check --per-second)");
-  });
-});
-
-describe("limit formatting", () => {
-  it("states a rate with its resolved burst and scope", () => {
-    expect(formatRateLimit({ perSecond: 50 })).toBe("50/s, burst 50");
-    expect(formatRateLimit({ perMinute: 6, scope: "tenant" })).toBe("6/min, burst 1, per tenant");
-    expect(formatRateLimit(null)).toBe("-");
-  });
-
-  it("summarizes an agent's limits in one line for agent get", () => {
-    expect(summarizeLimits({})).toBe("none");
-    expect(summarizeLimits({ rateLimit: { perSecond: 5 }, maxInFlight: 2, tenantWeights: { a: 2 } })).toBe(
-      "5/s, burst 5; max in flight 2; tenant weights a=2",
-    );
   });
 });

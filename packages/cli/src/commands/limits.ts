@@ -3,7 +3,8 @@ import {
   MAX_IN_FLIGHT,
   MAX_RATE_PER_SECOND,
   RATE_LIMIT_SCOPES,
-  resolveRateLimit,
+  formatRateLimit,
+  formatTenantWeights,
   type AgentLimits,
   type AgentLimitsAnswer,
   type LimitKey,
@@ -19,41 +20,17 @@ import type { ApiCommand, Context } from "./types";
 const RATE_FLAGS = ["per-second", "per-minute", "burst", "scope"] as const;
 const CHANGE_FLAGS = [...RATE_FLAGS, "max-in-flight"] as const;
 
-/** `50/s, burst 50`, `600/min, burst 10, per tenant`; what a rate limit means with its defaults resolved. */
-export function formatRateLimit(rate: RateLimit | null | undefined): string {
-  if (rate === undefined || rate === null) return NONE;
-  const resolved = resolveRateLimit(rate);
-  const speed = rate.perSecond !== undefined ? `${rate.perSecond}/s` : `${rate.perMinute ?? 0}/min`;
-  return `${speed}, burst ${resolved.burst}${resolved.scope === "tenant" ? ", per tenant" : ""}`;
-}
-
 function formatLimit(key: LimitKey, limits: AgentLimits | LimitsOverride): string {
   switch (key) {
     case "rateLimit":
-      return formatRateLimit(limits.rateLimit);
+      return formatRateLimit(limits.rateLimit, NONE);
     case "maxInFlight":
       return limits.maxInFlight === undefined || limits.maxInFlight === null
         ? NONE
         : String(limits.maxInFlight);
-    case "tenantWeights": {
-      const weights = limits.tenantWeights;
-      if (weights === undefined || weights === null) return NONE;
-      const entries = Object.entries(weights);
-      return entries.length === 0
-        ? NONE
-        : entries.map(([tenant, weight]) => `${tenant}=${weight}`).join(", ");
-    }
+    case "tenantWeights":
+      return formatTenantWeights(limits.tenantWeights, NONE);
   }
-}
-
-/** One line of what an agent's limits are: `50/s, burst 50; max in flight 20` (for `agent get`). */
-export function summarizeLimits(limits: AgentLimits): string {
-  const parts = [
-    limits.rateLimit !== undefined && formatRateLimit(limits.rateLimit),
-    limits.maxInFlight !== undefined && `max in flight ${limits.maxInFlight}`,
-    limits.tenantWeights !== undefined && `tenant weights ${formatLimit("tenantWeights", limits)}`,
-  ].filter((part): part is string => typeof part === "string");
-  return parts.length > 0 ? parts.join("; ") : "none";
 }
 
 /** The change flags' values, checked (a usage error names the flag), before anything is sent. */

@@ -6,6 +6,7 @@ import { Badge, ConfirmDialog, ErrorNote, Fields, Json, Section, Sparkline, Upda
 import { formatCount, formatMs, formatPercent, formatTime } from "../format";
 import { DLQ_POLL_INTERVAL_MS, useNow, usePoll, useSession } from "../poll";
 import { routeHref } from "../router";
+import { LimitsSection } from "./limits";
 
 export function AgentsPage({ params }: { params: Record<string, string> }) {
   const { api } = useSession();
@@ -165,6 +166,8 @@ function AgentDetail({ agent: listed, refreshList }: { agent: AgentView; refresh
           <Json value={agent.config} />
         </details>
       </Section>
+
+      <LimitsSection topic={topic} name={name} />
 
       <Section
         title="Throughput and failures"

@@ -1,3 +1,5 @@
+// Long on purpose (about 490 lines): the DLQ page is one workflow (pick an agent, filter entries, inspect one, replay
+// or purge with a confirmation), and its parts share one page state; the shared widgets are in components.tsx.
 import type { DlqEntry, DlqReplayResult } from "@omnidaemon/protocol";
 import { useState } from "preact/hooks";
 import { failureOf, LONG_REQUEST_TIMEOUT_MS, replayRequest, type ReplaySelector } from "../api";

@@ -1,5 +1,4 @@
 import type { HealthStatus } from "@omnidaemon/protocol";
-import { fleetHealth } from "../api";
 import { Badge, ErrorNote, Fields, Section, Updated } from "../components";
 import { formatAgo, formatCount, formatMs, formatSpan, formatTime } from "../format";
 import { useNow, usePoll, useSession } from "../poll";
@@ -18,7 +17,7 @@ export function FleetPage() {
   const { api } = useSession();
   const now = useNow();
   // /health answers 503 with its report when the fleet is down; the report is what the page shows then.
-  const health = usePoll("health", () => fleetHealth(api));
+  const health = usePoll("health", () => api.healthReport());
   const workers = usePoll("workers", () => api.listWorkers());
   const report = health.data;
   const liveWorkers = workers.data?.filter((w) => w.live) ?? [];

@@ -190,6 +190,22 @@ export class CoordinatorClient {
     return { httpStatus: status, report: undefined, problem };
   }
 
+  /**
+   * The fleet's health report, also when the fleet is down (503 with its report). A 503 without one (the coordinator
+   * is shutting down) is an error like any other: a {@link CoordinatorApiError} with the API's message.
+   */
+  async healthReport(): Promise<HealthReport> {
+    const answer = await this.health();
+    if (answer.report !== undefined) return answer.report;
+    throw new CoordinatorApiError(
+      answer.problem ?? "no health report",
+      this.url,
+      "GET",
+      "/health",
+      answer.httpStatus,
+    );
+  }
+
   registerWorker(registration: RegisterWorkerRequest): Promise<WorkerRegistered> {
     return this.send("POST", "/v1/workers", { body: registration });
   }

@@ -1,3 +1,5 @@
+// Long on purpose (about 450 lines): every statement on the tasks table sits next to the rule it must keep — a task
+// record never moves back (rankOf, the batch upsert) — so that rule is read, and changed, in one place.
 import { and, asc, desc, eq, lte, ne, notExists, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { StoreError } from "../errors";

@@ -1,9 +1,9 @@
+import { raceDeadline, StartStop, TIMED_OUT } from "@omnidaemon/lifecycle";
 import type { Consumer, KafkaMessage } from "kafkajs";
 import type { Logger } from "pino";
 import type { KafkaConnection } from "../../config";
 import { decodeHeaders, type RecordHeaders } from "../../headers";
 import { createKafka } from "../../kafka-client";
-import { withDeadline } from "../../util/deadline";
 import type { CommitOffset, GroupConsumer, GroupConsumerOptions, GroupMessage } from "../consumer";
 import { assignersFor } from "./sticky-assigner";
 import type { Ownership } from "../../engine/sticky-assignment";
@@ -40,8 +40,13 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   private readonly logger: Logger;
   /** The partitions last assigned: sent at every join so the sticky assignor keeps them here. */
   private owned: Ownership;
-  private started = false;
-  private stopPromise: Promise<void> | undefined;
+  // stop() does not wait for a start in progress: disconnecting is what cuts a start (a connect that retries while
+  // the broker is away) short, and the start then disconnects after itself.
+  private readonly lifecycle = new StartStop(
+    "kafkajs group consumer",
+    { start: () => this.doStart(), stop: (started) => this.doStop(started) },
+    { startWaitMs: 0 },
+  );
 
   constructor(
     connection: KafkaConnection,
@@ -77,9 +82,12 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     this.consumer.on(events.CRASH, (event) => options.onCrash?.(event.payload.error, event.payload.restart));
   }
 
-  async start(): Promise<void> {
-    if (this.started) throw new Error("a group consumer starts once");
-    this.started = true;
+  /** Joins the group and runs the fetch loop. Idempotent; a failed start disconnects and may be tried again. */
+  start(): Promise<void> {
+    return this.lifecycle.start();
+  }
+
+  private async doStart(): Promise<void> {
     const { options } = this;
     try {
       await this.consumer.connect();
@@ -114,21 +122,20 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     }
   }
 
+  /** Leaves the group and disconnects (bounded by `stopTimeoutMs`). Idempotent; safe before start(). */
   stop(): Promise<void> {
-    this.stopPromise ??= withDeadline(
-      this.consumer.disconnect().catch((error: unknown) => {
-        this.logger.warn({ err: error }, "consumer disconnect failed");
-      }),
-      this.options.stopTimeoutMs ?? 10_000,
-      () => {
-        this.logger.warn(
-          { stopTimeoutMs: this.options.stopTimeoutMs ?? 10_000 },
-          "consumer disconnect timed out; going on",
-        );
-        return undefined;
-      },
-    );
-    return this.stopPromise;
+    return this.lifecycle.stop();
+  }
+
+  private async doStop(started: boolean): Promise<void> {
+    if (!started) return;
+    const stopTimeoutMs = this.options.stopTimeoutMs ?? 10_000;
+    const disconnected = this.consumer.disconnect().catch((error: unknown) => {
+      this.logger.warn({ err: error }, "consumer disconnect failed");
+    });
+    if ((await raceDeadline(disconnected, stopTimeoutMs)) === TIMED_OUT) {
+      this.logger.warn({ stopTimeoutMs }, "consumer disconnect timed out; going on");
+    }
   }
 
   pause(topic: string, partitions?: number[]): void {

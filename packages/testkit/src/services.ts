@@ -1,7 +1,6 @@
+// Where the tests find Kafka and Postgres. test/global-setup.js resolves both before any test runs (env, else
+// testcontainers, else scripts/stack.sh) and puts them in the variables read here.
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from "@omnidaemon/bus-kafka";
-
-// Where the integration tests find Kafka and Postgres. test/global-setup.js resolves both before any test runs
-// (env, else testcontainers, else scripts/stack.sh) and puts them in these variables.
 
 function required(name: string): string {
   const value = process.env[name];
@@ -47,4 +46,11 @@ export function kafkaConnection(clientId = "omnidaemon-test"): {
 /** Postgres connection URL from `OMNIDAEMON_DATABASE_URL`. */
 export function databaseUrl(): string {
   return required("OMNIDAEMON_DATABASE_URL");
+}
+
+/** The test database URL with extra query parameters (pg lets the URL's parameters win over the client config). */
+export function databaseUrlWith(params: Record<string, string>, base = databaseUrl()): string {
+  const url = new URL(base);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url.toString();
 }

@@ -2,9 +2,10 @@
 // with bus-kafka's follower-side decoder, for the suites that check what a control change puts on the wire.
 import { decodeControlRecord, SYSTEM_TOPICS } from "@omnidaemon/bus-kafka";
 import type { ControlRecord } from "@omnidaemon/protocol";
-import { Kafka, logLevel, type Consumer } from "kafkajs";
-import { kafkaBrokers } from "./services";
-import { uniqueName } from "./unique-name";
+import type { Consumer } from "kafkajs";
+import { rawKafka } from "./kafka";
+import { uniqueName } from "./names";
+import { waitFor } from "./wait";
 
 export interface SeenControlRecord {
   key: string;
@@ -18,11 +19,7 @@ export class ControlTopicReader {
   readonly records: SeenControlRecord[] = [];
   /** Values on the topic that are not control records, with the reason (kept so a test can assert none). */
   readonly invalid: Array<{ key: string; reason: string }> = [];
-  private readonly kafka = new Kafka({
-    brokers: kafkaBrokers(),
-    clientId: "control-reader-test",
-    logLevel: logLevel.NOTHING,
-  });
+  private readonly kafka = rawKafka("control-reader-test");
   private readonly groupId = uniqueName("control-reader-test");
   private consumer: Consumer | undefined;
 
@@ -46,20 +43,23 @@ export class ControlTopicReader {
   }
 
   /** The first record (in arrival order) that `match` accepts, waiting up to `timeoutMs` for it. */
-  async waitFor<T>(
+  waitFor<T>(
     what: string,
     match: (seen: SeenControlRecord) => T | undefined,
     timeoutMs = 15_000,
   ): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const seen of this.records) {
-        const value = match(seen);
-        if (value !== undefined) return value;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    return waitFor(
+      what,
+      () => {
+        for (const seen of this.records) {
+          const value = match(seen);
+          if (value !== undefined) return value;
+        }
+        return undefined;
+      },
+      timeoutMs,
+      50,
+    );
   }
 
   async stop(): Promise<void> {

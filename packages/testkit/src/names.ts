@@ -14,3 +14,13 @@ export function uniqueName(prefix: string): string {
     .slice(0, 28);
   return `${safePrefix}_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
 }
+
+/** A topic name of the test's own (letters, digits, `_`; no reserved prefix, so the API accepts it too). */
+export function newTopic(prefix: string): string {
+  return uniqueName(`t_${prefix}`);
+}
+
+/** An agent name of the test's own (letters, digits, `_` and `-`, no dots). */
+export function newAgent(prefix: string): string {
+  return uniqueName(prefix).replace(/_/g, "-");
+}
