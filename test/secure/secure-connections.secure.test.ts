@@ -23,6 +23,7 @@ import {
   uniqueName,
   waitFor,
   Worker,
+  kafkaClient,
   type RunResult,
 } from "@omnidaemon/testkit";
 
@@ -162,6 +163,19 @@ describe("a coordinator and a worker started only from env, on SASL_SSL Kafka an
       env: { ...secureEnv(), OMNIDAEMON_LOG_LEVEL: "debug" },
     });
     await worker.ready(60_000);
+    // The CI runs this suite once per Kafka client (.ci/run): the apps must run the one selected, not the default.
+    // Their env carries OMNIDAEMON_KAFKA_CLIENT (testkit's childEnv, and secureEnv() above); each states
+    // the client it runs in its start line.
+    const coordinatorStart = await coordinator.waitForLog(
+      "coordinator starting",
+      (entry) => entry.msg === "coordinator starting",
+    );
+    expect((coordinatorStart.config as { kafka?: { client?: string } }).kafka?.client).toBe(kafkaClient());
+    const workerStart = await worker.proc.waitForLog(
+      "omnidaemon starting",
+      (entry) => entry.msg === "omnidaemon starting",
+    );
+    expect((workerStart.kafka as { client?: string } | undefined)?.client).toBe(kafkaClient());
 
     // register
     await waitFor("both agents registered", async () => {

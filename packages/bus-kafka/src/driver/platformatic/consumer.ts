@@ -7,6 +7,7 @@ import { stickyAssign, type Ownership } from "../../engine/sticky-assignment";
 import { STICKY_ASSIGNER_NAME, decodeOwnership, encodeOwnership } from "../sticky-protocol";
 import { platformaticBaseOptions } from "./connection";
 import { platformatic, type Platformatic } from "./load";
+import { MembershipWatch } from "./membership-watch";
 import { fetchedRecords, positionAfter } from "./records";
 
 type Consumer = Platformatic.Consumer;
@@ -35,10 +36,11 @@ interface PartitionState {
   reset: boolean;
 }
 
-/** One membership: the platformatic consumer and the stream that holds its subscription. */
+/** One membership: the platformatic consumer, the stream that holds its subscription, and its heartbeat watch. */
 interface Member {
   consumer: Consumer;
   anchor: MessagesStream;
+  watch?: MembershipWatch;
 }
 
 interface FetchedBatch extends GroupBatch {
@@ -65,9 +67,11 @@ type Phase = "new" | "starting" | "running" | "stopping" | "stopped";
  *   kept paused: it holds the member's subscription, and its connection pool (separate from the group
  *   coordinator's, so a long fetch never delays a heartbeat) carries the driver's fetches.
  * - **Assignments** are reported after every sync (`consumer:group:join`), `onRevoking` when a rebalance begins.
- * - **Rejoining.** The library rejoins after a rebalance or an expired membership by itself; a heartbeat that fails
- *   otherwise puts the membership in doubt (`onCrash(…, true)`) until the next good one. A member whose rejoin
- *   failed, or whose subscription stream died, is replaced by a new member after a backoff.
+ * - **Rejoining.** The library rejoins after a rebalance or an expired membership by itself. After a heartbeat that
+ *   fails otherwise (a broker restarting), the library 1.x heartbeats no more: a {@link MembershipWatch} joins again
+ *   for it, and reports the membership lost (`onCrash(…, true)`) only once the session may have expired. A member
+ *   whose rejoin failed, whose subscription stream died, or whose coordinator does not take it back, is replaced by
+ *   a new member after a backoff.
  */
 export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly logger: Logger;
@@ -76,6 +80,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly maxBytesPerPartition: number;
   private readonly concurrency: number;
   private readonly stopTimeoutMs: number;
+  private readonly sessionTimeoutMs: number;
+  private readonly heartbeatIntervalMs: number;
   private phase: Phase = "new";
   private member: Member | undefined;
   private readonly assigned = new Map<string, PartitionState>();
@@ -111,6 +117,8 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     this.maxBytesPerPartition = options.maxBytesPerPartition ?? 1024 * 1024;
     this.concurrency = Math.max(1, options.partitionsConcurrently ?? 1);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000;
     this.owned = options.previousAssignment ?? {};
     this.protocol = { name: STICKY_ASSIGNER_NAME, version: 1, metadata: encodeOwnership(this.owned) };
   }
@@ -219,13 +227,12 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   /** A new member: the consumer joins the group and opens the subscription stream, kept paused. */
   private async join(): Promise<Member> {
     const { Consumer } = platformatic();
-    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
     const consumer = new Consumer({
       ...platformaticBaseOptions(this.connection),
       groupId: this.options.groupId,
-      sessionTimeout,
-      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3000,
-      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? Math.max(sessionTimeout, 60_000),
+      sessionTimeout: this.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatIntervalMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? Math.max(this.sessionTimeoutMs, 60_000),
       protocols: [this.protocol],
       partitionAssigner: (_leader, members, topics, metadata) => this.assign(members, topics, metadata),
       autocommit: false,
@@ -281,35 +288,59 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     anchor.on("close", () => {
       if (current()) this.replace(member, new Error("the group subscription stream closed"));
     });
+    const watch = new MembershipWatch(consumer, {
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      heartbeatIntervalMs: this.heartbeatIntervalMs,
+      logger: this.logger,
+      isFatal: (error) => {
+        const id = apiIdOf(error);
+        return id !== undefined && FATAL.has(id);
+      },
+      clusterAnswers: async () => {
+        consumer.clearMetadata();
+        await consumer.metadata({ topics: [...this.fromBeginning.keys()] });
+        return true;
+      },
+      onLost: (error) => {
+        if (current()) this.crashed(error, true);
+      },
+      onStuck: (error) => {
+        if (!current()) return;
+        this.logger.warn({ err: error }, "the group coordinator does not take the member back; joining anew");
+        this.replace(member, error);
+      },
+      onFatal: (error) => {
+        if (current()) this.giveUp(member, error);
+      },
+    });
+    member.watch = watch;
     // Every sync reports the assignment, changed or not (the engine counts itself a member again); a good
-    // heartbeat after a failed one reports it too.
+    // heartbeat after a lost membership reports it too.
     consumer.on("consumer:group:join", () => {
-      if (current()) this.checkAssignment(consumer, true);
+      if (!current()) return;
+      watch.joined();
+      this.checkAssignment(consumer, true);
+    });
+    consumer.on("consumer:heartbeat:start", () => {
+      if (current()) watch.heartbeatSent();
     });
     consumer.on("consumer:heartbeat:end", () => {
-      if (current()) this.checkAssignment(consumer, false);
+      if (!current()) return;
+      watch.heartbeatOk();
+      this.checkAssignment(consumer, false);
     });
     consumer.on("consumer:group:rebalance", () => {
       if (current()) this.options.onRevoking?.();
     });
+    // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
     consumer.on("consumer:heartbeat:error", (payload: { error: unknown }) => {
-      if (current()) this.onHeartbeatError(member, payload.error);
+      if (current()) watch.heartbeatFailed(payload.error);
     });
     // A rejoin that failed for good: the library stops heartbeating and says so here (unheard, it would throw).
     consumer.on("error", (error: unknown) => {
       if (current()) this.replace(member, error);
     });
     this.checkAssignment(consumer, true);
-  }
-
-  private onHeartbeatError(member: Member, error: unknown): void {
-    const id = apiIdOf(error);
-    if (id !== undefined && FATAL.has(id)) {
-      this.giveUp(member, error);
-      return;
-    }
-    // A rebalance or a forgotten member id never gets here: the library rejoins for those by itself.
-    this.crashed(error, true);
   }
 
   private crashed(error: unknown, restarting: boolean): void {
@@ -372,12 +403,14 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   /** Closes the stream, then the consumer (which leaves the group), within `timeoutMs`. Never throws. */
   private async leave(member: Member, timeoutMs = this.stopTimeoutMs): Promise<void> {
     const { consumer, anchor } = member;
+    member.watch?.stop();
     anchor.removeAllListeners("resume");
     anchor.removeAllListeners("close");
     // A stream error while closing is of no interest any more; without a listener it would be thrown.
     anchor.removeAllListeners("error");
     anchor.on("error", () => undefined);
     for (const event of [
+      "consumer:heartbeat:start",
       "consumer:heartbeat:end",
       "consumer:group:join",
       "consumer:group:rebalance",
