@@ -1,7 +1,7 @@
 /*
  * A shim, not a helper: the project's deadline and sleep helpers are @omnidaemon/lifecycle's (`raceDeadline`,
  * `withDeadline`, `sleep`). These two keep the old call shapes only for the files still being rewritten elsewhere
- * (engine/**, dlq-manager.ts, driver/platformatic/**); each is a line over lifecycle's, and this file goes once
+ * (now only driver/platformatic/**); each is a line over lifecycle's, and this file goes once
  * the last of those imports lifecycle directly. Do not import it from new code.
  */
 import { raceDeadline, sleep as sleepFor, TIMED_OUT } from "@omnidaemon/lifecycle";
