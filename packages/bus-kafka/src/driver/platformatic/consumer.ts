@@ -1,3 +1,7 @@
+// About 740 lines: the whole group consumer of the @platformatic/kafka driver — its own fetch loop, per-partition
+// positions and pauses, rebalances, commits and rejoining after a broker restart — share one state (the member, its
+// assignment, the positions), and each step depends on the others' invariants; the pure parts are in records.ts,
+// membership-watch.ts and groups.ts (see the class comment).
 import type { Logger } from "pino";
 import type { KafkaConnection } from "../../config";
 import { backoffMs } from "../../engine/backoff";
