@@ -57,27 +57,20 @@ export async function runB1e(ctx: BenchContext, options: B1eOptions): Promise<Sc
     });
     logTrial(result);
     engine.push(result);
-    const plain = (): Promise<WorkerRun> =>
-      runCountingWorker({
-        brokers: ctx.brokers,
-        client: options.client,
-        topic,
-        agent: workerAgents[round - 1] as string,
-        events: options.events,
-        label: `B1e worker #${round}`,
-        profileDir: options.profileDir,
-      });
-    const withLimits = (): Promise<WorkerRun> =>
-      runCountingWorker({
-        brokers: ctx.brokers,
-        client: options.client,
-        topic,
-        agent: limitedAgents[round - 1] as string,
-        events: options.events,
-        label: `B1e limited #${round}`,
-        profileDir: options.profileDir,
-        limits: UNBINDING_LIMITS,
-      });
+    const side =
+      (name: string, agents: string[], limits?: Record<string, unknown>) => (): Promise<WorkerRun> =>
+        runCountingWorker({
+          brokers: ctx.brokers,
+          client: options.client,
+          topic,
+          agent: agents[round - 1] as string,
+          events: options.events,
+          label: `B1e ${name} #${round}`,
+          profileDir: options.profileDir,
+          ...(limits === undefined ? {} : { limits }),
+        });
+    const plain = side("worker", workerAgents);
+    const withLimits = side("limited", limitedAgents, UNBINDING_LIMITS);
     // The two worker sides take turns going first, so neither always runs on the warmer broker.
     const [run, limitedRun] =
       round % 2 === 1
