@@ -428,6 +428,38 @@ describe("agents", () => {
     }
   });
 
+  test("an agent registered again while its cleanup deletes its topics keeps its retry and DLQ topics", async () => {
+    // The API fuzzer's stateful phase found this: POST /agents racing the cleanup job of the same agent's earlier
+    // `delete --cleanup --delete-dlq` hung until the client gave up (the registration waited for leaders of topics
+    // the cleanup had just deleted), or answered 200 and left the agent without the topics it needs.
+    const topic = newTopic("recleaned");
+    for (let round = 0; round < 16; round += 1) {
+      const name = newAgent(`again${round}`);
+      const names = agentNames(topic, name);
+      await register(topic, name);
+      const deleted = await api("DELETE", `/agents/${topic}/${name}?delete_group=true&delete_dlq=true`);
+      expect(deleted.body.cleanup_pending).toBe(true);
+
+      // The registration lands at a different moment of the cleanup's deletes in every round.
+      const [, again] = await Promise.all([
+        coordinator.handles.cleanup.runOnce(),
+        delay(round * 15).then(() => api("POST", "/agents", { topic, name })),
+      ]);
+      expect(again.status).toBe(200);
+      expect(again.body.state).toBe("active");
+      const listed = await admin.listTopics();
+      expect({
+        round,
+        retry: listed.includes(names.retryTopic),
+        dlq: listed.includes(names.dlqTopic),
+      }).toEqual({
+        round,
+        retry: true,
+        dlq: true,
+      });
+    }
+  });
+
   test("DELETE /topics/{topic} deletes every agent of the topic and nothing else", async () => {
     const topic = newTopic("deltopic");
     const other = newTopic("keep");

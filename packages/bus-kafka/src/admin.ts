@@ -523,11 +523,30 @@ export class BusAdmin {
     });
   }
 
-  /** Creates the topics that do not exist yet and waits for their leaders; returns the ones this call created. */
+  /**
+   * Creates the topics that do not exist yet and waits until every one has a leader; returns the ones this call
+   * created. A topic deleted while this waits (a cleanup of the same agent's earlier deletion, another process) is
+   * created again rather than waited for, so the call ends with every topic present or fails at the leader
+   * deadline; it never waits out the deadline for a topic that no longer exists.
+   */
   private async createMissing(
     topics: Array<{ topic: string; partitions: number; configs?: Record<string, string> }>,
   ): Promise<string[]> {
-    const created = await this.call("createTopics", async (admin) => {
+    const created = new Set<string>();
+    await this.waitForLeaders(
+      topics.map((t) => t.topic),
+      async () => {
+        for (const topic of await this.createAbsent(topics)) created.add(topic);
+      },
+    );
+    return [...created];
+  }
+
+  /** One pass: creates the topics the cluster does not list; returns the ones this call created. */
+  private createAbsent(
+    topics: Array<{ topic: string; partitions: number; configs?: Record<string, string> }>,
+  ): Promise<string[]> {
+    return this.call("createTopics", async (admin) => {
       const present = new Set(await admin.listTopics());
       const toCreate = topics.filter((t) => !present.has(t.topic));
       if (toCreate.length === 0) return [];
@@ -535,7 +554,7 @@ export class BusAdmin {
       const results = await Promise.all(
         toCreate.map(async ({ topic, partitions, configs }) => {
           // false: the broker answered TOPIC_ALREADY_EXISTS — another worker won the race, which is fine.
-          // Leaders are awaited below for every topic, including ones another worker created.
+          // Leaders are awaited for every topic, including ones another worker created.
           const created = await admin.createTopic({
             topic,
             partitions,
@@ -547,32 +566,39 @@ export class BusAdmin {
       );
       return results.filter((topic): topic is string => topic !== undefined);
     });
-    await this.waitForLeaders(topics.map((t) => t.topic));
-    return created;
   }
 
-  private async waitForLeaders(topics: string[]): Promise<void> {
+  /**
+   * Undefined when every topic has a leader for every partition; otherwise why not (the metadata answer, or the
+   * error of asking: right after creation, or while a deletion is under way, the broker may not know the topic).
+   */
+  private async withoutLeader(topics: string[]): Promise<unknown> {
+    try {
+      // Not through call(): "unknown topic" is expected here for a moment and must not replace the client.
+      // fetchTopicMetadata does not add to kafkajs' remembered topics, so it cannot poison it either.
+      const metadata = await this.using(this.running(), (admin) => admin.fetchTopicMetadata(topics));
+      const ready =
+        metadata.length === topics.length &&
+        metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      return ready ? undefined : new Error(`not every partition has a leader yet`);
+    } catch (error) {
+      if (error instanceof BusError) throw error;
+      return error;
+    }
+  }
+
+  /** Waits until every partition of `topics` has a leader, running `eachRound` before every look. */
+  private async waitForLeaders(topics: string[], eachRound?: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + this.leaderWaitTimeoutMs;
-    let lastError: unknown;
     for (;;) {
-      try {
-        // Not through call(): "unknown topic" is expected here for a moment and must not replace the client.
-        // fetchTopicMetadata does not add to kafkajs' remembered topics, so it cannot poison it either.
-        const metadata = await this.using(this.running(), (admin) => admin.fetchTopicMetadata(topics));
-        const ready =
-          metadata.length === topics.length &&
-          metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-        if (ready) return;
-      } catch (error) {
-        if (error instanceof BusError) throw error;
-        // Right after creation the broker may not know the topic yet; keep asking until the deadline.
-        lastError = error;
-      }
+      await eachRound?.();
+      const waiting = await this.withoutLeader(topics);
+      if (waiting === undefined) return;
       if (Date.now() >= deadline) {
         throw new BusError(
           "ADMIN_FAILED",
           `topics ${topics.join(", ")} have no leader after ${this.leaderWaitTimeoutMs} ms`,
-          { cause: lastError },
+          { cause: waiting },
         );
       }
       await sleep(100);

@@ -171,6 +171,21 @@ describe.each(KAFKA_CLIENTS)("the admin driver on %s", (client: KafkaClientName)
     expect(hasBrokerError(gone, "UNKNOWN_TOPIC_OR_PARTITION")).toBe(true);
   });
 
+  it("answers UNKNOWN_TOPIC_OR_PARTITION about a topic it read before and another client deleted", async () => {
+    // kafkajs alone fails this with a TypeError ("reading 'topicMetadata'", tulios/kafkajs#549), which the
+    // BusAdmin took for a broken cluster: a registration racing the cleanup of the same agent answered 503.
+    const deleted = await topicWithRecords(1, [0]);
+    expect(await driver.fetchTopicMetadata([deleted])).toHaveLength(1);
+    await admin.deleteTopics({ topics: [deleted] });
+    await waitFor(
+      "the topic gone from the listing",
+      async () => !(await driver.listTopics()).includes(deleted),
+    );
+    const gone = await failureOf(driver.fetchTopicMetadata([deleted]));
+    expect(gone).toBeInstanceOf(KafkaDriverError);
+    expect(hasBrokerError(gone, "UNKNOWN_TOPIC_OR_PARTITION")).toBe(true);
+  });
+
   it("answers 'created' to exactly one of concurrent creations of a topic, from this client or another", async () => {
     const name = uniqueName("adriver_race");
     topics.push(name);

@@ -66,6 +66,7 @@ export class AgentRegistry implements RegistryService {
     } catch (error) {
       asInputError(error);
     }
+    const before = await this.store.agents.get(input.topic, input.name);
     await this.options.admin.ensureAgentTopics(input.topic, input.name);
     const record = await this.store.agents.upsert({
       topic: input.topic,
@@ -75,6 +76,10 @@ export class AgentRegistry implements RegistryService {
       tags: input.tags ?? [],
       config: input.config ?? {},
     });
+    // Registered again while the cleanup of its deletion was pending: the upsert cancelled the cleanup, but the
+    // cleanup job may be deleting the topics right now. Ensured again after the upsert, they exist once this
+    // returns; deletes that land later still are undone by the cleanup job, which re-reads the agent after them.
+    if (before?.cleanup) await this.options.admin.ensureAgentTopics(input.topic, input.name);
     await this.options.control.publish(record, actor.name);
     await this.audit(actor, "register", record.topic, record.name);
     return registered(record, await this.liveWorkers());

@@ -16,7 +16,7 @@ import { platformaticBaseOptions, platformaticRetries } from "../platformatic/co
 import { platformaticCall } from "../platformatic/errors";
 import { describeConsumerProtocolGroups } from "../platformatic/groups";
 import { platformatic, type Platformatic } from "../platformatic/load";
-import { kafkajsCall } from "./errors";
+import { kafkajsCall, unknownTopicIfNoMetadata } from "./errors";
 
 /**
  * {@link AdminDriver} on the kafkajs admin client.
@@ -92,7 +92,11 @@ export class KafkajsAdminDriver implements AdminDriver {
 
   async fetchTopicMetadata(topics: string[]): Promise<PartitionLeaders[]> {
     // fetchTopicMetadata does not add to kafkajs' remembered topics (see BusAdmin), so it cannot poison it.
-    const { topics: metadata } = await kafkajsCall(() => this.admin.fetchTopicMetadata({ topics }));
+    const { topics: metadata } = await kafkajsCall(() =>
+      this.admin.fetchTopicMetadata({ topics }).catch((error: unknown) => {
+        throw unknownTopicIfNoMetadata(error);
+      }),
+    );
     return metadata.map(({ name, partitions }) => ({
       topic: name,
       partitions: partitions.map(({ partitionId, leader }) => ({ partition: partitionId, leader })),

@@ -8,7 +8,7 @@ import {
 } from "kafkajs";
 import { BusError } from "../../errors";
 import { hasBrokerError, KafkaDriverError, rejectionOf } from "../errors";
-import { fromKafkajs } from "./errors";
+import { fromKafkajs, unknownTopicIfNoMetadata } from "./errors";
 
 function protocolError(type: string, retriable: boolean): KafkaJSProtocolError {
   return Object.assign(new KafkaJSProtocolError(type), { type, retriable });
@@ -119,5 +119,22 @@ describe("fromKafkajs: what went wrong reaching the broker", () => {
       code: "ECONNREFUSED",
     });
     expect(fromKafkajs(retried(socket))).toMatchObject({ connectProblems: ["REFUSED"], retriable: true });
+  });
+});
+
+describe("unknownTopicIfNoMetadata: kafkajs' null metadata answer (tulios/kafkajs#549)", () => {
+  it("reports the TypeError of a metadata request no broker answered as UNKNOWN_TOPIC_OR_PARTITION", () => {
+    const typeError = new TypeError("Cannot read properties of null (reading 'topicMetadata')");
+    const reported = unknownTopicIfNoMetadata(typeError);
+    expect(reported).toBeInstanceOf(KafkaDriverError);
+    expect(hasBrokerError(reported, "UNKNOWN_TOPIC_OR_PARTITION")).toBe(true);
+    expect((reported as KafkaDriverError).cause).toBe(typeError);
+  });
+
+  it("leaves every other failure as it is", () => {
+    const otherTypeError = new TypeError("Cannot read properties of undefined (reading 'length')");
+    const protocol = protocolError("NOT_CONTROLLER", true);
+    expect(unknownTopicIfNoMetadata(otherTypeError)).toBe(otherTypeError);
+    expect(unknownTopicIfNoMetadata(protocol)).toBe(protocol);
   });
 });

@@ -41,3 +41,17 @@ export async function kafkajsCall<T>(call: () => Promise<T>): Promise<T> {
     throw fromKafkajs(error);
   }
 }
+
+/**
+ * kafkajs' metadata call asks one broker after another and, when every one fails, answers null, which its admin then
+ * reads as "Cannot read properties of null (reading 'topicMetadata')" (tulios/kafkajs#549). Its own refresh just
+ * before succeeded, so the brokers were reachable: what they refused is a topic deleted in between (a cleanup
+ * racing a registration). Reported as that broker answer, UNKNOWN_TOPIC_OR_PARTITION, which callers already handle.
+ */
+export function unknownTopicIfNoMetadata(error: unknown): unknown {
+  if (!(error instanceof TypeError) || !error.message.includes("'topicMetadata'")) return error;
+  return new KafkaDriverError("kafkajs", `no broker answered the topic metadata request (${error.message})`, {
+    cause: error,
+    brokerErrors: ["UNKNOWN_TOPIC_OR_PARTITION"],
+  });
+}
