@@ -38,9 +38,30 @@ test.each([
   ["POST", "/tasks", "reply_to", { topic: "t1", content: 1, reply_to: "__transaction_state" }],
   ["POST", "/tasks", "topic", { topic: "omnidaemon_task-events", content: 1 }],
   ["GET", "/tasks/%00", "id", undefined],
+  // A lone UTF-16 surrogate: in tags it answered 500 (jsonb refused it), in text Postgres stored U+FFFD instead.
+  ["POST", "/agents", "tags.0", { topic: "t1", name: "a", tags: ["\udb5f"] }],
+  ["POST", "/agents", "description", { topic: "t1", name: "a", description: "x\udc00y" }],
+  ["POST", "/agents", "version", { topic: "t1", name: "a", version: "1\ud800" }],
+  ["POST", "/v1/workers", "host", { id: "w-int", host: "h\udfff", pid: 1, version: "1", agents: [] }],
+  ["POST", "/tasks", "tenant_id", { topic: "t1", content: 1, tenant_id: "\ud83d" }],
 ])("%s %s: 400 naming %s", async (method, path, field, json) => {
   const response = await coordinator.request(method, path, json === undefined ? {} : { json });
   expect([response.status, response.body?.error?.field]).toEqual([400, field]);
+});
+
+test("a tenant id with a lone surrogate or NUL in tenantWeights answers 400 naming the key, in words", async () => {
+  for (const key of ["\udb5f", "a\u0000"]) {
+    const body = { topic: "t1", name: "a", config: { tenantWeights: { [key]: 2 } } };
+    const response = await coordinator.request("POST", "/agents", { json: body });
+    expect(response.status).toBe(400);
+    expect(response.body.error.field).toBe(`config.tenantWeights.${key}`);
+    expect(response.body.error.message).toMatch(
+      /tenant id must not contain (a lone UTF-16 surrogate|the NUL character)/,
+    );
+  }
+  // An emoji is a surrogate pair, not a lone surrogate: accepted.
+  const emoji = { topic, name: agent, config: { tenantWeights: { "tenant-\u{1F600}": 2 } } };
+  expect((await coordinator.request("POST", "/agents", { json: emoji })).status).toBe(200);
 });
 
 test("without a token, a cross-site POST …/unsubscribe is refused and the agent stays active", async () => {

@@ -12,12 +12,12 @@ export {
   type RateHint,
 } from "./wire/control";
 export * from "./limits";
+export * from "./text-rules";
 export { formatRateLimit, formatTenantWeights, summarizeLimits } from "./limits-text";
 export { parseTaskEvent, taskEventSchema, type TaskEvent } from "./wire/task-event";
 export {
   MAX_AGENT_NAME_CHARS,
   MAX_TOPIC_CHARS,
-  NUL_PROBLEM,
   REQUIRED,
   STRUCTURAL_RULES,
   booleanQuery,
@@ -25,6 +25,7 @@ export {
   integerRangePattern,
   limitQuery,
   shortText,
+  storableString,
   text,
   type AgentConfigSchema,
   type DomainRules,

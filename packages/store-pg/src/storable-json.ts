@@ -1,34 +1,24 @@
-import { NUL_PROBLEM } from "@omnidaemon/protocol";
+import { NUL_PROBLEM, replaceLoneSurrogates, unstorableText } from "@omnidaemon/protocol";
 
 /**
  * What Postgres can hold. `text` and `jsonb` refuse U+0000 (SQLSTATE 22021 / 22P05), and `jsonb` refuses a lone
  * UTF-16 surrogate (JSON.stringify escapes it as `\udXXX`, which jsonb rejects). The API refuses such input with
- * a 400 ({@link findUnstorableJson}); values reported by workers, which must never stop ingestion, are stored in
+ * a 400 (the protocol's text rules); values reported by workers, which must never stop ingestion, are stored in
  * a safe form instead ({@link toStorableJson}).
  */
 
 /** The character stored in place of one Postgres cannot hold: U+FFFD, Unicode's replacement character. */
 export const REPLACEMENT_CHARACTER = "\uFFFD";
 
-// The API refuses NUL with the same words (the protocol's), so re-exported here for the package's users.
-export { NUL_PROBLEM };
-const SURROGATE_PROBLEM = "must not contain a lone UTF-16 surrogate";
+// The rules live in the protocol (the API validates with the same words); re-exported for the package's users.
+export { NUL_PROBLEM, unstorableText };
 
 // eslint-disable-next-line no-control-regex -- the NUL character is exactly what this matches
 const NUL = /\u0000/g;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** Why Postgres cannot hold `value` as text, or undefined when it can. */
-export function unstorableText(value: string): string | undefined {
-  if (value.includes("\u0000")) return NUL_PROBLEM;
-  LONE_SURROGATE.lastIndex = 0;
-  if (LONE_SURROGATE.test(value)) return SURROGATE_PROBLEM;
-  return undefined;
-}
 
 /** `value` with every character Postgres cannot hold replaced by U+FFFD. */
 export function toStorableText(value: string): string {
-  return value.replace(NUL, REPLACEMENT_CHARACTER).replace(LONE_SURROGATE, REPLACEMENT_CHARACTER);
+  return replaceLoneSurrogates(value.replace(NUL, REPLACEMENT_CHARACTER), REPLACEMENT_CHARACTER);
 }
 
 /** Where a JSON value breaks a rule: the path to it (keys and indexes) and what is wrong. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { hasLoneSurrogate, LONE_SURROGATE_PROBLEM, NO_NUL, NUL_PROBLEM } from "../text-rules";
 
 /**
  * Field schemas the REST requests are built from. Messages read well after the field's name, because the
@@ -6,11 +7,6 @@ import { z } from "zod";
  */
 
 export const REQUIRED = "is required";
-
-/** What Postgres cannot hold in `text` or `jsonb` (it would answer 22021/22P05); store-pg uses the same words. */
-export const NUL_PROBLEM = "must not contain the NUL character (U+0000)";
-// eslint-disable-next-line no-control-regex -- the NUL character is exactly what this pattern is about
-const NO_NUL = /^[^\u0000]*$/;
 
 /** A value for an error message: strings quoted and cut at 60 characters, other values by kind. */
 export function describeValue(value: unknown): string {
@@ -21,13 +17,22 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Free text the coordinator stores or forwards: bounded, without U+0000 (the pattern is in /openapi.json too). */
+/**
+ * Free text the coordinator stores or forwards: bounded, what Postgres can hold (no U+0000, no lone UTF-16
+ * surrogate; only the first is a pattern in /openapi.json, see text-rules.ts).
+ */
 export function text(options: { min?: number; max: number }) {
+  return storableString()
+    .min(options.min ?? 0)
+    .max(options.max);
+}
+
+/** A string Postgres can hold in `text` and `jsonb` (see text-rules.ts). */
+export function storableString() {
   return z
     .string()
-    .min(options.min ?? 0)
-    .max(options.max)
-    .regex(NO_NUL, NUL_PROBLEM);
+    .regex(NO_NUL, NUL_PROBLEM)
+    .refine((value) => !hasLoneSurrogate(value), LONE_SURROGATE_PROBLEM);
 }
 
 /** Short free text (filters, ids): non-empty, bounded, no NUL. */
