@@ -270,10 +270,12 @@ async function startFailures(conn: KafkaConnection): Promise<{ producer: unknown
   const producer = new KafkaProducer({ connection: conn, logger });
   const busAdmin = new BusAdmin({ connection: conn, logger });
   try {
-    return {
-      producer: await failureOf(producer.start()),
-      admin: await failureOf(busAdmin.start()),
-    };
+    // At once: each gives up only after its client's whole retry budget (about 10 s on kafkajs).
+    const [producerFailure, adminFailure] = await Promise.all([
+      failureOf(producer.start()),
+      failureOf(busAdmin.start()),
+    ]);
+    return { producer: producerFailure, admin: adminFailure };
   } finally {
     await producer.stop();
     await busAdmin.stop();
