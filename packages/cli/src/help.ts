@@ -113,6 +113,7 @@ export function renderUsage(): string {
     "environment:",
     `  ${URL_VARIABLE}  the coordinator's URL (default ${DEFAULT_URL})`,
     `  ${TOKEN_VARIABLE}        the coordinator's API token, if it has one`,
+    `  ${TOKEN_VARIABLE}_FILE   a file holding it instead (a mounted Kubernetes secret)`,
     "  NO_COLOR                    no colours (they are only used when stdout is a terminal anyway)",
     "",
     "exit codes: 0 success, 1 the operation failed, 2 usage error.",

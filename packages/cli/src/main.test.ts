@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { COMMANDS } from "./commands";
 import { commandName } from "./commands/types";
@@ -187,6 +190,33 @@ describe("requests and errors (exit 1)", () => {
     await h.run("--url", "http://flag:2", "--token", "flag", "metrics", "--topic", "t");
     expect(h.calls[0]?.url).toBe("http://flag:2/metrics/summary?topic=t");
     expect(h.calls[0]?.headers.authorization).toBe("Bearer flag");
+  });
+
+  it("reads the token from OMNIDAEMON_API_TOKEN_FILE (a mounted secret), and names the variable when it cannot", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-token-"));
+    try {
+      writeFileSync(join(dir, "token"), "from-file-token\n");
+      const fromFile = harness({ env: { OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") } });
+      expect((await fromFile.run("agent", "list", "--json")).code).toBe(0);
+      expect(fromFile.calls[0]?.headers.authorization).toBe("Bearer from-file-token");
+
+      const missing = harness({ env: { OMNIDAEMON_API_TOKEN_FILE: join(dir, "absent") } });
+      const refused = await missing.run("health");
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain("OMNIDAEMON_API_TOKEN_FILE");
+      expect(missing.calls).toHaveLength(0);
+
+      const both = harness({
+        env: { OMNIDAEMON_API_TOKEN: "inline", OMNIDAEMON_API_TOKEN_FILE: join(dir, "token") },
+      });
+      const twice = await both.run("health");
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toContain(
+        "set either OMNIDAEMON_API_TOKEN or OMNIDAEMON_API_TOKEN_FILE, not both",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("says which URL it tried and which variable to set when nothing answers", async () => {

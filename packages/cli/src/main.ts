@@ -13,6 +13,7 @@ import {
   CoordinatorUnreachableError,
   DEFAULT_COORDINATOR_URL as DEFAULT_URL,
 } from "@omnidaemon/protocol";
+import { EnvConfigError, secretFromEnv } from "@omnidaemon/lifecycle";
 import type { Io } from "./io";
 import type { AppName } from "./launch-app";
 import { colourEnabled, paint, statusStyle } from "./output/colour";
@@ -244,8 +245,17 @@ export function coordinatorUrl(args: Pick<ParsedArgs, "string">, env: NodeJS.Pro
   return url;
 }
 
+/** `--token`, else `OMNIDAEMON_API_TOKEN`, else the file `OMNIDAEMON_API_TOKEN_FILE` names (as every app reads it). */
 function tokenOf(args: Pick<ParsedArgs, "string">, env: NodeJS.ProcessEnv): { token?: string } {
-  const token = args.string("token") ?? (env[TOKEN_VARIABLE] === "" ? undefined : env[TOKEN_VARIABLE]);
+  const flag = args.string("token");
+  if (flag !== undefined) return { token: flag };
+  let token: string | undefined;
+  try {
+    token = secretFromEnv(env, TOKEN_VARIABLE);
+  } catch (error) {
+    if (error instanceof EnvConfigError) throw new UsageError(error.issues.join("; "));
+    throw error;
+  }
   return token === undefined ? {} : { token };
 }
 

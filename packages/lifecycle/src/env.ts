@@ -131,6 +131,18 @@ export function secretOf(
   return value;
 }
 
+/**
+ * One secret alone: the value of `name`, or the content of the file `${name}_FILE` names (a trailing newline
+ * dropped); undefined when neither is set. Throws an {@link EnvConfigError} naming the variable when both are set,
+ * or the file is missing, unreadable or empty.
+ */
+export function secretFromEnv(env: Env, name: string, what?: string): string | undefined {
+  const schema = z
+    .object({ [name]: envText(), [`${name}_FILE`]: envFileContent() })
+    .transform((values, ctx) => secretOf(values, name, ctx));
+  return parseEnv(schema, env, what);
+}
+
 /** Issue lines, each starting with the variable's name, from a failed parse. */
 export function envIssues(error: z.ZodError): string[] {
   return error.issues.map(

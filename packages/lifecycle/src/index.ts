@@ -22,6 +22,7 @@ export {
   envRequired,
   envText,
   parseEnv,
+  secretFromEnv,
   secretOf,
   shown,
   type Env,

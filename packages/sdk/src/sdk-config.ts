@@ -2,16 +2,19 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { safeLoadKafkaEnv, type KafkaConnection } from "@omnidaemon/bus-kafka";
 import {
+  EnvConfigError,
   LOG_LEVELS,
   envFileContent,
   envInteger,
   envIssues,
   envOneOf,
   envText,
+  secretFromEnv,
   secretOf,
   shown,
   type Env,
 } from "@omnidaemon/lifecycle";
+import { API_TOKEN_VARIABLE } from "@omnidaemon/protocol";
 import { z } from "zod";
 
 /**
@@ -47,18 +50,17 @@ const sdkEnvSchema = z
   })
   .transform((env, ctx) => ({ ...env, apiToken: secretOf(env, "OMNIDAEMON_API_TOKEN", ctx) }));
 
-const apiTokenSchema = z
-  .object({ OMNIDAEMON_API_TOKEN: envText(), OMNIDAEMON_API_TOKEN_FILE: envFileContent() })
-  .transform((env, ctx) => secretOf(env, "OMNIDAEMON_API_TOKEN", ctx));
-
 /**
  * The coordinator's API token alone (`OMNIDAEMON_API_TOKEN` or `_FILE`), for the calls that reach the coordinator
  * without a started SDK. Throws an {@link SdkConfigError} naming the variable.
  */
 export function apiTokenFrom(env: Env): string | undefined {
-  const result = apiTokenSchema.safeParse(env);
-  if (!result.success) throw new SdkConfigError(envIssues(result.error).join("; "));
-  return result.data;
+  try {
+    return secretFromEnv(env, API_TOKEN_VARIABLE);
+  } catch (error) {
+    if (error instanceof EnvConfigError) throw new SdkConfigError(error.issues.join("; "));
+    throw error;
+  }
 }
 
 export interface SdkConfig {
