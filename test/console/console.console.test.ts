@@ -247,6 +247,16 @@ it("finds a dead-lettered event, inspects its provenance and error, and replays 
 
   await waitFor("the replayed event to be processed", () => log.ended(flaky.name).has(id), 60_000, 250);
   await expectText(row, /replayed/, 30_000);
+
+  // The task's record started over with the replay and ended completed (it used to stay dead_lettered).
+  await open("#/tasks");
+  await page.getByTestId("task-search").fill(id);
+  await page.getByRole("button", { name: "Find" }).click();
+  const record = page
+    .getByTestId("task-result")
+    .locator(`[data-testid="task-record"][data-agent="${flaky.name}"]`);
+  await expectText(record.getByTestId("task-status"), /completed/, 30_000);
+  await expectText(record.getByTestId("task-attempts"), /1 \(replay 1\)/);
 });
 
 it("looks a task up by its id: its record per agent, status and result", async () => {

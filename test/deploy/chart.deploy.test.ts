@@ -128,6 +128,15 @@ describe.each(ENVIRONMENTS)("the chart rendered with %s", (file) => {
     }
   });
 
+  it("runs the coordinator replicas the values ask for (1 by default) and rolls it without a gap in the API", () => {
+    const coordinator = find(objectsOf(file), "Deployment", "omnidaemon-coordinator");
+    expect(coordinator.spec.replicas).toBe(valuesOf(file).coordinator?.replicas ?? 1);
+    expect(coordinator.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+  });
+
   it("has a PodDisruptionBudget over exactly the worker pods", () => {
     const objects = objectsOf(file);
     const pdb = find(objects, "PodDisruptionBudget", "omnidaemon-worker");

@@ -433,7 +433,7 @@ describe("agents", () => {
     // `delete --cleanup --delete-dlq` hung until the client gave up (the registration waited for leaders of topics
     // the cleanup had just deleted), or answered 200 and left the agent without the topics it needs.
     const topic = newTopic("recleaned");
-    for (let round = 0; round < 16; round += 1) {
+    for (let round = 0; round < 10; round += 1) {
       const name = newAgent(`again${round}`);
       const names = agentNames(topic, name);
       await register(topic, name);
@@ -443,7 +443,7 @@ describe("agents", () => {
       // The registration lands at a different moment of the cleanup's deletes in every round.
       const [, again] = await Promise.all([
         coordinator.handles.cleanup.runOnce(),
-        delay(round * 15).then(() => api("POST", "/agents", { topic, name })),
+        delay(round * 25).then(() => api("POST", "/agents", { topic, name })),
       ]);
       expect(again.status).toBe(200);
       expect(again.body.state).toBe("active");
@@ -527,6 +527,7 @@ describe("tasks", () => {
           agent: "",
           status: "pending",
           attempts: 0,
+          replays: 0,
           result: null,
           last_error: null,
           correlation_id: "corr-1",

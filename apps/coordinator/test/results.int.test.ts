@@ -100,6 +100,7 @@ test("task events fold into the record: processing → completed with result and
         agent,
         status: "completed",
         attempts: 1,
+        replays: 0,
         result: { words: 3, summary: "ok" },
         last_error: null,
         correlation_id: null,

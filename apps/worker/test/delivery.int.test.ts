@@ -1,7 +1,9 @@
 // One real worker process (the built CLI) at a time, next to a real coordinator process, on real Kafka and
 // Postgres: per-key order and wide concurrency, per-delivery workdirs, callbacks that throw, hang or return
 // non-JSON, webhooks, and the Prometheus series of a known run.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verifyWebhookSignature } from "../src/webhooks";
@@ -280,6 +282,55 @@ async function receiver(): Promise<{ server: Server; base: string; requests: Rec
   const { port } = server.address() as AddressInfo;
   return { server, base: `http://127.0.0.1:${port}`, requests };
 }
+
+describe("a dead letter replayed", () => {
+  it("ends the task's record completed once the replay succeeds, counting the replay; the earlier failure stays as its last error", async () => {
+    const pub = publisher as Publisher;
+    const flaky = agentSpec("replayed", { maxRetries: 0 });
+    // The handler fails while this file exists; deleting it is the fix.
+    const bug = join(mkdtempSync(join(tmpdir(), "omnidaemon-bug-")), "bug");
+    writeFileSync(bug, "");
+    const id = await pub.publish(flaky.topic, { failWhileExists: bug });
+    const w = worker("replayed", [flaky]);
+    await w.ready();
+    let last: unknown;
+    const recordOf = async () => {
+      const answer = await coordinator.api("GET", `/tasks/${id}`);
+      last =
+        answer.status === 200
+          ? (answer.body.records as Array<Record<string, unknown>>).find((r) => r.agent === flaky.name)
+          : undefined;
+      return last as Record<string, unknown> | undefined;
+    };
+    const deadLettered = await waitFor("the task dead-lettered", async () => {
+      const record = await recordOf();
+      return record?.status === "dead_lettered" ? record : undefined;
+    });
+    expect(deadLettered).toMatchObject({ attempts: 1, replays: 0 });
+
+    rmSync(bug);
+    const replay = await coordinator.api("POST", "/bus/dlq/replay", {
+      topic: flaky.topic,
+      agent: flaky.name,
+      ids: [id],
+    });
+    expect(replay.status).toBe(200);
+    expect(replay.body.replayed_count).toBe(1);
+    // Before the fix the record stayed dead_lettered: `dead_lettered` was final, whatever came after.
+    const completed = await waitFor(
+      "the replayed task's record to say completed",
+      async () => {
+        const record = await recordOf();
+        return record?.status === "completed" ? record : undefined;
+      },
+      30_000,
+      250,
+      () => `record: ${JSON.stringify(last)}`,
+    );
+    expect(completed).toMatchObject({ attempts: 1, replays: 1, last_error: { class: "TypeError" } });
+    expect(log.ended(flaky.name).has(id)).toBe(true);
+  });
+});
 
 describe("webhooks", () => {
   const SECRET = "webhook-secret-0123456789abcdef";

@@ -19,6 +19,8 @@ export const HEADER = {
   errorStack: "omni-error-stack",
   dlqReason: "omni-dlq-reason",
   replayOf: "omni-replay-of",
+  /** Times the event was replayed from the DLQ (absent: never). Its task record starts over with each replay. */
+  replays: "omni-replays",
   replayedMarker: "omni-replayed",
   tenantId: "omni-tenant-id",
   traceparent: "traceparent",

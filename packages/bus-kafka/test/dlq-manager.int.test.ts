@@ -110,6 +110,7 @@ async function deadLetter(names: AgentNames, failure: Failure): Promise<Envelope
     retry: false,
     attempt: failure.attempt ?? 4,
     waits: 0,
+    replays: 0,
     key: key ?? `${names.topic}:${partition}:${offset}`,
     tenant: "tenant-1",
   };

@@ -14,6 +14,7 @@ export {
 export * from "./limits";
 export * from "./text-rules";
 export { formatRateLimit, formatTenantWeights, summarizeLimits } from "./limits-text";
+export { formatAttempts } from "./task-text";
 export { parseTaskEvent, taskEventSchema, type TaskEvent } from "./wire/task-event";
 export {
   MAX_AGENT_NAME_CHARS,

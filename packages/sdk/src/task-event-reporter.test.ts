@@ -40,6 +40,17 @@ describe("TaskEventReporter", () => {
     expect(parsed(publisher.sent[1])).toMatchObject({ task_id: envelope.id, status: "processing" });
   });
 
+  it("says how many times a replayed event was replayed from the DLQ, and nothing for one never replayed", async () => {
+    const publisher = scriptedPublisher([]);
+    const reporter = new TaskEventReporter(publisher, "w1", logger, { retryDelayMs: 1 });
+    reporter.onStarted({ envelope, attempt: 1, replays: 2, agent: "a" });
+    reporter.onSucceeded({ envelope, attempt: 1, replays: 2, agent: "a", durationMs: 1, result: 1 });
+    reporter.onStarted({ envelope, attempt: 1, replays: 0, agent: "b" });
+    await until("three events sent", () => publisher.sent.length === 3);
+    expect(publisher.sent.slice(0, 2).map((record) => parsed(record).replays)).toEqual([2, 2]);
+    expect(parsed(publisher.sent[2])).not.toHaveProperty("replays");
+  });
+
   it("gives up once the producer is stopped", async () => {
     const publisher = scriptedPublisher([new BusError("STOPPED", "stopped")]);
     new TaskEventReporter(publisher, "w1", logger, { retryDelayMs: 1 }).onStarted({

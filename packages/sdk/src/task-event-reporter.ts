@@ -52,17 +52,17 @@ export class TaskEventReporter implements EngineObserver {
     this.policies = options.policyOf;
   }
 
-  onStarted(event: { envelope: Envelope; attempt: number; agent: string }): void {
+  onStarted(event: { envelope: Envelope; attempt: number; replays?: number; agent: string }): void {
     const policy = this.policyOf(event.envelope.topic, event.agent);
     if (policy.results !== "all") return;
     if (policy.reportProcessingAfterMs <= 0) {
-      this.report(event.envelope, event.agent, "processing", event.attempt, {});
+      this.report(event.envelope, event.agent, "processing", event.attempt, replayed(event));
       return;
     }
     const key = deliveryKey(event.envelope, event.agent, event.attempt);
     const timer = setTimeout(() => {
       this.dueProcessing.delete(key);
-      this.report(event.envelope, event.agent, "processing", event.attempt, {});
+      this.report(event.envelope, event.agent, "processing", event.attempt, replayed(event));
     }, policy.reportProcessingAfterMs);
     timer.unref();
     clearTimeout(this.dueProcessing.get(key));
@@ -86,6 +86,7 @@ export class TaskEventReporter implements EngineObserver {
   onSucceeded(event: {
     envelope: Envelope;
     attempt: number;
+    replays?: number;
     agent: string;
     durationMs: number;
     result: unknown;
@@ -93,6 +94,7 @@ export class TaskEventReporter implements EngineObserver {
     const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
     if (this.policyOf(event.envelope.topic, event.agent).results !== "all") return;
     this.report(event.envelope, event.agent, "completed", event.attempt, {
+      ...replayed(event),
       duration_ms: Math.round(event.durationMs * 1000) / 1000,
       result: event.result,
       ...(skipped ? { processing_skipped: true } : {}),
@@ -102,6 +104,7 @@ export class TaskEventReporter implements EngineObserver {
   onFailed(event: {
     envelope: Envelope;
     attempt: number;
+    replays?: number;
     agent: string;
     durationMs: number;
     summary: ErrorSummary;
@@ -113,6 +116,7 @@ export class TaskEventReporter implements EngineObserver {
     const skipped = this.skipProcessing(event.envelope, event.agent, event.attempt);
     if (this.policyOf(event.envelope.topic, event.agent).results === "none") return;
     this.report(event.envelope, event.agent, status, event.attempt, {
+      ...replayed(event),
       duration_ms: Math.round(event.durationMs * 1000) / 1000,
       error,
       ...(skipped ? { processing_skipped: true } : {}),
@@ -218,4 +222,9 @@ export function combineObservers(observers: EngineObserver[]): EngineObserver {
     };
   }
   return combined;
+}
+
+/** The event's replay count for its task event: only when replayed (absent means 0 on the wire). */
+function replayed(event: { replays?: number }): Partial<TaskEvent> {
+  return event.replays !== undefined && event.replays > 0 ? { replays: event.replays } : {};
 }

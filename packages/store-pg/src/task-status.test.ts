@@ -1,4 +1,11 @@
-import { isTerminal, recordStatusOf, shouldApply, TASK_STATUSES, type TaskProgress } from "./task-status";
+import {
+  isTerminal,
+  recordStatusOf,
+  shouldApply,
+  TASK_STATUSES,
+  type TaskProgress,
+  type TaskStatus,
+} from "./task-status";
 
 const at = (status: TaskProgress["status"], attempts: number): TaskProgress => ({ status, attempts });
 
@@ -54,5 +61,32 @@ describe("task status rules", () => {
     expect(shouldApply(at("processing", 2), at("failed", 1))).toBe(false);
     expect(shouldApply(at("processing", 2), at("completed", 1))).toBe(false);
     expect(shouldApply(at("failed", 3), at("dead_lettered", 2))).toBe(false);
+  });
+});
+
+describe("shouldApply across replays from the DLQ", () => {
+  const replayed = (status: TaskStatus, attempts: number, replays: number): TaskProgress => ({
+    status,
+    attempts,
+    replays,
+  });
+
+  it("starts a dead-lettered record over with the first event of a replay, whatever its attempt", () => {
+    for (const status of ["processing", "completed", "failed", "dead_lettered"] as const) {
+      expect(shouldApply(replayed("dead_lettered", 4, 0), replayed(status, 1, 1))).toBe(true);
+    }
+    expect(shouldApply({ status: "dead_lettered", attempts: 4 }, replayed("processing", 1, 1))).toBe(true);
+  });
+
+  it("within one replay, follows the rule of a first delivery: final stays final, earlier attempts are stale", () => {
+    expect(shouldApply(replayed("processing", 1, 1), replayed("completed", 1, 1))).toBe(true);
+    expect(shouldApply(replayed("completed", 1, 1), replayed("processing", 2, 1))).toBe(false);
+    expect(shouldApply(replayed("failed", 2, 1), replayed("processing", 1, 1))).toBe(false);
+  });
+
+  it("ignores a late event of an earlier replay, or of the first delivery, once a replay has begun", () => {
+    expect(shouldApply(replayed("processing", 1, 1), replayed("dead_lettered", 4, 0))).toBe(false);
+    expect(shouldApply(replayed("processing", 1, 2), replayed("completed", 1, 1))).toBe(false);
+    expect(shouldApply(replayed("completed", 1, 1), { status: "processing", attempts: 9 })).toBe(false);
   });
 });

@@ -29,6 +29,8 @@ export interface TaskProgress {
   status: TaskStatus;
   /** Attempt number: 0 for a pending record, 1 for the first delivery, 2 for the first retry, … */
   attempts: number;
+  /** Times the event was replayed from the DLQ (absent: 0); attempts count from 1 again after each replay. */
+  replays?: number;
 }
 
 /**
@@ -38,13 +40,17 @@ export interface TaskProgress {
  * - `completed` and `dead_lettered` are final: later events (duplicates, late `processing`) are ignored;
  * - an event of a later attempt wins (`failed` at 1 → `processing` at 2 is a retry starting);
  * - an event of the same attempt wins only with a higher status (`processing` → `failed` → `dead_lettered`);
- * - an event of an earlier attempt is stale and ignored.
+ * - an event of an earlier attempt is stale and ignored;
+ * - all of the above within one replay: an event of a later replay from the DLQ starts the record over (a
+ *   dead-lettered task replayed and then completed ends `completed`), and an event of an earlier replay is stale.
  *
  * The SQL upsert of `TasksRepository.applyEvent` encodes the same rule (its WHERE clause is built from
  * {@link TASK_STATUS_RANK}); an integration test checks the two agree on every combination.
  */
 export function shouldApply(current: TaskProgress | undefined, next: TaskProgress): boolean {
   if (current === undefined) return true;
+  const replays = { current: current.replays ?? 0, next: next.replays ?? 0 };
+  if (replays.next !== replays.current) return replays.next > replays.current;
   if (isTerminal(current.status)) return false;
   if (next.attempts !== current.attempts) return next.attempts > current.attempts;
   return TASK_STATUS_RANK[next.status] > TASK_STATUS_RANK[current.status];

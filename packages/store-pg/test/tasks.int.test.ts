@@ -22,6 +22,11 @@ let clock = Date.now() - HOUR;
 /** Strictly increasing event times, an hour back so every record is far from expiring. */
 const tick = () => new Date((clock += 10));
 
+/** "failed@2", or "processing@1r1" once replayed from the DLQ. */
+function progressLabel(p: { status: string; attempts: number; replays?: number }): string {
+  return `${p.status}@${p.attempts}${p.replays ? `r${p.replays}` : ""}`;
+}
+
 function event(taskId: string, overrides: Partial<TaskEvent> = {}): TaskEvent {
   return {
     taskId,
@@ -158,12 +163,20 @@ describe("tasks repository", () => {
       { status: "dead_lettered", attempts: 1 },
       { status: "processing", attempts: 2 },
       { status: "failed", attempts: 2 },
+      // Replayed from the DLQ: a later replay starts the record over, an earlier one is stale.
+      { status: "dead_lettered", attempts: 3 },
+      { status: "processing", attempts: 1, replays: 1 },
+      { status: "completed", attempts: 1, replays: 1 },
+      { status: "dead_lettered", attempts: 2, replays: 1 },
     ];
     const cases: Array<{ taskId: string; current: TaskProgress | undefined; next: TaskEvent }> = [];
     for (const current of currents) {
       for (const status of TASK_EVENT_STATUSES) {
         for (const attempt of [1, 2, 3]) {
-          cases.push({ taskId: uniqueName("matrix"), current, next: event("", { status, attempt }) });
+          for (const replays of [0, 1, 2]) {
+            const next = event("", { status, attempt, ...(replays > 0 ? { replays } : {}) });
+            cases.push({ taskId: uniqueName("matrix"), current, next });
+          }
         }
       }
     }
@@ -172,22 +185,32 @@ describe("tasks repository", () => {
       for (const { taskId, current } of cases) {
         if (current === undefined) continue;
         await client.query(
-          `insert into "${schema}".tasks (task_id, agent, topic, status, attempts, expires_at)
-           values ($1, 'file-processor', 'file.uploaded', $2, $3, now() + interval '1 hour')`,
-          [taskId, current.status, current.attempts],
+          `insert into "${schema}".tasks (task_id, agent, topic, status, attempts, replays, expires_at)
+           values ($1, 'file-processor', 'file.uploaded', $2, $3, $4, now() + interval '1 hour')`,
+          [taskId, current.status, current.attempts, current.replays ?? 0],
         );
       }
     });
     for (const { taskId, current, next } of cases) {
       const applied = await store.tasks.applyEvent({ ...next, taskId });
-      const expected = shouldApply(current, { status: recordStatusOf(next.status), attempts: next.attempt });
-      const label = `${current ? `${current.status}@${current.attempts}` : "none"} + ${next.status}@${next.attempt}`;
+      const nextProgress = {
+        status: recordStatusOf(next.status),
+        attempts: next.attempt,
+        replays: next.replays ?? 0,
+      };
+      const expected = shouldApply(current, nextProgress);
+      const label = `${current ? progressLabel(current) : "none"} + ${progressLabel({ ...next, attempts: next.attempt })}`;
       expect({ label, applied: applied !== undefined }).toEqual({ label, applied: expected });
       const [stored] = await store.tasks.get(taskId);
-      const want: { status: TaskStatus; attempts: number } = expected
-        ? { status: recordStatusOf(next.status), attempts: next.attempt }
-        : current!;
-      expect({ label, status: stored?.status, attempts: stored?.attempts }).toEqual({ label, ...want });
+      const want: { status: TaskStatus; attempts: number; replays: number } = expected
+        ? nextProgress
+        : { status: current!.status, attempts: current!.attempts, replays: current!.replays ?? 0 };
+      expect({ label, status: stored?.status, attempts: stored?.attempts, replays: stored?.replays }).toEqual(
+        {
+          label,
+          ...want,
+        },
+      );
     }
   });
 
@@ -247,6 +270,8 @@ describe("tasks repository", () => {
       { status: "failed", attempts: 1 },
       { status: "completed", attempts: 1 },
       { status: "processing", attempts: 2 },
+      { status: "dead_lettered", attempts: 2 },
+      { status: "processing", attempts: 1, replays: 1 },
     ];
     const nexts: TaskEvent[] = [];
     for (const status of TASK_EVENT_STATUSES) {
@@ -264,6 +289,18 @@ describe("tasks repository", () => {
         );
       }
     }
+    // Events of the first replay from the DLQ.
+    nexts.push(
+      event("", { status: "processing", attempt: 1, replays: 1, durationMs: null }),
+      event("", { status: "completed", attempt: 1, replays: 1, durationMs: 7, result: { replayed: true } }),
+      event("", {
+        status: "dead_lettered",
+        attempt: 1,
+        replays: 1,
+        durationMs: 7,
+        error: { class: "E", message: "again" },
+      }),
+    );
     const cases: Array<{
       one: string;
       batch: string;
@@ -278,10 +315,11 @@ describe("tasks repository", () => {
       for (const { one, batch, current } of cases) {
         if (current === undefined) continue;
         await client.query(
-          `insert into "${schema}".tasks (task_id, agent, topic, status, attempts, correlation_id, expires_at)
-           values ($1, 'file-processor', 'file.uploaded', $3, $4, 'seeded', now() + interval '1 hour'),
-                  ($2, 'file-processor', 'file.uploaded', $3, $4, 'seeded', now() + interval '1 hour')`,
-          [one, batch, current.status, current.attempts],
+          `insert into "${schema}".tasks (task_id, agent, topic, status, attempts, replays, correlation_id,
+             expires_at)
+           values ($1, 'file-processor', 'file.uploaded', $3, $4, $5, 'seeded', now() + interval '1 hour'),
+                  ($2, 'file-processor', 'file.uploaded', $3, $4, $5, 'seeded', now() + interval '1 hour')`,
+          [one, batch, current.status, current.attempts, current.replays ?? 0],
         );
       }
     });
@@ -296,6 +334,7 @@ describe("tasks repository", () => {
       r && {
         status: r.status,
         attempts: r.attempts,
+        replays: r.replays,
         result: r.result,
         lastError: r.lastError,
         correlationId: r.correlationId,
@@ -306,8 +345,8 @@ describe("tasks repository", () => {
         expiresAt: r.expiresAt.getTime(),
       };
     for (const { one, batch, current, pair } of cases) {
-      const label = `${current ? `${current.status}@${current.attempts}` : "none"} + ${pair
-        .map((e) => `${e.status}@${e.attempt}`)
+      const label = `${current ? progressLabel(current) : "none"} + ${pair
+        .map((e) => progressLabel({ ...e, attempts: e.attempt }))
         .join(" + ")}`;
       const [sequential] = await store.tasks.get(one);
       const [batched] = await store.tasks.get(batch);

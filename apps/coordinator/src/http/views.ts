@@ -88,6 +88,7 @@ export function taskRecordView(record: StoredTaskRecord): TaskRecord {
     agent: record.agent ?? "",
     status: record.status,
     attempts: record.attempts,
+    replays: record.replays,
     result: record.result ?? null,
     last_error: record.lastError,
     correlation_id: record.correlationId,

@@ -173,6 +173,7 @@ function toInput(event: TaskEvent): StoredTaskEvent {
     agent: event.agent,
     status: event.status,
     attempt: event.attempt,
+    ...(event.replays === undefined ? {} : { replays: event.replays }),
     at: new Date(event.at),
     correlationId: event.correlation_id ?? null,
     tenantId: event.tenant_id ?? null,

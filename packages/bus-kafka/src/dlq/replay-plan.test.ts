@@ -164,7 +164,18 @@ describe("replay records", () => {
       [HEADER.attempt]: "1",
       [HEADER.notBefore]: "5000",
       [HEADER.replayOf]: "omnidaemon.dlq.orders.billing:3:12",
+      [HEADER.replays]: "1",
     });
+  });
+
+  it("counts the replays: an event replayed before is replayed for the second time", () => {
+    const again = replayHeaders(
+      entry(0, "7", { headers: { [HEADER.replays]: "1", [HEADER.attempt]: "3" } }),
+      "omnidaemon.dlq.orders.billing",
+      5000,
+    );
+    expect(again[HEADER.replays]).toBe("2");
+    expect(again[HEADER.attempt]).toBe("1");
   });
 
   it("marks the replayed record by partition and offset", () => {

@@ -1,5 +1,5 @@
 import { BusError } from "../errors";
-import { HEADER, type RecordHeaders } from "../headers";
+import { HEADER, intHeader, type RecordHeaders } from "../headers";
 import { entryKey, parseEntryKey, type DlqEntry } from "./entry";
 import { isEmptyFilter, matchesDlqFilter, parseDlqFilter, type DlqFilter } from "./filter";
 
@@ -193,6 +193,7 @@ export function replayHeaders(
     [HEADER.attempt]: "1",
     [HEADER.notBefore]: String(now),
     [HEADER.replayOf]: `${dlqTopic}:${entry.partition}:${entry.offset}`,
+    [HEADER.replays]: String((intHeader(entry.headers, HEADER.replays) ?? 0) + 1),
   };
 }
 

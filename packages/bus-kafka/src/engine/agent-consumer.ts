@@ -402,6 +402,7 @@ export class AgentConsumer {
         retry,
         attempt: 1,
         waits: 0,
+        replays: 0,
         key: kafkaKey ?? `${tp}:${offset}`,
         tenant: tenantOf(message),
       };
@@ -409,6 +410,7 @@ export class AgentConsumer {
         const headers = headersOf(record);
         record.attempt = intHeader(headers, HEADER.attempt) ?? 1;
         record.waits = intHeader(headers, HEADER.waits) ?? 0;
+        record.replays = intHeader(headers, HEADER.replays) ?? 0;
         const notBefore = intHeader(headers, HEADER.notBefore);
         if (notBefore !== undefined && notBefore > Date.now()) {
           this.scheduler.park(batch.partition, notBefore);

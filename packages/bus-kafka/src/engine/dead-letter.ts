@@ -20,6 +20,8 @@ export interface InboundRecord {
   attempt: number;
   /** Push-backs the event waited on without them counting as attempts (`omni-waits`; 0 on the agent's topic). */
   waits: number;
+  /** Times the event was replayed from the DLQ (`omni-replays`; 0 on the agent's topic). */
+  replays: number;
   /** Scheduling key: the Kafka key, or a per-record key when there is none (no ordering to keep). */
   key: string;
   /** Its `tenant_id` for the tenant-fair ready-queue ("" for none; see `tenantOf`). */

@@ -250,7 +250,14 @@ export class DeliveryRunner implements DeliveryScope {
           const { durationMs, result } = outcome;
           if (observer.onSucceeded) {
             notify(this.logger, "onSucceeded", () =>
-              observer.onSucceeded?.({ envelope, attempt, agent: names.agent, durationMs, result }),
+              observer.onSucceeded?.({
+                envelope,
+                attempt,
+                replays: record.replays,
+                agent: names.agent,
+                durationMs,
+                result,
+              }),
             );
           }
           this.options.complete(state, record);
@@ -272,6 +279,7 @@ export class DeliveryRunner implements DeliveryScope {
         observer.onFailed?.({
           envelope,
           attempt,
+          replays: record.replays,
           agent: names.agent,
           durationMs,
           error,
@@ -344,7 +352,9 @@ export class DeliveryRunner implements DeliveryScope {
     const delivery = new Delivery(this, envelope, record, attempt, performance.now());
     inFlight.started(delivery, state);
     if (observer.onStarted) {
-      notify(this.logger, "onStarted", () => observer.onStarted?.({ envelope, attempt, agent: names.agent }));
+      notify(this.logger, "onStarted", () =>
+        observer.onStarted?.({ envelope, attempt, replays: record.replays, agent: names.agent }),
+      );
     }
     try {
       const result = await delivery.run(this.options.handler);

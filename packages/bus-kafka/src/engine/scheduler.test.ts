@@ -21,6 +21,7 @@ function record(key: string, offset: number, partition = 0, topic = "t"): Inboun
     retry: false,
     attempt: 1,
     waits: 0,
+    replays: 0,
     tenant: "",
     key,
   };

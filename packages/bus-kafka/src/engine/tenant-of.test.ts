@@ -39,6 +39,7 @@ describe("retryRecord: a push-back under limits is a wait", () => {
     retry: true,
     attempt: 2,
     waits,
+    replays: 0,
     key: "k",
     tenant: "",
   });

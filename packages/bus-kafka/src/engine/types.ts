@@ -53,10 +53,15 @@ export interface DeadLetterSink {
 export interface EngineObserver {
   /** A record was taken from Kafka (main or retry topic). */
   onReceived?(event: { agent: string; topic: string; retry: boolean }): void;
-  onStarted?(event: { envelope: Envelope; attempt: number; agent: string }): void;
+  /**
+   * An attempt started. `replays`: times the event was replayed from the DLQ (absent or 0: never); attempts count
+   * from 1 again after each replay.
+   */
+  onStarted?(event: { envelope: Envelope; attempt: number; replays?: number; agent: string }): void;
   onSucceeded?(event: {
     envelope: Envelope;
     attempt: number;
+    replays?: number;
     agent: string;
     durationMs: number;
     result: unknown;
@@ -64,6 +69,7 @@ export interface EngineObserver {
   onFailed?(event: {
     envelope: Envelope;
     attempt: number;
+    replays?: number;
     agent: string;
     durationMs: number;
     error: unknown;

@@ -8,6 +8,7 @@ function record(agent: string, status: TaskRecord["status"]): TaskRecord {
     agent,
     status,
     attempts: 1,
+    replays: 0,
     result: null,
     last_error: null,
     correlation_id: null,

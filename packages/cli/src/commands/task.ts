@@ -1,5 +1,6 @@
 import { sleep } from "@omnidaemon/lifecycle";
 import {
+  formatAttempts,
   CoordinatorApiError,
   isTerminal,
   TASK_STATUSES,
@@ -46,7 +47,7 @@ function printTask(context: Context, task: TaskView): void {
     task.records.map((record) => [
       record.agent || "(no agent yet)",
       context.status(record.status),
-      record.attempts,
+      formatAttempts(record),
       formatMs(record.duration_ms),
       formatTime(record.finished_at),
       record.correlation_id ?? NONE,
@@ -226,7 +227,7 @@ const list: ApiCommand = {
         record.topic,
         record.agent || NONE,
         context.status(record.status),
-        record.attempts,
+        formatAttempts(record),
         formatMs(record.duration_ms),
         formatTime(record.created_at),
         record.last_error === null

@@ -1,4 +1,5 @@
 import type { TaskRecord, TaskStatus } from "@omnidaemon/protocol";
+import { formatAttempts } from "@omnidaemon/protocol";
 import { useState } from "preact/hooks";
 import { failureOf } from "../api";
 import { Badge, ErrorNote, Json, Section, Updated } from "../components";
@@ -189,7 +190,7 @@ function Records({
             <td>
               <Badge value={r.status} testId="task-status" />
             </td>
-            <td>{r.attempts}</td>
+            <td data-testid="task-attempts">{formatAttempts(r)}</td>
             <td>{formatTime(r.created_at)}</td>
             <td>{formatTime(r.started_at)}</td>
             <td>{formatTime(r.finished_at)}</td>

@@ -12,7 +12,16 @@ export const taskRecordSchema = z.object({
   topic: z.string(),
   agent: z.string().meta({ description: "Empty while no agent has picked the task up" }),
   status: z.enum(TASK_STATUSES),
-  attempts: z.number().int(),
+  attempts: z
+    .number()
+    .int()
+    .meta({ description: "Attempts since the last replay from the DLQ (0 while pending)" }),
+  // A default, so a client reads the answer of a coordinator older than the field.
+  replays: z
+    .number()
+    .int()
+    .default(0)
+    .meta({ description: "Times the task was replayed from the DLQ (0: never)" }),
   result: z.unknown(),
   last_error: errorSummarySchema.nullable(),
   correlation_id: z.string().nullable(),

@@ -11,6 +11,11 @@ export const taskEventSchema = z.object({
   agent: z.string().min(1),
   status: z.enum(TASK_EVENT_STATUSES),
   attempt: z.number().int().min(1),
+  /**
+   * Times the event was replayed from the DLQ; absent means 0. A replay starts the task's record over (attempts
+   * count from 1 again), so a dead-lettered task that succeeds when replayed ends `completed`.
+   */
+  replays: z.number().int().min(0).optional(),
   at: z.string(),
   correlation_id: z.string().nullish(),
   tenant_id: z.string().nullish(),

@@ -27,6 +27,7 @@ function toRecord(row: TaskRow): TaskRecord {
     topic: row.topic,
     status: row.status,
     attempts: row.attempts,
+    replays: row.replays,
     result: row.result ?? null,
     lastError: row.lastError ?? null,
     correlationId: row.correlationId,
@@ -125,6 +126,7 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
       topic: event.topic,
       status,
       attempts: event.attempt,
+      replays: event.replays ?? 0,
       result: status === "completed" ? (event.result ?? null) : null,
       lastError: error,
       correlationId: event.correlationId ?? null,
@@ -140,6 +142,7 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
       set: {
         status: sql`excluded.status`,
         attempts: sql`excluded.attempts`,
+        replays: sql`excluded.replays`,
         result: sql`coalesce(excluded.result, ${tasks.result})`,
         lastError: sql`coalesce(excluded.last_error, ${tasks.lastError})`,
         correlationId: sql`coalesce(${tasks.correlationId}, excluded.correlation_id)`,
@@ -152,11 +155,16 @@ async function upsertEvent(db: Db | Tx, reported: TaskEvent, ttlMs: number): Pro
         expiresAt: sql`excluded.expires_at`,
       },
       // shouldApply() in SQL: evaluated on the locked current row, so concurrent events cannot interleave.
-      setWhere: and(
-        notInArray(tasks.status, [...TERMINAL_TASK_STATUSES]),
-        sql`(excluded.attempts > ${tasks.attempts} or (excluded.attempts = ${tasks.attempts} and ${rankOf(
-          sql`excluded.status`,
-        )} > ${rankOf(sql`${tasks.status}`)}))`,
+      // A later replay from the DLQ starts the record over; within one replay the rule is as it was.
+      setWhere: or(
+        sql`excluded.replays > ${tasks.replays}`,
+        and(
+          sql`excluded.replays = ${tasks.replays}`,
+          notInArray(tasks.status, [...TERMINAL_TASK_STATUSES]),
+          sql`(excluded.attempts > ${tasks.attempts} or (excluded.attempts = ${tasks.attempts} and ${rankOf(
+            sql`excluded.status`,
+          )} > ${rankOf(sql`${tasks.status}`)}))`,
+        ),
       ),
     })
     .returning();
@@ -171,6 +179,7 @@ interface BatchRow {
   topic: string;
   status: string;
   attempts: number;
+  replays: number;
   result: unknown;
   last_error: TaskErrorJson | null;
   correlation_id: string | null;
@@ -190,6 +199,7 @@ function batchRow(reported: TaskEvent, ord: number): BatchRow {
     topic: event.topic,
     status,
     attempts: event.attempt,
+    replays: event.replays ?? 0,
     result: status === "completed" ? (event.result ?? null) : null,
     last_error: event.error ? { class: event.error.class, message: event.error.message } : null,
     correlation_id: event.correlationId ?? null,
@@ -207,6 +217,7 @@ type RawTaskRow = {
   topic: string;
   status: TaskRow["status"];
   attempts: number;
+  replays: number;
   result: unknown;
   last_error: TaskErrorJson | null;
   correlation_id: string | null;
@@ -226,6 +237,7 @@ function fromRaw(row: RawTaskRow): TaskRecord {
     topic: row.topic,
     status: row.status,
     attempts: row.attempts,
+    replays: row.replays,
     result: row.result,
     lastError: row.last_error,
     correlationId: row.correlation_id,
@@ -244,10 +256,11 @@ function fromRaw(row: RawTaskRow): TaskRecord {
  * A multi-row upsert may touch a row only once, so the batch is folded per (task, agent) in SQL first, with the
  * same rule as applying its events one by one (see `shouldApply`), against the current row:
  *
- * - an event's progress is `attempts * 4 + rank` (rank < 4), so "later attempt, or same attempt and higher
- *   status" is one integer comparison;
+ * - an event's progress is `replays * 2^40 + attempts * 4 + rank` (rank < 4), so "later replay, or later attempt,
+ *   or same attempt and higher status" is one integer comparison;
  * - an event applies when it beats every earlier event of its key in the batch and the current row, the current
- *   row is not final, and no earlier applied event of its key was final;
+ *   row is not final (or the event is of a later replay), and no earlier applied event of its key and replay was
+ *   final;
  * - the applied events fold like successive upserts: the last one sets status, attempts, finished and expiry;
  *   result, error and duration are the last ones given; correlation, tenant and start the first ones kept.
  *
@@ -261,13 +274,18 @@ async function upsertBatch(
 ): Promise<(TaskRecord | undefined)[]> {
   const rows = events.map(batchRow);
   const rank = (column: string) => rankOf(sql.raw(column));
+  // An event's progress as one integer: replay, then attempt, then status rank (attempts * 4 < 2^33 < 2^40).
+  const progress = (table: string) =>
+    sql`(${sql.raw(table)}.replays::bigint * 1099511627776 + ${sql.raw(table)}.attempts::bigint * 4 + ${rank(
+      `${table}.status`,
+    )})`;
   const terminal = sql.raw(TERMINAL_TASK_STATUSES.map((s) => `'${s}'`).join(", "));
   const result = await db.execute<RawTaskRow & { applied_ords: number[] }>(sql`
     with e as (
-      select e.*, e.attempts::bigint * 4 + ${rank("e.status")} as progress,
+      select e.*, ${progress("e")} as progress,
              e.status in (${terminal}) as final
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as e(
-        ord int, task_id text, agent text, topic text, status text, attempts int, result jsonb,
+        ord int, task_id text, agent text, topic text, status text, attempts int, replays int, result jsonb,
         last_error jsonb, correlation_id text, tenant_id text, at timestamptz, started_at timestamptz,
         duration_ms int)
     ),
@@ -275,20 +293,21 @@ async function upsertBatch(
       select e.*,
              max(e.progress) over (partition by e.task_id, e.agent order by e.ord
                rows between unbounded preceding and 1 preceding) as best_before,
-             coalesce(cur.attempts::bigint * 4 + ${rank("cur.status")}, -1) as current_progress,
-             coalesce(cur.status in (${terminal}), false) as current_final
+             coalesce(${progress("cur")}, -1) as current_progress,
+             coalesce(cur.status in (${terminal}), false) as current_final,
+             coalesce(cur.replays, 0) as current_replays
       from e left join ${tasks} cur on cur.task_id = e.task_id and cur.agent = e.agent
     ),
     beats as (
       select r.*,
              (r.progress > coalesce(r.best_before, -1) and r.progress > r.current_progress
-               and not r.current_final) as beats
+               and (not r.current_final or r.replays > r.current_replays)) as beats
       from ranked r
     ),
     applied as (
       select b.* from (
         select b.*,
-               coalesce(bool_or(b.beats and b.final) over (partition by b.task_id, b.agent order by b.ord
+               coalesce(bool_or(b.beats and b.final) over (partition by b.task_id, b.agent, b.replays order by b.ord
                  rows between unbounded preceding and 1 preceding), false) as final_before
         from beats b
       ) b
@@ -299,6 +318,7 @@ async function upsertBatch(
              (array_agg(topic order by ord))[1] as topic,
              (array_agg(status order by ord desc))[1] as status,
              (array_agg(attempts order by ord desc))[1] as attempts,
+             (array_agg(replays order by ord desc))[1] as replays,
              (array_agg(result order by ord desc) filter (where result is not null))[1] as result,
              (array_agg(last_error order by ord desc) filter (where last_error is not null))[1] as last_error,
              (array_agg(correlation_id order by ord) filter (where correlation_id is not null))[1] as correlation_id,
@@ -313,16 +333,17 @@ async function upsertBatch(
       group by task_id, agent
     ),
     upserted as (
-      insert into ${tasks} as t (task_id, agent, topic, status, attempts, result, last_error, correlation_id,
-        tenant_id, created_at, started_at, finished_at, duration_ms, expires_at)
-      select task_id, agent, topic, status, attempts, result, last_error, correlation_id, tenant_id, created_at,
-             started_at, finished_at, duration_ms,
+      insert into ${tasks} as t (task_id, agent, topic, status, attempts, replays, result, last_error,
+        correlation_id, tenant_id, created_at, started_at, finished_at, duration_ms, expires_at)
+      select task_id, agent, topic, status, attempts, replays, result, last_error, correlation_id, tenant_id,
+             created_at, started_at, finished_at, duration_ms,
              last_at + ${ttlMs}::double precision * interval '1 millisecond'
       from folded
       order by task_id, agent
       on conflict (task_id, agent) do update set
         status = excluded.status,
         attempts = excluded.attempts,
+        replays = excluded.replays,
         result = coalesce(excluded.result, t.result),
         last_error = coalesce(excluded.last_error, t.last_error),
         correlation_id = coalesce(t.correlation_id, excluded.correlation_id),
@@ -332,8 +353,8 @@ async function upsertBatch(
         duration_ms = coalesce(excluded.duration_ms, t.duration_ms),
         updated_at = now(),
         expires_at = excluded.expires_at
-      where t.status not in (${terminal})
-        and excluded.attempts::bigint * 4 + ${rank("excluded.status")} > t.attempts::bigint * 4 + ${rank("t.status")}
+      where (t.status not in (${terminal}) or excluded.replays > t.replays)
+        and ${progress("excluded")} > ${progress("t")}
       returning t.*
     )
     select u.*, f.applied_ords from upserted u join folded f using (task_id, agent)

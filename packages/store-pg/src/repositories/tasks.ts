@@ -8,8 +8,10 @@ export interface TaskEvent {
   agent: string;
   /** `retrying` means attempt `attempt` failed and another is scheduled. */
   status: TaskEventStatus;
-  /** 1 for the first delivery, 2 for the first retry, … */
+  /** 1 for the first delivery, 2 for the first retry, … (from 1 again after each replay) */
   attempt: number;
+  /** Times the event was replayed from the DLQ; absent means 0. */
+  replays?: number;
   /** When it happened, on the worker's clock. */
   at: Date;
   correlationId?: string | null;
@@ -32,8 +34,10 @@ export interface TaskRecord {
   agent: string | null;
   topic: string;
   status: TaskStatus;
-  /** Attempts made so far: 0 while pending. */
+  /** Attempts made so far: 0 while pending (since the last replay, once replayed). */
   attempts: number;
+  /** Times the task was replayed from the DLQ (0: never). */
+  replays: number;
   /** The callback's result once completed; `null` before. */
   result: unknown;
   /** The last error reported, kept after a later attempt succeeds. */

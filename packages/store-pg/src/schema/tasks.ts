@@ -14,6 +14,8 @@ export const tasks = pgTable(
     topic: text("topic").notNull(),
     status: text("status").$type<TaskStatus>().notNull(),
     attempts: integer("attempts").notNull().default(0),
+    // Times the task's event was replayed from the DLQ: each replay starts the record over (see shouldApply).
+    replays: integer("replays").notNull().default(0),
     result: jsonb("result"),
     lastError: jsonb("last_error").$type<TaskErrorJson>(),
     correlationId: text("correlation_id"),

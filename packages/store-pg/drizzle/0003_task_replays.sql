@@ -1,0 +1,1 @@
+ALTER TABLE "tasks" ADD COLUMN "replays" integer DEFAULT 0 NOT NULL;
