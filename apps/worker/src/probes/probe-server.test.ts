@@ -137,7 +137,9 @@ describe("ProbeServer", () => {
 
   it("uses 2 × reclaimIdleMs + maxRetryBackoffMs as the default stall limit", async () => {
     let clock = Date.now();
-    const a = fakeConsumer("a", { inFlight: 1 });
+    // Its last completion at the test's clock, not a later Date.now(): on a loaded machine the 1 ms step below
+    // would otherwise land before the limit (this failed once under CI load).
+    const a = fakeConsumer("a", { inFlight: 1, lastFetchAt: clock, lastCompletionAt: clock });
     const { server } = await startServer({ consumers: () => [a], now: () => clock });
     expect(server.live().ok).toBe(true);
     clock += 3_000;
