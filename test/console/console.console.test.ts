@@ -200,6 +200,14 @@ it("changes an agent's limits fleet-wide from the agents page; a bad field is na
   expect(cleared.body).toMatchObject({ limits: { override: null, effective: {} } });
 });
 
+/** Looks the task up on the tasks page; its record for `agent`. */
+async function findTaskRecord(id: string, agent: string) {
+  await open("#/tasks");
+  await page.getByTestId("task-search").fill(id);
+  await page.getByRole("button", { name: "Find" }).click();
+  return page.getByTestId("task-result").locator(`[data-testid="task-record"][data-agent="${agent}"]`);
+}
+
 it("finds a dead-lettered event, inspects its provenance and error, and replays it once the bug is fixed", async () => {
   // The handler fails while this file exists; deleting it is the fix.
   const bug = join(scratch, "bug");
@@ -249,24 +257,14 @@ it("finds a dead-lettered event, inspects its provenance and error, and replays 
   await expectText(row, /replayed/, 30_000);
 
   // The task's record started over with the replay and ended completed (it used to stay dead_lettered).
-  await open("#/tasks");
-  await page.getByTestId("task-search").fill(id);
-  await page.getByRole("button", { name: "Find" }).click();
-  const record = page
-    .getByTestId("task-result")
-    .locator(`[data-testid="task-record"][data-agent="${flaky.name}"]`);
+  const record = await findTaskRecord(id, flaky.name);
   await expectText(record.getByTestId("task-status"), /completed/, 30_000);
   await expectText(record.getByTestId("task-attempts"), /1 \(replay 1\)/);
 });
 
 it("looks a task up by its id: its record per agent, status and result", async () => {
   const id = pausedIds[0] as string;
-  await open("#/tasks");
-  await page.getByTestId("task-search").fill(id);
-  await page.getByRole("button", { name: "Find" }).click();
-  const record = page
-    .getByTestId("task-result")
-    .locator(`[data-testid="task-record"][data-agent="${pausable.name}"]`);
+  const record = await findTaskRecord(id, pausable.name);
   await expectText(record.getByTestId("task-status"), /completed/, 30_000);
   expect(await record.getByTestId("task-result-json").innerText()).toContain('"echo": "while paused 0"');
   expect(page.url()).toContain(`#/tasks?id=${id}`);
