@@ -24,6 +24,12 @@ const workerEnvSchema = z
     OMNIDAEMON_WEBHOOK_SECRET: envText(),
     OMNIDAEMON_WEBHOOK_SECRET_FILE: envFileContent(),
     OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE: envBoolean(false),
+    // The deliverer's bounds (webhooks/webhook-deliverer.ts has the same defaults).
+    OMNIDAEMON_WEBHOOK_TIMEOUT_MS: envInteger(100, 600_000, 10_000),
+    OMNIDAEMON_WEBHOOK_MAX_ATTEMPTS: envInteger(1, 20, 5),
+    OMNIDAEMON_WEBHOOK_MAX_CONCURRENT: envInteger(1, 1024, 16),
+    OMNIDAEMON_WEBHOOK_MAX_PENDING: envInteger(1, 1_000_000, 1000),
+    OMNIDAEMON_WEBHOOK_MAX_PENDING_BYTES: envInteger(1_048_576, 4_294_967_296, 67_108_864),
     OMNIDAEMON_SHUTDOWN_TIMEOUT_MS: envInteger(100, 86_400_000, 30_000),
     OMNIDAEMON_LOG_LEVEL: envOneOf(LOG_LEVELS, "info"),
   })
@@ -48,6 +54,14 @@ export interface WorkerConfig {
   metricsHost: string;
   webhookSecret: string | undefined;
   webhookAllowPrivate: boolean;
+  /** The webhook deliverer's bounds: per-attempt timeout, attempts, POSTs at once, pending deliveries and bytes. */
+  webhookLimits: {
+    timeoutMs: number;
+    maxAttempts: number;
+    maxConcurrent: number;
+    maxPending: number;
+    maxPendingBytes: number;
+  };
   shutdownTimeoutMs: number;
   logLevel: string;
 }
@@ -66,6 +80,13 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     metricsHost: e.OMNIDAEMON_METRICS_HOST,
     webhookSecret: e.webhookSecret,
     webhookAllowPrivate: e.OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE,
+    webhookLimits: {
+      timeoutMs: e.OMNIDAEMON_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.OMNIDAEMON_WEBHOOK_MAX_ATTEMPTS,
+      maxConcurrent: e.OMNIDAEMON_WEBHOOK_MAX_CONCURRENT,
+      maxPending: e.OMNIDAEMON_WEBHOOK_MAX_PENDING,
+      maxPendingBytes: e.OMNIDAEMON_WEBHOOK_MAX_PENDING_BYTES,
+    },
     shutdownTimeoutMs: e.OMNIDAEMON_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.OMNIDAEMON_LOG_LEVEL,
   };

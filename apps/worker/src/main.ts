@@ -61,6 +61,7 @@ export async function main(
   const webhooks = new WebhookDeliverer({
     logger,
     allowPrivateAddresses: config.webhookAllowPrivate,
+    ...config.webhookLimits,
     ...(config.webhookSecret === undefined ? {} : { secret: config.webhookSecret }),
     onOutcome: (outcome, meta) =>
       metrics.webhook(webhookMetricOutcome(outcome), { topic: meta.topic, agent: meta.agent }),

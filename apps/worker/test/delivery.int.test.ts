@@ -267,7 +267,7 @@ async function receiver(): Promise<{ server: Server; base: string; requests: Rec
     req.on("end", () => {
       const url = req.url ?? "/";
       const seen = requests.filter((r) => r.url === url).length;
-      const answered = url.startsWith("/flaky") && seen === 0 ? 500 : 200;
+      const answered = url.startsWith("/down") || (url.startsWith("/flaky") && seen === 0) ? 500 : 200;
       requests.push({
         url,
         method: req.method ?? "",
@@ -335,7 +335,7 @@ describe("a dead letter replayed", () => {
 describe("webhooks", () => {
   const SECRET = "webhook-secret-0123456789abcdef";
 
-  it("POSTs the result with a signature that verifies, retries a 500 until it gets a 2xx, and refuses a private address by default", async () => {
+  it("POSTs the result with a signature that verifies, retries a 500 until it gets a 2xx (at most OMNIDAEMON_WEBHOOK_MAX_ATTEMPTS times), and refuses a private address by default", async () => {
     const pub = publisher as Publisher;
     const hook = await receiver();
     try {
@@ -344,12 +344,14 @@ describe("webhooks", () => {
       const permissive = worker("hooks-allow", [allowed], {
         OMNIDAEMON_WEBHOOK_ALLOW_PRIVATE: "true",
         OMNIDAEMON_WEBHOOK_SECRET: SECRET,
+        OMNIDAEMON_WEBHOOK_MAX_ATTEMPTS: "2",
       });
       const byDefault = worker("hooks-default", [strict]);
       await Promise.all([permissive.ready(), byDefault.ready()]);
 
       const okId = await pub.publish(allowed.topic, { echo: "hello" }, { webhook: `${hook.base}/ok` });
       const flakyId = await pub.publish(allowed.topic, { echo: "again" }, { webhook: `${hook.base}/flaky` });
+      const downId = await pub.publish(allowed.topic, { echo: "lost" }, { webhook: `${hook.base}/down` });
       const refusedId = await pub.publish(
         strict.topic,
         { echo: "nope" },
@@ -392,6 +394,23 @@ describe("webhooks", () => {
         expect(JSON.parse(r.raw)).toEqual(expect.objectContaining({ task_id: flakyId, status: "completed" }));
         expect(verifyWebhookSignature(SECRET, r.headers, r.raw)).toBe(true);
       }
+      // An endpoint that always answers 500: two attempts (OMNIDAEMON_WEBHOOK_MAX_ATTEMPTS=2), then given up.
+      await waitFor(
+        "the webhook to /down given up, in the metrics",
+        async () =>
+          metric(await permissive.metrics(), "omnidaemon_webhook_deliveries_total", {
+            topic: allowed.topic,
+            outcome: "failed",
+          }) === 1,
+        20_000,
+      );
+      const down = hook.requests.filter((r) => r.url === "/down");
+      expect(down.map((r) => [r.headers["x-omnidaemon-task-id"], r.headers["x-omnidaemon-attempt"]])).toEqual(
+        [
+          [downId, "1"],
+          [downId, "2"],
+        ],
+      );
       await waitFor(
         "two delivered webhooks in the metrics",
         async () =>
