@@ -16,7 +16,8 @@ import {
   type HttpRequest,
 } from "@omnidaemon/testkit";
 import type { CoordinatorConfig } from "../src/config";
-import { buildCoordinator, type CoordinatorHandles } from "../src/coordinator";
+import type { CoordinatorHandles, CoordinatorOptions } from "../src/coordinator";
+import { enterCoordinator } from "../src/main";
 
 export const API_TOKEN = "integration-token-0123456789abcdef";
 
@@ -80,14 +81,14 @@ export interface RunningCoordinator {
  */
 export async function startCoordinator(
   overrides: ConfigOverrides,
-  options: Parameters<typeof buildCoordinator>[3] = {},
+  options: CoordinatorOptions = {},
 ): Promise<RunningCoordinator> {
   const config = coordinatorConfig(overrides);
   const stack = new ServiceStack({ stopTimeoutMs: 15_000 });
   let handles: CoordinatorHandles;
   try {
     // Every answer is checked against the protocol's response schemas: what the SDK and the CLI compile against.
-    handles = await buildCoordinator(stack, config, testLogger, { checkResponses: true, ...options });
+    handles = await enterCoordinator(stack, config, testLogger, { checkResponses: true, ...options });
   } catch (error) {
     await stack.close().catch(() => undefined);
     throw error;
