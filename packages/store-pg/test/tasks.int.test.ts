@@ -170,12 +170,14 @@ describe("tasks repository", () => {
       { status: "dead_lettered", attempts: 2, replays: 1 },
     ];
     const cases: Array<{ taskId: string; current: TaskProgress | undefined; next: TaskEvent }> = [];
+    const matrixRun = uniqueName("matrix");
     for (const current of currents) {
       for (const status of TASK_EVENT_STATUSES) {
         for (const attempt of [1, 2, 3]) {
           for (const replays of [0, 1, 2]) {
             const next = event("", { status, attempt, ...(replays > 0 ? { replays } : {}) });
-            cases.push({ taskId: uniqueName("matrix"), current, next });
+            // One unique prefix and a counter: hundreds of uniqueName() calls in a millisecond can collide.
+            cases.push({ taskId: `${matrixRun}_${cases.length}`, current, next });
           }
         }
       }
@@ -301,6 +303,7 @@ describe("tasks repository", () => {
         error: { class: "E", message: "again" },
       }),
     );
+    const pairRun = uniqueName("pairs");
     const cases: Array<{
       one: string;
       batch: string;
@@ -310,7 +313,12 @@ describe("tasks repository", () => {
     for (const current of currents)
       for (const first of nexts)
         for (const second of nexts)
-          cases.push({ one: uniqueName("seq"), batch: uniqueName("bat"), current, pair: [first, second] });
+          cases.push({
+            one: `${pairRun}_seq_${cases.length}`,
+            batch: `${pairRun}_bat_${cases.length}`,
+            current,
+            pair: [first, second],
+          });
     await withPostgres(async (client) => {
       for (const { one, batch, current } of cases) {
         if (current === undefined) continue;
